@@ -1,0 +1,335 @@
+//! Signing in and out, and choosing the project and region to work in.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    model::{CloudChoice, Me},
+};
+
+/// The clouds the sign-in page offers.
+#[server(endpoint = "clouds")]
+pub async fn list_clouds() -> Result<Vec<CloudChoice>, AppError> {
+    use crate::clouds::Cloud;
+    let state = super::server::state();
+    Ok(state
+        .config
+        .clouds
+        .iter()
+        .map(|c| CloudChoice {
+            name: c.name.clone(),
+            auth_url: c.auth_url.to_string(),
+            user_domain: Cloud::domain_label(&c.user_domain),
+            project_domain: Cloud::domain_label(&c.project_domain),
+            project_name: c.project_name.clone(),
+        })
+        .collect())
+}
+
+/// Who is signed in; `None` when nobody is.
+#[server(endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<Me>, AppError> {
+    let session = super::server::session().await?;
+    super::server::reply(match crate::session::current(&session).await {
+        Ok(signed_in) => Ok(Some(signed_in.me())),
+        Err(AppError::NotSignedIn) => Ok(None),
+        Err(e) => Err(e),
+    })
+}
+
+/// Signs in with one of three methods (`method` is a `SignInMethod` key). Empty fields count
+/// as missing. On success the browser goes to `next` (a path inside the dashboard).
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(
+    cloud: String,
+    method: String,
+    user_name: Option<String>,
+    user_domain: Option<String>,
+    password: Option<String>,
+    project: Option<String>,
+    credential_id: Option<String>,
+    credential_secret: Option<String>,
+    token: Option<String>,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let form = signing_in::Form {
+        cloud,
+        method,
+        user_name,
+        user_domain,
+        password: password.map(Into::into),
+        project,
+        credential_id,
+        credential_secret: credential_secret.map(Into::into),
+        token,
+    };
+    super::server::reply_and_go(signing_in::sign_in(form).await, next.as_deref().unwrap_or("/"))
+}
+
+/// Revokes the token at Keystone and deletes the session.
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    super::server::reply_and_go(signing_in::sign_out().await, "/signin?signed_out=1")
+}
+
+/// Re-scopes the session's token to another of the user's projects (no password asked again).
+#[server(endpoint = "switch_project")]
+pub async fn switch_project(project_id: String, next: Option<String>) -> Result<(), AppError> {
+    super::server::reply_and_go(signing_in::switch_project(project_id).await, next.as_deref().unwrap_or("/"))
+}
+
+/// Chooses the region whose image endpoint later calls use.
+#[server(endpoint = "switch_region")]
+pub async fn switch_region(region: String, next: Option<String>) -> Result<(), AppError> {
+    super::server::reply_and_go(signing_in::switch_region(region).await, next.as_deref().unwrap_or("/"))
+}
+
+#[cfg(feature = "ssr")]
+mod signing_in {
+    use secrecy::SecretString;
+
+    use super::super::server;
+    use crate::{
+        clouds::Cloud,
+        error::AppError,
+        model::{ProjectChoice, SignInMethod},
+        openstack::{
+            Token, UpstreamError,
+            keystone::{Authenticated, Credentials, DomainRef, Keystone, Scope},
+        },
+        session::{self, SignedIn},
+    };
+
+    pub struct Form {
+        pub cloud: String,
+        pub method: String,
+        pub user_name: Option<String>,
+        pub user_domain: Option<String>,
+        pub password: Option<SecretString>,
+        pub project: Option<String>,
+        pub credential_id: Option<String>,
+        pub credential_secret: Option<SecretString>,
+        pub token: Option<String>,
+    }
+
+    fn given(v: Option<String>) -> Option<String> {
+        v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    }
+
+    fn required(v: Option<String>, what: &str) -> Result<String, AppError> {
+        given(v).ok_or_else(|| AppError::InvalidInput(format!("Please enter {what}.")))
+    }
+
+    fn secret(v: Option<SecretString>, what: &str) -> Result<SecretString, AppError> {
+        use secrecy::ExposeSecret;
+        v.filter(|s| !s.expose_secret().is_empty())
+            .ok_or_else(|| AppError::InvalidInput(format!("Please enter {what}.")))
+    }
+
+    pub async fn sign_in(form: Form) -> Result<(), AppError> {
+        let state = server::state();
+        let cloud = state
+            .config
+            .cloud(&form.cloud)
+            .ok_or_else(|| AppError::InvalidInput(format!("There is no cloud named {:?} here.", form.cloud)))?
+            .clone();
+        let method = SignInMethod::from_key(&form.method)
+            .ok_or_else(|| AppError::InvalidInput("Choose how to sign in.".into()))?;
+        let keystone = Keystone::new(&state.http, &cloud.auth_url);
+        let project = given(form.project).or_else(|| cloud.project_name.clone());
+        let scope = project.map(|p| Scope::ProjectName { name: p, domain: cloud.project_domain.clone() });
+
+        let authenticated = match method {
+            SignInMethod::Password => {
+                let credentials = Credentials::Password {
+                    user_name: required(form.user_name, "your user name")?,
+                    user_domain: given(form.user_domain)
+                        .map(DomainRef::Name)
+                        .unwrap_or_else(|| cloud.user_domain.clone()),
+                    password: secret(form.password, "your password")?,
+                };
+                keystone.authenticate(&credentials, scope.as_ref()).await.map_err(|e| refused(e, method, &cloud))?
+            }
+            SignInMethod::ApplicationCredential => {
+                let credentials = Credentials::ApplicationCredential {
+                    id: required(form.credential_id, "the application credential ID")?,
+                    secret: secret(form.credential_secret, "the application credential secret")?,
+                };
+                keystone.authenticate(&credentials, None).await.map_err(|e| refused(e, method, &cloud))?
+            }
+            SignInMethod::Token => {
+                let pasted = required(form.token, "a token")?;
+                if !Token::is_well_formed(&pasted) {
+                    return Err(AppError::SignInFailed(
+                        "that does not look like a token (copy the `id` field of `openstack token issue`).".into(),
+                    ));
+                }
+                let token = Token::new(pasted);
+                let validated = keystone.validate(&token).await.map_err(|e| refused(e, method, &cloud))?;
+                match (&validated.project, scope) {
+                    // A pasted project-scoped token is used as it is, unless another project was asked for.
+                    (Some(p), Some(Scope::ProjectName { name, .. })) if p.name != name => keystone
+                        .authenticate(
+                            &Credentials::Token(token),
+                            Some(&Scope::ProjectName { name, domain: cloud.project_domain.clone() }),
+                        )
+                        .await
+                        .map_err(|e| refused(e, method, &cloud))?,
+                    _ => validated,
+                }
+            }
+        };
+
+        // Keystone gives an unscoped token to a user without a default project: pick their first.
+        let authenticated = match authenticated.project {
+            Some(_) => authenticated,
+            None => {
+                let projects = keystone.projects(&authenticated.token).await.map_err(AppError::from)?;
+                let first = projects.first().ok_or_else(|| {
+                    AppError::SignInFailed(
+                        "this user has no project to work in. Ask an administrator for a role on one.".into(),
+                    )
+                })?;
+                keystone
+                    .authenticate(
+                        &Credentials::Token(authenticated.token.clone()),
+                        Some(&Scope::ProjectId(first.id.clone())),
+                    )
+                    .await
+                    .map_err(|e| refused(e, method, &cloud))?
+            }
+        };
+
+        let projects = project_choices(&keystone, &authenticated.token).await;
+        let can_switch = method != SignInMethod::ApplicationCredential;
+        let signed_in = signed_in(&cloud, authenticated, can_switch, projects, None)?;
+        let session = server::session().await?;
+        session::begin(&session, &signed_in, state.config.session_idle).await?;
+        tracing::info!(user = %signed_in.user_name, project = %signed_in.project_name, cloud = %signed_in.cloud, "signed in");
+        Ok(())
+    }
+
+    /// The switcher's list; a failure only hides the switcher, it does not stop the sign-in.
+    async fn project_choices(keystone: &Keystone<'_>, token: &Token) -> Vec<ProjectChoice> {
+        match keystone.projects(token).await {
+            Ok(projects) => {
+                projects.into_iter().map(|p| ProjectChoice { id: p.id, name: p.name, domain_id: p.domain_id }).collect()
+            }
+            Err(e) => {
+                tracing::warn!("could not list the user's projects: {e}");
+                Vec::new()
+            }
+        }
+    }
+
+    /// What Keystone's refusal means on the sign-in form.
+    fn refused(e: UpstreamError, method: SignInMethod, cloud: &Cloud) -> AppError {
+        match (e.status(), method) {
+            (Some(401), SignInMethod::Password) => AppError::SignInFailed(
+                "Keystone did not accept these details. Check the user name, password, domain and project.".into(),
+            ),
+            (Some(401), SignInMethod::ApplicationCredential) => AppError::SignInFailed(
+                "Keystone did not accept this application credential: check its ID and secret, and that it has not expired.".into(),
+            ),
+            (Some(401 | 404), SignInMethod::Token) => AppError::SignInFailed(format!(
+                "cloud {} does not accept this token: it has expired, was revoked, or belongs to another cloud.",
+                cloud.name
+            )),
+            (Some(400), _) => AppError::SignInFailed(format!("Keystone refused the request: {e}")),
+            (Some(403), _) => AppError::SignInFailed("Keystone does not allow this user to work in that project.".into()),
+            _ => AppError::from(e),
+        }
+    }
+
+    fn signed_in(
+        cloud: &Cloud,
+        a: Authenticated,
+        can_switch_project: bool,
+        projects: Vec<ProjectChoice>,
+        keep_region: Option<&str>,
+    ) -> Result<SignedIn, AppError> {
+        let project = a.project.clone().ok_or_else(|| {
+            AppError::SignInFailed(
+                "the token is not scoped to a project; glance-share needs a project-scoped token.".into(),
+            )
+        })?;
+        let image_endpoints = a.image_endpoints(&cloud.interface);
+        let region = [keep_region, cloud.region_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .find(|r| image_endpoints.iter().any(|e| &e.region == r))
+            .map(str::to_string)
+            .or_else(|| image_endpoints.first().map(|e| e.region.clone()))
+            .ok_or_else(|| {
+                AppError::SignInFailed(format!(
+                    "the catalog of project {} has no {} image (Glance) endpoint.",
+                    project.name, cloud.interface
+                ))
+            })?;
+        Ok(SignedIn {
+            cloud: cloud.name.clone(),
+            token: a.token,
+            expires_at: a.expires_at,
+            can_switch_project,
+            user_id: a.user.id,
+            user_name: a.user.name,
+            user_domain: a.user.domain.name,
+            project_id: project.id,
+            project_name: project.name,
+            roles: a.roles,
+            image_endpoints,
+            region,
+            projects,
+        })
+    }
+
+    pub async fn sign_out() -> Result<(), AppError> {
+        let state = server::state();
+        let session = server::session().await?;
+        // Even an expired session is deleted; only a live token needs revoking.
+        if let Ok(Some(signed_in)) = session.get::<SignedIn>("signed_in").await
+            && let Some(cloud) = state.config.cloud(&signed_in.cloud)
+            && !signed_in.is_expired()
+            && let Err(e) = Keystone::new(&state.http, &cloud.auth_url).revoke(&signed_in.token).await
+        {
+            // Nothing is lost by going on: the session goes anyway, the token expires by itself.
+            tracing::warn!("could not revoke the token at sign-out: {e}");
+        }
+        session::end(&session).await;
+        Ok(())
+    }
+
+    pub async fn switch_project(project_id: String) -> Result<(), AppError> {
+        let state = server::state();
+        let (session, current) = server::signed_in().await?;
+        if !current.can_switch_project {
+            return Err(AppError::InvalidInput(
+                "An application credential works in its own project only; sign in another way to switch.".into(),
+            ));
+        }
+        if !current.projects.iter().any(|p| p.id == project_id) {
+            return Err(AppError::InvalidInput("You have no role on that project.".into()));
+        }
+        let cloud = state.config.cloud(&current.cloud).ok_or(AppError::NotSignedIn)?.clone();
+        let keystone = Keystone::new(&state.http, &cloud.auth_url);
+        let rescoped = keystone
+            .authenticate(&Credentials::Token(current.token.clone()), Some(&Scope::ProjectId(project_id)))
+            .await?;
+        let next = signed_in(&cloud, rescoped, true, current.projects.clone(), Some(&current.region))?;
+        session::update(&session, &next).await?;
+        // One live token per session: the old one is not needed any more.
+        if let Err(e) = keystone.revoke(&current.token).await {
+            tracing::warn!("could not revoke the previous project's token: {e}");
+        }
+        Ok(())
+    }
+
+    pub async fn switch_region(region: String) -> Result<(), AppError> {
+        let (session, mut current) = server::signed_in().await?;
+        if !current.image_endpoints.iter().any(|e| e.region == region) {
+            return Err(AppError::InvalidInput(format!("Region {region:?} has no image endpoint in this cloud.")));
+        }
+        current.region = region;
+        session::update(&session, &current).await
+    }
+}

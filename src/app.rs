@@ -1,0 +1,70 @@
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode, StaticSegment,
+    components::{ParentRoute, Route, Router, Routes},
+};
+
+use crate::ui::{home::HomePage, layout::Layout, signin::SignInPage};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    provide_csp_nonce();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Every route renders in `Async` mode: the whole page is ready before the first byte, so it
+/// works without JavaScript and can still redirect (to sign-in) or set headers.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/glance-share.css"/>
+        <Title text="glance-share"/>
+        <Router>
+            <Routes fallback=NotFound>
+                <ParentRoute path=StaticSegment("") view=Layout ssr=SsrMode::Async>
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <main>
+            <section class="page">
+                <h1>"Page not found"</h1>
+                <p><a href="/">"Go to the start page"</a></p>
+            </section>
+        </main>
+    }
+}
+
+/// Hands the nonce of this response's CSP header to Leptos, which puts it on the inline
+/// hydration script: no `unsafe-inline` is needed.
+#[cfg(feature = "ssr")]
+fn provide_csp_nonce() {
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::security::CspNonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
+}

@@ -1,0 +1,231 @@
+//! Settings, read once at start-up from the environment into typed values.
+//!
+//! Every setting has a documented default (README, "Configuration") so that the dashboard starts
+//! with no configuration at all against the local lab.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use url::Url;
+
+use crate::clouds::{self, Cloud};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{name} is not valid ({value:?}): {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Where sessions live. SQLite keeps users signed in across restarts of one instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionStoreKind {
+    Memory,
+    Sqlite(PathBuf),
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The socket the server binds.
+    pub listen: SocketAddr,
+    /// How browsers reach the dashboard; its origin is the only one allowed to change state.
+    pub public_url: Url,
+    /// True when `public_url` was not configured and follows the bound address.
+    pub public_url_is_listen: bool,
+    pub cookie_name: String,
+    /// Cookies carry `Secure` when set; defaults to on when `public_url` is https.
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request (and never after its token expires).
+    pub session_idle: Duration,
+    pub session_store: SessionStoreKind,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    pub upstream_connect_timeout: Duration,
+    pub upstream_timeout: Duration,
+    /// The clouds offered on the sign-in page, in the order configured.
+    pub clouds: Vec<Cloud>,
+}
+
+impl Config {
+    pub fn cloud(&self, name: &str) -> Option<&Cloud> {
+        self.clouds.iter().find(|c| c.name == name)
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` so tests can pass their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let listen_raw = get("GLANCE_SHARE_LISTEN").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let listen: SocketAddr = listen_raw.parse().map_err(|e| ConfigError {
+            name: "GLANCE_SHARE_LISTEN",
+            value: listen_raw.clone(),
+            reason: format!("{e}; expected HOST:PORT such as 127.0.0.1:3000"),
+        })?;
+
+        let public_url_is_listen = get("GLANCE_SHARE_PUBLIC_URL").is_none();
+        let public_raw = get("GLANCE_SHARE_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = Url::parse(&public_raw)
+            .map_err(|e| e.to_string())
+            .and_then(|u| match u.scheme() {
+                "http" | "https" if u.host().is_some() => Ok(u),
+                _ => Err("expected an http or https URL".to_string()),
+            })
+            .map_err(|reason| ConfigError { name: "GLANCE_SHARE_PUBLIC_URL", value: public_raw.clone(), reason })?;
+
+        let secure_cookies = match get("GLANCE_SHARE_SECURE_COOKIES") {
+            Some(v) => parse_bool("GLANCE_SHARE_SECURE_COOKIES", &v)?,
+            None => public_url.scheme() == "https",
+        };
+
+        let session_store = match get("GLANCE_SHARE_SESSION_STORE").as_deref() {
+            None => SessionStoreKind::Sqlite(PathBuf::from("glance-share-sessions.sqlite")),
+            Some("memory") => SessionStoreKind::Memory,
+            Some(other) => match other.strip_prefix("sqlite://") {
+                Some(path) if !path.is_empty() => SessionStoreKind::Sqlite(PathBuf::from(path)),
+                _ => {
+                    return Err(ConfigError {
+                        name: "GLANCE_SHARE_SESSION_STORE",
+                        value: other.into(),
+                        reason: "expected `memory` or `sqlite://PATH`".into(),
+                    });
+                }
+            },
+        };
+
+        let clouds = clouds::load(&|name: &str| lookup(name))?;
+
+        Ok(Config {
+            clouds,
+            listen,
+            public_url,
+            public_url_is_listen,
+            cookie_name: get("GLANCE_SHARE_COOKIE_NAME").unwrap_or_else(|| "glance_share_session".into()),
+            secure_cookies,
+            session_idle: Duration::from_secs(60 * parse_number(&get, "GLANCE_SHARE_SESSION_IDLE_MINUTES", 60)?),
+            session_store,
+            max_body_bytes: parse_number(&get, "GLANCE_SHARE_MAX_BODY_BYTES", 64 * 1024)? as usize,
+            upstream_connect_timeout: Duration::from_millis(parse_number(
+                &get,
+                "GLANCE_SHARE_UPSTREAM_CONNECT_TIMEOUT_MS",
+                3_000,
+            )?),
+            upstream_timeout: Duration::from_millis(parse_number(&get, "GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", 15_000)?),
+        })
+    }
+
+    /// Records the address actually bound (port 0 picks a free one); an unconfigured public
+    /// URL follows it.
+    pub fn bound_to(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        if self.public_url_is_listen
+            && let Ok(url) = Url::parse(&format!("http://{addr}"))
+        {
+            self.public_url = url;
+        }
+        self
+    }
+
+    /// The origin (scheme://host:port) that state-changing requests must come from.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError { name, value: value.into(), reason: "expected true or false".into() }),
+    }
+}
+
+fn parse_number(
+    get: &impl Fn(&'static str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(ConfigError { name, value: v, reason: "expected a whole number above 0".into() }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        env.insert("OS_AUTH_URL".into(), "http://127.0.0.1:5000/v3".into());
+        Config::from_lookup(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_environment() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(c.public_origin(), "http://127.0.0.1:3000");
+        assert!(!c.secure_cookies);
+        assert_eq!(c.cookie_name, "glance_share_session");
+        assert_eq!(c.session_idle, Duration::from_secs(3600));
+        assert_eq!(c.session_store, SessionStoreKind::Sqlite("glance-share-sessions.sqlite".into()));
+    }
+
+    #[test]
+    fn https_public_url_turns_on_secure_cookies() {
+        let c = config(&[("GLANCE_SHARE_PUBLIC_URL", "https://images.example.org/")]).unwrap();
+        assert!(c.secure_cookies);
+        assert_eq!(c.public_origin(), "https://images.example.org");
+        let c = config(&[
+            ("GLANCE_SHARE_PUBLIC_URL", "https://images.example.org/"),
+            ("GLANCE_SHARE_SECURE_COOKIES", "false"),
+        ])
+        .unwrap();
+        assert!(!c.secure_cookies);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        assert_eq!(config(&[("GLANCE_SHARE_LISTEN", "nowhere")]).unwrap_err().name, "GLANCE_SHARE_LISTEN");
+        assert_eq!(config(&[("GLANCE_SHARE_PUBLIC_URL", "ftp://x")]).unwrap_err().name, "GLANCE_SHARE_PUBLIC_URL");
+        assert_eq!(
+            config(&[("GLANCE_SHARE_SESSION_STORE", "postgres://x")]).unwrap_err().name,
+            "GLANCE_SHARE_SESSION_STORE"
+        );
+        assert_eq!(
+            config(&[("GLANCE_SHARE_SESSION_IDLE_MINUTES", "0")]).unwrap_err().name,
+            "GLANCE_SHARE_SESSION_IDLE_MINUTES"
+        );
+    }
+
+    #[test]
+    fn an_unset_public_url_follows_the_bound_port() {
+        let c = config(&[("GLANCE_SHARE_LISTEN", "127.0.0.1:0")]).unwrap().bound_to("127.0.0.1:4321".parse().unwrap());
+        assert_eq!(c.public_origin(), "http://127.0.0.1:4321");
+        let c = config(&[("GLANCE_SHARE_PUBLIC_URL", "https://x.example")])
+            .unwrap()
+            .bound_to("127.0.0.1:4321".parse().unwrap());
+        assert_eq!(c.public_origin(), "https://x.example");
+    }
+
+    #[test]
+    fn session_store_choices() {
+        assert_eq!(
+            config(&[("GLANCE_SHARE_SESSION_STORE", "memory")]).unwrap().session_store,
+            SessionStoreKind::Memory
+        );
+        assert_eq!(
+            config(&[("GLANCE_SHARE_SESSION_STORE", "sqlite:///var/lib/gs/s.db")]).unwrap().session_store,
+            SessionStoreKind::Sqlite("/var/lib/gs/s.db".into())
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! The one error type users see. Upstream and internal errors are mapped into it once
+//! (`From<UpstreamError>` in `openstack::error`), with words a user understands.
+
+use serde::{Deserialize, Serialize};
+use server_fn_error::{FromServerFnError, ServerFnErrorErr};
+
+/// Re-exported pieces of `server_fn` under a short local name.
+mod server_fn_error {
+    pub use leptos::server_fn::{
+        codec::JsonEncoding,
+        error::{FromServerFnError, ServerFnErrorErr},
+    };
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in first.")]
+    NotSignedIn,
+    #[error("Your session has ended (the cloud no longer accepts its token). Please sign in again.")]
+    SessionExpired,
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("Sign-in failed: {0}")]
+    SignInFailed(String),
+    #[error("Not allowed: {message} ({service} {code})")]
+    Forbidden { service: String, code: u16, message: String },
+    #[error("Not found: {message} ({service} {code})")]
+    NotFound { service: String, code: u16, message: String },
+    #[error("{message} ({service} {code})")]
+    Conflict { service: String, code: u16, message: String },
+    #[error("The image member quota is reached: {message} ({service} {code})")]
+    QuotaExceeded { service: String, code: u16, message: String, limit: Option<u32> },
+    #[error("{service} is unavailable right now, so nothing was changed: {detail}")]
+    Unavailable { service: String, detail: String },
+    #[error("{service} refused the request: {message} ({service} {code})")]
+    Rejected { service: String, code: u16, message: String },
+    #[error("Too many sign-in attempts. Try again in {0} s.")]
+    TooManyAttempts(u64),
+    #[error("Something went wrong on the dashboard's side: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// The HTTP status a server-function answer carries for this error.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::NotSignedIn | AppError::SessionExpired | AppError::SignInFailed(_) => 401,
+            AppError::InvalidInput(_) => 400,
+            AppError::Forbidden { .. } => 403,
+            AppError::NotFound { .. } => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::QuotaExceeded { .. } => 413,
+            AppError::TooManyAttempts(_) => 429,
+            AppError::Rejected { code, .. } => *code,
+            AppError::Unavailable { .. } => 503,
+            AppError::Internal(_) => 500,
+        }
+    }
+
+    /// True when the user has to sign in (again) before anything else works.
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(self, AppError::NotSignedIn | AppError::SessionExpired)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = server_fn_error::JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(e) => AppError::Unavailable {
+                service: "glance-share".into(),
+                detail: format!("the dashboard could not be reached ({e})"),
+            },
+            ServerFnErrorErr::Args(e) | ServerFnErrorErr::MissingArg(e) => AppError::InvalidInput(e),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Values shared by the server and the browser.
+
+use serde::{Deserialize, Serialize};
+
+/// Who is signed in, where: what the header shows. Never holds the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub cloud: String,
+    pub user_name: String,
+    pub user_domain: String,
+    pub project_id: String,
+    pub project_name: String,
+    pub region: String,
+    /// Regions whose catalog has an image endpoint.
+    pub regions: Vec<String>,
+    pub roles: Vec<String>,
+    /// The projects this user may switch to (empty when the sign-in method cannot re-scope).
+    pub projects: Vec<ProjectChoice>,
+    /// When the token ends, RFC 3339.
+    pub expires_at: String,
+}
+
+impl Me {
+    pub fn is_admin(&self) -> bool {
+        self.roles.iter().any(|r| r == "admin")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectChoice {
+    pub id: String,
+    pub name: String,
+    pub domain_id: String,
+}
+
+/// A configured cloud as the sign-in page offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloudChoice {
+    pub name: String,
+    /// Where its Keystone is, shown so users know which cloud they sign in to.
+    pub auth_url: String,
+    pub user_domain: String,
+    pub project_domain: String,
+    pub project_name: Option<String>,
+}
+
+/// How the user proves who they are on the sign-in page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignInMethod {
+    Password,
+    ApplicationCredential,
+    Token,
+}
+
+impl SignInMethod {
+    pub const ALL: [SignInMethod; 3] =
+        [SignInMethod::Password, SignInMethod::ApplicationCredential, SignInMethod::Token];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            SignInMethod::Password => "password",
+            SignInMethod::ApplicationCredential => "application-credential",
+            SignInMethod::Token => "token",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SignInMethod::Password => "Password",
+            SignInMethod::ApplicationCredential => "Application credential",
+            SignInMethod::Token => "Existing token",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<SignInMethod> {
+        SignInMethod::ALL.into_iter().find(|m| m.key() == key)
+    }
+}
+
+/// Only paths inside the dashboard may be returned to after sign-in (no open redirect).
+pub fn local_path_or_home(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n']) => {
+            p.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_paths_stay_inside_the_dashboard() {
+        assert_eq!(local_path_or_home(Some("/images/abc?x=1")), "/images/abc?x=1");
+        assert_eq!(local_path_or_home(Some("//evil.example/")), "/");
+        assert_eq!(local_path_or_home(Some("/\\evil.example/")), "/");
+        assert_eq!(local_path_or_home(Some("https://evil.example/")), "/");
+        assert_eq!(local_path_or_home(Some("/x\r\nSet-Cookie: a=b")), "/");
+        assert_eq!(local_path_or_home(None), "/");
+    }
+
+    #[test]
+    fn sign_in_methods_round_trip_through_their_keys() {
+        for m in SignInMethod::ALL {
+            assert_eq!(SignInMethod::from_key(m.key()), Some(m));
+        }
+        assert_eq!(SignInMethod::from_key("kerberos"), None);
+    }
+}

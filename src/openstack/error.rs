@@ -1,0 +1,200 @@
+//! What can go wrong talking to Keystone or Glance, and how that reads to a user.
+
+use serde::Deserialize;
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Keystone,
+    Glance,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Service::Keystone => "Keystone",
+            Service::Glance => "Glance",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("{service} answered {status}: {message}")]
+    Status { service: Service, status: u16, message: String },
+    #[error("{service} did not answer in time")]
+    Timeout { service: Service },
+    #[error("{service} could not be reached: {detail}")]
+    Unreachable { service: Service, detail: String },
+    #[error("{service} sent an answer glance-share cannot read: {detail}")]
+    BadResponse { service: Service, detail: String },
+}
+
+impl UpstreamError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            UpstreamError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_reqwest(service: Service, e: reqwest::Error) -> UpstreamError {
+        if e.is_timeout() {
+            UpstreamError::Timeout { service }
+        } else if e.is_decode() {
+            UpstreamError::BadResponse { service, detail: e.to_string() }
+        } else {
+            // Without the URL: it is ours, not the user's business, and may be long.
+            let detail = if e.is_connect() {
+                "it could not be reached (connection refused or failed)".into()
+            } else {
+                format!("it could not be reached ({})", e.without_url())
+            };
+            UpstreamError::Unreachable { service, detail }
+        }
+    }
+
+    /// Builds the error for a non-success answer from its body, whichever format it came in.
+    pub(crate) fn from_body(service: Service, status: u16, body: &str) -> UpstreamError {
+        UpstreamError::Status { service, status, message: error_message(body, status) }
+    }
+}
+
+/// Glance answers `{"message", "code", "title"}` (with literal `<br /><br />` in the message),
+/// Keystone `{"error": {"message", "code", "title"}}`; proxies may answer HTML.
+pub fn error_message(body: &str, status: u16) -> String {
+    #[derive(Deserialize)]
+    struct Flat {
+        message: Option<String>,
+        title: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Nested {
+        error: Flat,
+    }
+    let pick = |f: Flat| f.message.or(f.title);
+    let raw = serde_json::from_str::<Nested>(body)
+        .ok()
+        .and_then(|n| pick(n.error))
+        .or_else(|| serde_json::from_str::<Flat>(body).ok().and_then(pick))
+        .unwrap_or_default();
+    let cleaned = clean(&raw);
+    if cleaned.is_empty() {
+        http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("unexpected answer")
+            .to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// Drops markup and collapses white space; bounded so a huge body cannot flood a page.
+fn clean(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len().min(600));
+    let mut in_tag = false;
+    for c in raw.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if in_tag => {}
+            c if c.is_whitespace() || c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let trimmed = collapsed.trim_end_matches(':').trim().to_string();
+    match trimmed.char_indices().nth(500) {
+        Some((i, _)) => format!("{}…", &trimmed[..i]),
+        None => trimmed,
+    }
+}
+
+/// The one place where upstream failures become what the user reads.
+impl From<UpstreamError> for AppError {
+    fn from(e: UpstreamError) -> AppError {
+        match e {
+            UpstreamError::Status { status: 401, .. } => AppError::SessionExpired,
+            UpstreamError::Status { service, status, message } => {
+                let service = service.to_string();
+                match status {
+                    400 => AppError::Rejected { service, code: status, message },
+                    403 => AppError::Forbidden { service, code: status, message },
+                    404 => AppError::NotFound { service, code: status, message },
+                    409 => AppError::Conflict { service, code: status, message },
+                    413 => {
+                        let limit = quota_limit(&message);
+                        AppError::QuotaExceeded { service, code: status, message, limit }
+                    }
+                    500..=599 => AppError::Unavailable { service, detail: format!("it answered {status}: {message}") },
+                    _ => AppError::Rejected { service, code: status, message },
+                }
+            }
+            UpstreamError::Timeout { service } => {
+                AppError::Unavailable { service: service.to_string(), detail: "it did not answer in time".into() }
+            }
+            UpstreamError::Unreachable { service, detail } => {
+                AppError::Unavailable { service: service.to_string(), detail }
+            }
+            UpstreamError::BadResponse { service, detail } => AppError::Unavailable {
+                service: service.to_string(),
+                detail: format!("its answer was not understood ({detail})"),
+            },
+        }
+    }
+}
+
+/// Glance says "… Attempted: 129, Maximum: 128"; the maximum is worth showing.
+fn quota_limit(message: &str) -> Option<u32> {
+    let after = message.split("Maximum:").nth(1)?;
+    after.trim().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glance_json_errors_lose_their_markup() {
+        let body = r#"{"message": "Member m is duplicated for image abc<br /><br />\n\n\n", "code": "409 Conflict", "title": "Conflict"}"#;
+        assert_eq!(error_message(body, 409), "Member m is duplicated for image abc");
+    }
+
+    #[test]
+    fn keystone_json_errors_are_read() {
+        let body = r#"{"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}}"#;
+        assert_eq!(error_message(body, 401), "The request you have made requires authentication.");
+    }
+
+    #[test]
+    fn html_or_empty_bodies_fall_back_to_the_status() {
+        assert_eq!(error_message("<html><body><h1>502 Bad Gateway</h1></body></html>", 502), "Bad Gateway");
+        assert_eq!(error_message("", 503), "Service Unavailable");
+        assert_eq!(error_message("{\"message\": ", 500), "Internal Server Error");
+    }
+
+    #[test]
+    fn quota_errors_carry_the_limit() {
+        let msg = "Image member limit exceeded for image x: The limit has been exceeded on the number of allowed image members for this image. Attempted: 129, Maximum: 128";
+        let e = AppError::from(UpstreamError::Status { service: Service::Glance, status: 413, message: msg.into() });
+        assert!(matches!(e, AppError::QuotaExceeded { limit: Some(128), .. }), "{e:?}");
+    }
+
+    #[test]
+    fn unauthorized_means_the_session_is_over() {
+        let e = AppError::from(UpstreamError::Status { service: Service::Glance, status: 401, message: "x".into() });
+        assert_eq!(e, AppError::SessionExpired);
+        assert!(e.needs_sign_in());
+    }
+
+    #[test]
+    fn long_messages_are_bounded() {
+        let body = format!("{{\"message\": \"{}\"}}", "x".repeat(5000));
+        assert!(error_message(&body, 400).chars().count() <= 501);
+    }
+}

@@ -1,0 +1,341 @@
+//! Keystone v3: sign in, validate, re-scope and revoke tokens; list the user's projects.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use url::Url;
+
+use super::{Service, Token, UpstreamError};
+
+const SUBJECT_TOKEN: &str = "X-Subject-Token";
+
+/// A domain named the way clouds.yaml allows: by name or by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainRef {
+    Name(String),
+    Id(String),
+}
+
+impl DomainRef {
+    fn to_json(&self) -> Value {
+        match self {
+            DomainRef::Name(name) => json!({ "name": name }),
+            DomainRef::Id(id) => json!({ "id": id }),
+        }
+    }
+}
+
+/// What the user proves their identity with.
+pub enum Credentials {
+    Password { user_name: String, user_domain: DomainRef, password: SecretString },
+    ApplicationCredential { id: String, secret: SecretString },
+    Token(Token),
+}
+
+/// The project a token is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    ProjectId(String),
+    ProjectName { name: String, domain: DomainRef },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub domain: Named,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub domain: Named,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Endpoint {
+    pub interface: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub region_id: Option<String>,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CatalogEntry {
+    #[serde(rename = "type")]
+    pub service_type: String,
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// A token and what Keystone said about it.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub token: Token,
+    pub expires_at: OffsetDateTime,
+    pub user: User,
+    pub project: Option<Project>,
+    pub roles: Vec<String>,
+    pub catalog: Vec<CatalogEntry>,
+}
+
+/// An image API endpoint in one region.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct ImageEndpoint {
+    pub region: String,
+    pub url: String,
+}
+
+impl Authenticated {
+    /// The image endpoints of `interface` (public by default), one per region, sorted by region.
+    pub fn image_endpoints(&self, interface: &str) -> Vec<ImageEndpoint> {
+        let mut found: Vec<ImageEndpoint> = self
+            .catalog
+            .iter()
+            .filter(|entry| entry.service_type == "image")
+            .flat_map(|entry| entry.endpoints.iter())
+            .filter(|e| e.interface == interface)
+            .filter_map(|e| {
+                let region = e.region_id.clone().or_else(|| e.region.clone())?;
+                Url::parse(&e.url).ok()?;
+                Some(ImageEndpoint { region, url: e.url.trim_end_matches('/').to_string() })
+            })
+            .collect();
+        found.sort_by(|a, b| a.region.cmp(&b.region));
+        found.dedup_by(|a, b| a.region == b.region);
+        found
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    token: TokenData,
+}
+
+#[derive(Deserialize)]
+struct TokenData {
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+    user: User,
+    #[serde(default)]
+    project: Option<Project>,
+    #[serde(default)]
+    roles: Vec<Named>,
+    #[serde(default)]
+    catalog: Vec<CatalogEntry>,
+}
+
+/// An entry of `GET /v3/auth/projects`: unlike a token's project, it names its domain by id only.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProjectSummary {
+    pub id: String,
+    pub name: String,
+    pub domain_id: String,
+}
+
+#[derive(Deserialize)]
+struct ProjectsBody {
+    projects: Vec<ProjectSummary>,
+}
+
+/// One Keystone, reached with the shared HTTP client.
+pub struct Keystone<'a> {
+    http: &'a reqwest::Client,
+    /// The identity v3 URL, ending in `/v3/`.
+    base: Url,
+}
+
+impl<'a> Keystone<'a> {
+    pub fn new(http: &'a reqwest::Client, auth_url: &Url) -> Keystone<'a> {
+        let mut base = auth_url.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        Keystone { http, base }
+    }
+
+    fn url(&self, path: &str) -> Url {
+        // `path` is always one of our constants or built from percent-encoded segments.
+        self.base.join(path).expect("constant Keystone path")
+    }
+
+    /// `POST /v3/auth/tokens`.
+    pub async fn authenticate(
+        &self,
+        credentials: &Credentials,
+        scope: Option<&Scope>,
+    ) -> Result<Authenticated, UpstreamError> {
+        let identity = match credentials {
+            Credentials::Password { user_name, user_domain, password } => json!({
+                "methods": ["password"],
+                "password": { "user": {
+                    "name": user_name,
+                    "domain": user_domain.to_json(),
+                    "password": password.expose_secret(),
+                }}
+            }),
+            Credentials::ApplicationCredential { id, secret } => json!({
+                "methods": ["application_credential"],
+                "application_credential": { "id": id, "secret": secret.expose_secret() }
+            }),
+            Credentials::Token(token) => json!({ "methods": ["token"], "token": { "id": token.expose() } }),
+        };
+        let mut auth = json!({ "identity": identity });
+        // An application credential carries its own scope; Keystone refuses another one.
+        if let (Some(scope), false) = (scope, matches!(credentials, Credentials::ApplicationCredential { .. })) {
+            auth["scope"] = json!({ "project": match scope {
+                Scope::ProjectId(id) => json!({ "id": id }),
+                Scope::ProjectName { name, domain } => json!({ "name": name, "domain": domain.to_json() }),
+            }});
+        }
+        let res = self
+            .http
+            .post(self.url("auth/tokens"))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .json(&json!({ "auth": auth }))
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(Service::Keystone, e))?;
+        let res = check(res).await?;
+        let token =
+            res.headers().get(SUBJECT_TOKEN).and_then(|v| v.to_str().ok()).map(Token::new).ok_or_else(|| {
+                UpstreamError::BadResponse { service: Service::Keystone, detail: "no X-Subject-Token header".into() }
+            })?;
+        let body: TokenBody = read_json(res).await?;
+        Ok(authenticated(token, body.token))
+    }
+
+    /// `GET /v3/auth/tokens`: what Keystone says about `token`, checked with itself.
+    pub async fn validate(&self, token: &Token) -> Result<Authenticated, UpstreamError> {
+        let res = self
+            .http
+            .get(self.url("auth/tokens"))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header("X-Auth-Token", token.expose())
+            .header(SUBJECT_TOKEN, token.expose())
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(Service::Keystone, e))?;
+        let body: TokenBody = read_json(check(res).await?).await?;
+        Ok(authenticated(token.clone(), body.token))
+    }
+
+    /// `DELETE /v3/auth/tokens`: the token stops working at Keystone.
+    pub async fn revoke(&self, token: &Token) -> Result<(), UpstreamError> {
+        let res = self
+            .http
+            .delete(self.url("auth/tokens"))
+            .header("X-Auth-Token", token.expose())
+            .header(SUBJECT_TOKEN, token.expose())
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(Service::Keystone, e))?;
+        check(res).await.map(drop)
+    }
+
+    /// `GET /v3/auth/projects`: the projects the token's user may scope to.
+    pub async fn projects(&self, token: &Token) -> Result<Vec<ProjectSummary>, UpstreamError> {
+        let res = self
+            .http
+            .get(self.url("auth/projects"))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header("X-Auth-Token", token.expose())
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(Service::Keystone, e))?;
+        let body: ProjectsBody = read_json(check(res).await?).await?;
+        let mut projects = body.projects;
+        projects.sort_by_key(|p| p.name.to_lowercase());
+        Ok(projects)
+    }
+}
+
+fn authenticated(token: Token, data: TokenData) -> Authenticated {
+    Authenticated {
+        token,
+        expires_at: data.expires_at,
+        user: data.user,
+        project: data.project,
+        roles: data.roles.into_iter().map(|r| r.name).collect(),
+        catalog: data.catalog,
+    }
+}
+
+/// Passes a success through and turns anything else into an error carrying Keystone's message.
+async fn check(res: reqwest::Response) -> Result<reqwest::Response, UpstreamError> {
+    if res.status().is_success() {
+        return Ok(res);
+    }
+    let status = res.status().as_u16();
+    let body = res.text().await.unwrap_or_default();
+    Err(UpstreamError::from_body(Service::Keystone, status, &body))
+}
+
+async fn read_json<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> Result<T, UpstreamError> {
+    let bytes = res.bytes().await.map_err(|e| UpstreamError::from_reqwest(Service::Keystone, e))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| UpstreamError::BadResponse { service: Service::Keystone, detail: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> TokenData {
+        serde_json::from_str(
+            r#"{"expires_at": "2026-11-23T14:20:15.000000Z", "methods": ["password"],
+                "user": {"id": "u1", "name": "producer-user", "domain": {"id": "default", "name": "Default"}},
+                "project": {"id": "p1", "name": "producer", "domain": {"id": "default", "name": "Default"}},
+                "roles": [{"id": "r1", "name": "reader"}, {"id": "r2", "name": "member"}],
+                "catalog": [
+                  {"type": "identity", "endpoints": [{"interface": "public", "region_id": "RegionOne", "region": "RegionOne", "url": "http://127.0.0.1:5000/v3"}]},
+                  {"type": "image", "name": "glance", "endpoints": [
+                    {"interface": "public", "region_id": "RegionTwo", "url": "http://127.0.0.1:9293"},
+                    {"interface": "internal", "region_id": "RegionOne", "url": "http://10.0.0.1:9292"},
+                    {"interface": "public", "region_id": "RegionOne", "region": "RegionOne", "url": "http://127.0.0.1:9292/"}
+                  ]}
+                ]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn token_bodies_are_read() {
+        let a = authenticated(Token::new("t"), sample());
+        assert_eq!(a.user.name, "producer-user");
+        assert_eq!(a.project.as_ref().unwrap().id, "p1");
+        assert_eq!(a.roles, ["reader", "member"]);
+        assert_eq!(a.expires_at.year(), 2026);
+    }
+
+    #[test]
+    fn image_endpoints_per_region_for_the_chosen_interface() {
+        let a = authenticated(Token::new("t"), sample());
+        assert_eq!(
+            a.image_endpoints("public"),
+            vec![
+                ImageEndpoint { region: "RegionOne".into(), url: "http://127.0.0.1:9292".into() },
+                ImageEndpoint { region: "RegionTwo".into(), url: "http://127.0.0.1:9293".into() },
+            ]
+        );
+        assert_eq!(a.image_endpoints("internal").len(), 1);
+        assert!(a.image_endpoints("admin").is_empty());
+    }
+
+    #[test]
+    fn keystone_urls_keep_their_path() {
+        let http = reqwest::Client::new();
+        let k = Keystone::new(&http, &Url::parse("https://cloud.example/identity/v3").unwrap());
+        assert_eq!(k.url("auth/tokens").as_str(), "https://cloud.example/identity/v3/auth/tokens");
+    }
+}

@@ -1,0 +1,64 @@
+//! A Keystone token: a secret that is never logged, printed or sent to the browser.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+#[derive(Clone)]
+pub struct Token(SecretString);
+
+impl Token {
+    pub fn new(value: impl Into<String>) -> Token {
+        Token(SecretString::from(value.into()))
+    }
+
+    /// For the `X-Auth-Token` header, and nothing else.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// A token that can go into an HTTP header: printable, no spaces, a sane length. Garbled
+    /// pastes are refused before anything is sent.
+    pub fn is_well_formed(value: &str) -> bool {
+        (16..=8192).contains(&value.len())
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'=' | b'.' | b'+' | b'/'))
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token([REDACTED])")
+    }
+}
+
+/// Stored in the server-side session only.
+impl Serialize for Token {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.expose())
+    }
+}
+
+impl<'de> Deserialize<'de> for Token {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Token::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_value() {
+        let t = Token::new("gAAAAABsecretsecretsecret");
+        assert!(!format!("{t:?}").contains("secret"));
+    }
+
+    #[test]
+    fn garbled_tokens_are_refused() {
+        assert!(Token::is_well_formed("gAAAAABrBD2PsO-abc_DEF=="));
+        assert!(!Token::is_well_formed("short"));
+        assert!(!Token::is_well_formed("gAAAAABrBD2PsO abc"));
+        assert!(!Token::is_well_formed("gAAAAABrBD2PsO\r\nX-Evil: 1"));
+        assert!(!Token::is_well_formed(&"a".repeat(9000)));
+    }
+}

@@ -1,0 +1,126 @@
+//! The HTTP server: the router with its layers, the session store, and graceful shutdown.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{Router, http::header, middleware, routing::get};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower::ServiceBuilder;
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore, cookie::SameSite};
+use tower_sessions_sqlx_store::{SqliteStore, sqlx::sqlite::SqliteConnectOptions};
+
+use crate::{
+    app::{App, shell},
+    config::{Config, SessionStoreKind},
+    security,
+    state::AppState,
+    telemetry,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("could not build the HTTP client: {0}")]
+    HttpClient(#[from] reqwest::Error),
+    #[error("could not open the session store: {0}")]
+    SessionStore(#[from] tower_sessions_sqlx_store::sqlx::Error),
+    #[error("could not listen on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Builds the whole application for one session store.
+pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
+    let config = state.config.clone();
+    let routes = generate_route_list(App);
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(config.cookie_name.clone())
+        .with_http_only(true)
+        // Lax: a deep link to an image opened from chat or mail arrives signed in; state changes
+        // are guarded by the Origin check instead.
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(config.session_idle).unwrap_or(time::Duration::HOUR),
+        ));
+
+    let origin: Arc<str> = config.public_origin().into();
+    let https = config.public_url.scheme() == "https";
+
+    Router::new()
+        .route("/healthz", get(|| async { ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok\n") }))
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(origin, security::require_same_origin))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(https, security::security_headers))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(telemetry::REQUEST_ID, telemetry::NewRequestId))
+                .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+                .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID)),
+        )
+        .with_state(state)
+}
+
+/// Runs the dashboard until SIGTERM or SIGINT, then lets in-flight requests finish.
+pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) -> Result<(), StartError> {
+    let addr = config.listen;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
+    let config = config.bound_to(addr);
+    let store_kind = config.session_store.clone();
+    let state = AppState::new(config, leptos_options)?;
+    let app = match store_kind {
+        SessionStoreKind::Memory => router(state, tower_sessions::MemoryStore::default()),
+        SessionStoreKind::Sqlite(path) => {
+            let pool = tower_sessions_sqlx_store::sqlx::SqlitePool::connect_with(
+                SqliteConnectOptions::new().filename(&path).create_if_missing(true),
+            )
+            .await?;
+            let store = SqliteStore::new(pool);
+            store.migrate().await?;
+            tokio::spawn(tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
+                store.clone(),
+                tokio::time::Duration::from_secs(600),
+            ));
+            router(state, store)
+        }
+    };
+
+    tracing::info!("glance-share listening on http://{addr}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(StartError::Serve)?;
+    tracing::info!("glance-share stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+    // Bounded: a stuck upstream call must not keep the process alive for ever.
+    tokio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        tracing::warn!("requests still running after 20 s; exiting");
+        std::process::exit(0);
+    });
+}

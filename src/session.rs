@@ -1,0 +1,107 @@
+//! The signed-in user's state, kept server-side by tower-sessions. The browser holds only the
+//! session cookie; the token never leaves the server.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::{Expiry, Session};
+
+use crate::{
+    error::AppError,
+    model::{Me, ProjectChoice},
+    openstack::{Token, keystone::ImageEndpoint},
+};
+
+const SIGNED_IN: &str = "signed_in";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub cloud: String,
+    pub token: Token,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// False for application credentials: their tokens are bound to one project.
+    pub can_switch_project: bool,
+    pub user_id: String,
+    pub user_name: String,
+    pub user_domain: String,
+    pub project_id: String,
+    pub project_name: String,
+    pub roles: Vec<String>,
+    pub image_endpoints: Vec<ImageEndpoint>,
+    pub region: String,
+    pub projects: Vec<ProjectChoice>,
+}
+
+impl SignedIn {
+    /// What the browser may know about this sign-in.
+    pub fn me(&self) -> Me {
+        Me {
+            cloud: self.cloud.clone(),
+            user_name: self.user_name.clone(),
+            user_domain: self.user_domain.clone(),
+            project_id: self.project_id.clone(),
+            project_name: self.project_name.clone(),
+            region: self.region.clone(),
+            regions: self.image_endpoints.iter().map(|e| e.region.clone()).collect(),
+            roles: self.roles.clone(),
+            projects: if self.can_switch_project { self.projects.clone() } else { Vec::new() },
+            expires_at: self.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        }
+    }
+
+    /// The image endpoint of the chosen region.
+    pub fn image_url(&self) -> Result<&str, AppError> {
+        self.image_endpoints
+            .iter()
+            .find(|e| e.region == self.region)
+            .map(|e| e.url.as_str())
+            .ok_or_else(|| AppError::InvalidInput(format!("Region {} has no image endpoint.", self.region)))
+    }
+
+    pub fn is_expired(&self) -> bool {
+        self.expires_at <= OffsetDateTime::now_utc()
+    }
+}
+
+fn store_error(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!("session store error: {e}");
+    AppError::Internal("the session store is not available".into())
+}
+
+/// The signed-in user, or why there is none. An expired token ends the session.
+pub async fn current(session: &Session) -> Result<SignedIn, AppError> {
+    let signed_in: SignedIn = session.get(SIGNED_IN).await.map_err(store_error)?.ok_or(AppError::NotSignedIn)?;
+    if signed_in.is_expired() {
+        end(session).await;
+        return Err(AppError::SessionExpired);
+    }
+    Ok(signed_in)
+}
+
+/// How long a session is kept after its token expired: only to tell the user why they have to
+/// sign in again. The token itself is never used after its expiry (`current` ends the session).
+const EXPIRED_NOTICE: time::Duration = time::Duration::minutes(10);
+
+/// Starts a signed-in session under a new id (no session fixation). The idle expiry is capped by
+/// the token's remaining life (plus the short notice period above).
+pub async fn begin(session: &Session, signed_in: &SignedIn, idle: Duration) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(store_error)?;
+    let remaining = (signed_in.expires_at - OffsetDateTime::now_utc()).max(time::Duration::ZERO) + EXPIRED_NOTICE;
+    let idle = time::Duration::try_from(idle).unwrap_or(time::Duration::HOUR).min(remaining);
+    session.set_expiry(Some(Expiry::OnInactivity(idle)));
+    update(session, signed_in).await
+}
+
+/// Replaces the stored state (after a project or region switch) under the same id.
+pub async fn update(session: &Session, signed_in: &SignedIn) -> Result<(), AppError> {
+    session.insert(SIGNED_IN, signed_in).await.map_err(store_error)
+}
+
+/// Deletes the session from the store; the cookie becomes worthless.
+pub async fn end(session: &Session) {
+    if let Err(e) = session.flush().await {
+        tracing::error!("could not delete a session: {e}");
+    }
+}

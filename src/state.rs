@@ -1,0 +1,34 @@
+//! What every request handler and server function shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
+    /// One pooled HTTP client for every upstream call (Keystone and Glance).
+    pub http: reqwest::Client,
+}
+
+impl AppState {
+    pub fn new(config: Config, leptos_options: LeptosOptions) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.upstream_connect_timeout)
+            .timeout(config.upstream_timeout)
+            .pool_max_idle_per_host(32)
+            .user_agent(concat!("glance-share/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(AppState { leptos_options, config: Arc::new(config), http })
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

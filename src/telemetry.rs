@@ -1,0 +1,30 @@
+//! Logging: one line per request with a request id that also goes back in `x-request-id`.
+
+use axum::http::{HeaderName, Request};
+use tower_http::request_id::{MakeRequestId, RequestId};
+use tracing_subscriber::EnvFilter;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // try_init: tests may start several servers in one process.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout()) && std::env::var_os("NO_COLOR").is_none();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).try_init();
+}
+
+#[derive(Clone, Copy, Default)]
+pub struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        uuid::Uuid::new_v4().simple().to_string().parse().ok().map(RequestId::new)
+    }
+}
+
+/// The span every request's logs carry. Only the path is recorded: queries and headers may
+/// hold things that do not belong in a log.
+pub fn request_span<B>(req: &Request<B>) -> tracing::Span {
+    let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", id, method = %req.method(), path = req.uri().path())
+}

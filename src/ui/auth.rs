@@ -1,0 +1,112 @@
+//! Who is signed in, shared by every page, and the actions that change it.
+
+use leptos::prelude::*;
+use leptos_router::{components::Redirect, hooks::use_location};
+
+use crate::{
+    api::auth::{SignIn, SignOut, SwitchProject, SwitchRegion, whoami},
+    error::AppError,
+    model::Me,
+};
+
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub me: Resource<Result<Option<Me>, AppError>>,
+    pub sign_in: ServerAction<SignIn>,
+    pub sign_out: ServerAction<SignOut>,
+    pub switch_project: ServerAction<SwitchProject>,
+    pub switch_region: ServerAction<SwitchRegion>,
+}
+
+impl Auth {
+    /// Must run inside `<Routes>`, where forms posted without JavaScript find their errors.
+    pub fn provide() {
+        let sign_in = ServerAction::<SignIn>::new();
+        let sign_out = ServerAction::<SignOut>::new();
+        let switch_project = ServerAction::<SwitchProject>::new();
+        let switch_region = ServerAction::<SwitchRegion>::new();
+        let me = Resource::new(
+            move || {
+                (
+                    sign_in.version().get(),
+                    sign_out.version().get(),
+                    switch_project.version().get(),
+                    switch_region.version().get(),
+                )
+            },
+            |_| whoami(),
+        );
+        provide_context(Auth { me, sign_in, sign_out, switch_project, switch_region });
+    }
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+/// The path and query of the page being shown: where to come back to.
+pub fn current_path() -> String {
+    let location = use_location();
+    let path = location.pathname.get_untracked();
+    // The error of a form posted without JavaScript travels in the query; it is not a place.
+    let search = location.search.get_untracked();
+    let kept: Vec<&str> =
+        search.split('&').filter(|p| !p.is_empty() && !p.starts_with("__err=") && !p.starts_with("__path=")).collect();
+    if kept.is_empty() { path } else { format!("{path}?{}", kept.join("&")) }
+}
+
+/// The sign-in page's address that comes back to the current page afterwards.
+pub fn sign_in_path(reason: Option<&str>) -> String {
+    let mut url = format!("/signin?next={}", urlencode(&current_path()));
+    if let Some(reason) = reason {
+        url.push_str("&reason=");
+        url.push_str(reason);
+    }
+    url
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Renders `signed_in` for a signed-in user, else sends them to sign in and back.
+#[component]
+pub fn RequireSignIn<F, V>(signed_in: F) -> impl IntoView
+where
+    F: Fn(Me) -> V + Send + Sync + Clone + 'static,
+    V: IntoView + 'static,
+{
+    let auth = use_auth();
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let signed_in = signed_in.clone();
+                Suspend::new(async move {
+                    match auth.me.await {
+                        Ok(Some(me)) => signed_in(me).into_any(),
+                        Ok(None) => view! { <Redirect path=sign_in_path(None)/> }.into_any(),
+                        Err(e) if e.needs_sign_in() => view! { <Redirect path=sign_in_path(Some("expired"))/> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_paths_are_encoded_into_one_query_value() {
+        assert_eq!(urlencode("/images/a b?tab=mine&x=1"), "/images/a%20b%3Ftab%3Dmine%26x%3D1");
+    }
+}

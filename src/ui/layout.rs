@@ -1,0 +1,126 @@
+//! The header on every page: who is signed in, in which project and region, and the way out.
+
+use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn};
+use leptos_router::components::Outlet;
+
+use super::{
+    auth::{Auth, current_path, use_auth},
+    copy::CopyId,
+};
+use crate::{error::AppError, model::Me};
+
+/// Every page: the header above, the page below. The session's actions live here, inside the
+/// routes, where Leptos hands forms posted without JavaScript their errors.
+#[component]
+pub fn Layout() -> impl IntoView {
+    Auth::provide();
+    view! {
+        <Header/>
+        <main>
+            <Outlet/>
+        </main>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"glance-share"</a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match auth.me.await {
+                        Ok(Some(me)) => view! { <SignedInBar me/> }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
+        </header>
+    }
+}
+
+#[component]
+fn SignedInBar(me: Me) -> impl IntoView {
+    let auth = use_auth();
+    let next = current_path();
+    let project_label = format!("Project {} (click to change)", me.project_name);
+    let admin = me
+        .is_admin()
+        .then(|| view! { <span class="badge admin" title="Your role in this project includes admin">"admin"</span> });
+    let projects = me.projects.clone();
+    let can_switch = projects.len() > 1;
+    let regions = me.regions.clone();
+    view! {
+        <nav class="signed-in" aria-label="Your session">
+            <span class="who" title=format!("Signed in to cloud {}", me.cloud)>
+                <span class="user">{me.user_name.clone()}</span>
+                <span class="muted">" @ " {me.user_domain.clone()}</span>
+                {admin}
+            </span>
+            <span class="project">
+                {if can_switch {
+                    let current = me.project_id.clone();
+                    let next = next.clone();
+                    view! {
+                        <ActionForm action=auth.switch_project attr:class="inline-form">
+                            <label class="sr-only" for="project-switch">"Project"</label>
+                            <select id="project-switch" name="project_id" title=project_label>
+                                {projects.into_iter().map(|p| {
+                                    let selected = p.id == current;
+                                    view! { <option value=p.id.clone() selected=selected>{p.name.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                            <input type="hidden" name="next" value=next.clone()/>
+                            <button type="submit" class="secondary">"Switch"</button>
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! { <span class="project-name">{me.project_name.clone()}</span> }.into_any()
+                }}
+                <CopyId id=me.project_id.clone() label="Copy project ID"/>
+            </span>
+            <span class="region">
+                {if regions.len() > 1 {
+                    let current = me.region.clone();
+                    view! {
+                        <ActionForm action=auth.switch_region attr:class="inline-form">
+                            <label class="sr-only" for="region-switch">"Region"</label>
+                            <select id="region-switch" name="region">
+                                {regions.into_iter().map(|r| {
+                                    let selected = r == current;
+                                    view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                            <input type="hidden" name="next" value=next.clone()/>
+                            <button type="submit" class="secondary">"Use region"</button>
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! { <span class="region-name" title="Region">{me.region.clone()}</span> }.into_any()
+                }}
+            </span>
+            <ActionForm action=auth.sign_out attr:class="inline-form">
+                <button type="submit" class="secondary">"Sign out"</button>
+            </ActionForm>
+        </nav>
+        <ActionError action=auth.switch_project/>
+        <ActionError action=auth.switch_region/>
+        <ActionError action=auth.sign_out/>
+    }
+}
+
+/// Shows the error of the last run of an action, if it failed.
+#[component]
+pub fn ActionError<S>(action: ServerAction<S>) -> impl IntoView
+where
+    S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+    S::Output: Send + Sync + 'static,
+{
+    move || {
+        action.value().with(|v| match v {
+            Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.to_string()}</p> }),
+            _ => None,
+        })
+    }
+}

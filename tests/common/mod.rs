@@ -1,0 +1,392 @@
+//! Shared helpers for the integration tests: the real local Keystone + Glance lab and the real
+//! server binary, started on a free port.
+#![allow(dead_code)]
+
+use std::{
+    collections::HashMap,
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The lab's settings (`.lab/lab.env`), after making sure the lab runs.
+pub struct Lab {
+    pub env: HashMap<String, String>,
+}
+
+impl Lab {
+    pub fn get(&self, key: &str) -> &str {
+        self.env.get(key).unwrap_or_else(|| panic!("{key} missing from lab.env")).as_str()
+    }
+    pub fn keystone_url(&self) -> &str {
+        self.get("LAB_KEYSTONE_URL")
+    }
+    pub fn glance_url(&self) -> &str {
+        self.get("LAB_GLANCE_URL")
+    }
+}
+
+/// Starts the lab once per test binary (`lab.sh start` is idempotent and takes seconds when
+/// the lab already runs).
+pub fn lab() -> &'static Lab {
+    static LAB: OnceLock<Lab> = OnceLock::new();
+    LAB.get_or_init(|| {
+        let root = project_root();
+        let status = Command::new(root.join("lab/lab.sh"))
+            .arg("start")
+            .stdout(Stdio::null())
+            .status()
+            .expect("could not run lab/lab.sh");
+        assert!(status.success(), "lab/lab.sh start failed: the integration tests need the local Keystone + Glance");
+        let text = std::fs::read_to_string(lab_dir().join("lab.env")).expect("lab.env is missing");
+        let env = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+            .collect();
+        Lab { env }
+    })
+}
+
+pub fn lab_dir() -> PathBuf {
+    std::env::var("GLANCE_SHARE_LAB_DIR").map(PathBuf::from).unwrap_or_else(|_| project_root().join(".lab"))
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The release server binary, running until dropped.
+pub struct Server {
+    pub base: String,
+    child: Child,
+    /// The server's log lines, shown when a test fails to start it.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts the server on a free port with the lab's clouds and the given extra environment.
+    pub fn start(extra_env: &[(&str, &str)]) -> Server {
+        lab();
+        let target =
+            std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| project_root().join("target"));
+        let site = target.join("site");
+        assert!(
+            site.join("pkg/glance-share.wasm").exists() || site.join("pkg/glance-share_bg.wasm").exists(),
+            "no hydrate bundle in {}: run `cargo leptos build --release` first (scripts/test does)",
+            site.display()
+        );
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_glance-share"));
+        cmd.env("LEPTOS_SITE_ROOT", &site)
+            .env("LEPTOS_SITE_PKG_DIR", "pkg")
+            .env("LEPTOS_OUTPUT_NAME", "glance-share")
+            .env("GLANCE_SHARE_LISTEN", "127.0.0.1:0")
+            .env("GLANCE_SHARE_SESSION_STORE", "memory")
+            .env("OS_CLIENT_CONFIG_FILE", lab_dir().join("clouds.yaml"))
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("could not start the server binary");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let log = log.clone();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Some(addr) = line.split("listening on http://").nth(1) {
+                        let _ = tx.send(addr.trim().to_string());
+                    }
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the server did not start within 30 s:\n{}", log.lock().unwrap().join("\n"));
+            }
+        };
+        Server { base: format!("http://{addr}"), child, log }
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends SIGTERM and waits for the graceful shutdown.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(25);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not stop within 25 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP client that does not follow redirects, so tests see them.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// A browser stand-in: keeps the session cookie, sends the Origin a page of the dashboard would,
+/// and calls server functions the way the hydrated app does.
+pub struct Browser {
+    pub base: String,
+    pub cookie: std::sync::Mutex<Option<String>>,
+    http: reqwest::Client,
+}
+
+pub const COOKIE_NAME: &str = "glance_share_session";
+
+impl Browser {
+    pub fn new(server: &Server) -> Browser {
+        Browser { base: server.base.clone(), cookie: std::sync::Mutex::new(None), http: http() }
+    }
+
+    pub fn on(&self, server: &Server) -> Browser {
+        Browser { base: server.base.clone(), cookie: std::sync::Mutex::new(self.cookie()), http: http() }
+    }
+
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.lock().unwrap().clone()
+    }
+
+    fn remember(&self, res: &reqwest::Response) {
+        for value in res.headers().get_all("set-cookie") {
+            let value = value.to_str().unwrap();
+            if let Some(rest) = value.strip_prefix(&format!("{COOKIE_NAME}=")) {
+                let id = rest.split(';').next().unwrap().to_string();
+                *self.cookie.lock().unwrap() = if id.is_empty() { None } else { Some(id) };
+            }
+        }
+    }
+
+    fn with_cookie(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.cookie() {
+            Some(c) => req.header("cookie", format!("{COOKIE_NAME}={c}")),
+            None => req,
+        }
+    }
+
+    /// Navigates to a page as a browser does (which is what makes Leptos answer redirects with 302).
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let req = self.http.get(format!("{}{path}", self.base)).header("accept", "text/html,application/xhtml+xml");
+        let res = self.with_cookie(req).send().await.unwrap();
+        self.remember(&res);
+        res
+    }
+
+    /// Calls server function `name` as the hydrated app does (fetch, JSON answer).
+    pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let req = self
+            .http
+            .post(format!("{}/api/{name}", self.base))
+            .header("origin", &self.base)
+            .header("accept", "application/json")
+            .form(form);
+        let res = self.with_cookie(req).send().await.unwrap();
+        self.remember(&res);
+        res
+    }
+
+    /// Posts a form as a browser without JavaScript does.
+    pub async fn post_form(&self, name: &str, form: &[(&str, &str)], from_page: &str) -> reqwest::Response {
+        let req = self
+            .http
+            .post(format!("{}/api/{name}", self.base))
+            .header("origin", &self.base)
+            .header("referer", format!("{}{from_page}", self.base))
+            .header("accept", "text/html,application/xhtml+xml")
+            .form(form);
+        let res = self.with_cookie(req).send().await.unwrap();
+        self.remember(&res);
+        res
+    }
+
+    pub async fn call_json(&self, name: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+        let res = self.call(name, form).await;
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    pub async fn whoami(&self) -> serde_json::Value {
+        let (status, body) = self.call_json("whoami", &[]).await;
+        assert!(status == 200 || status == 401, "whoami answered {status}: {body}");
+        body
+    }
+
+    pub async fn sign_in_application_credential(&self, id: &str, secret: &str) -> (u16, serde_json::Value) {
+        self.call_json(
+            "sign_in",
+            &[
+                ("cloud", "lab"),
+                ("method", "application-credential"),
+                ("credential_id", id),
+                ("credential_secret", secret),
+            ],
+        )
+        .await
+    }
+
+    pub async fn sign_in_token(&self, token: &str) -> (u16, serde_json::Value) {
+        self.call_json("sign_in", &[("cloud", "lab"), ("method", "token"), ("token", token)]).await
+    }
+
+    pub async fn sign_in_password(&self, user: &str, password: &str, project: &str) -> (u16, serde_json::Value) {
+        self.call_json(
+            "sign_in",
+            &[
+                ("cloud", "lab"),
+                ("method", "password"),
+                ("user_name", user),
+                ("password", password),
+                ("project", project),
+            ],
+        )
+        .await
+    }
+}
+
+/// Direct Keystone calls the tests use to set things up and to check what the dashboard did.
+pub struct KeystoneDirect<'a> {
+    pub lab: &'a Lab,
+}
+
+impl KeystoneDirect<'_> {
+    pub async fn password_token(&self, user: &str, password: &str, project: &str) -> (String, serde_json::Value) {
+        let body = serde_json::json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {"name": user, "domain": {"id": "default"}, "password": password}}},
+            "scope": {"project": {"name": project, "domain": {"id": "default"}}}
+        }});
+        let res = http().post(format!("{}/auth/tokens", self.lab.keystone_url())).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), 201, "lab sign-in for {user} failed");
+        let token = res.headers()["x-subject-token"].to_str().unwrap().to_string();
+        (token, res.json().await.unwrap())
+    }
+
+    pub async fn producer_token(&self) -> String {
+        self.password_token(
+            self.lab.get("LAB_PRODUCER_USER"),
+            self.lab.get("LAB_PRODUCER_PASSWORD"),
+            self.lab.get("LAB_PRODUCER_PROJECT"),
+        )
+        .await
+        .0
+    }
+
+    /// Status of `GET /v3/auth/tokens` for `token`, checked with an admin token.
+    pub async fn token_status(&self, token: &str) -> u16 {
+        let (admin, _) = self
+            .password_token(
+                self.lab.get("LAB_ADMIN_USER"),
+                self.lab.get("LAB_ADMIN_PASSWORD"),
+                self.lab.get("LAB_ADMIN_PROJECT"),
+            )
+            .await;
+        http()
+            .get(format!("{}/auth/tokens", self.lab.keystone_url()))
+            .header("x-auth-token", admin)
+            .header("x-subject-token", token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    pub async fn revoke(&self, token: &str) {
+        let res = http()
+            .delete(format!("{}/auth/tokens", self.lab.keystone_url()))
+            .header("x-auth-token", token)
+            .header("x-subject-token", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 204);
+    }
+
+    /// An application credential of the producer user, valid for `lifetime` (or for ever).
+    pub async fn producer_application_credential(&self, lifetime: Option<time::Duration>) -> (String, String) {
+        let (token, body) = self
+            .password_token(
+                self.lab.get("LAB_PRODUCER_USER"),
+                self.lab.get("LAB_PRODUCER_PASSWORD"),
+                self.lab.get("LAB_PRODUCER_PROJECT"),
+            )
+            .await;
+        let user_id = body["token"]["user"]["id"].as_str().unwrap();
+        let expires = lifetime.map(|l| {
+            (time::OffsetDateTime::now_utc() + l).format(&time::format_description::well_known::Rfc3339).unwrap()
+        });
+        self.application_credential(&token, user_id, expires.as_deref()).await
+    }
+
+    /// Creates an application credential for the token's user; `expires_at` RFC 3339 or none.
+    pub async fn application_credential(
+        &self,
+        token: &str,
+        user_id: &str,
+        expires_at: Option<&str>,
+    ) -> (String, String) {
+        let name = format!("gs-test-{}", uuid::Uuid::new_v4().simple());
+        let body = serde_json::json!({"application_credential": {"name": name, "expires_at": expires_at}});
+        let res = http()
+            .post(format!("{}/users/{user_id}/application_credentials", self.lab.keystone_url()))
+            .header("x-auth-token", token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "creating an application credential failed");
+        let v: serde_json::Value = res.json().await.unwrap();
+        let cred = &v["application_credential"];
+        (cred["id"].as_str().unwrap().to_string(), cred["secret"].as_str().unwrap().to_string())
+    }
+}
+
+/// Everything a response shows the browser: status, headers and body, as text.
+pub async fn dump(res: reqwest::Response) -> String {
+    let head = format!("{} {:?}", res.status(), res.headers());
+    format!("{head}\n{}", res.text().await.unwrap_or_default())
+}
+
+/// The sentence a user reads for an error a server function returned.
+pub fn user_message(body: &serde_json::Value) -> String {
+    match serde_json::from_value::<glance_share::error::AppError>(body.clone()) {
+        Ok(e) => e.to_string(),
+        Err(_) => panic!("not an AppError: {body}"),
+    }
+}
