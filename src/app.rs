@@ -1,11 +1,16 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{ParentRoute, Route, Router, Routes},
 };
 
-use crate::ui::{home::HomePage, layout::Layout, signin::SignInPage};
+use crate::ui::{
+    home::HomePage,
+    images::{detail::ImagePage, list::ImagesPage},
+    layout::Layout,
+    signin::SignInPage,
+};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -40,6 +45,14 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=StaticSegment("") view=Layout ssr=SsrMode::Async>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("images") view=ImagesPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("images"), ParamSegment("image_id")) view=ImagePage ssr=SsrMode::Async/>
+                    // A deep link to one member, also the Terraform import id `image_id/member_id`.
+                    <Route
+                        path=(StaticSegment("images"), ParamSegment("image_id"), StaticSegment("members"), ParamSegment("member_id"))
+                        view=ImagePage
+                        ssr=SsrMode::Async
+                    />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -42,6 +42,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub upstream_connect_timeout: Duration,
     pub upstream_timeout: Duration,
+    /// How many Glance calls one request or batch makes at once.
+    pub batch_concurrency: usize,
     /// The clouds offered on the sign-in page, in the order configured.
     pub clouds: Vec<Cloud>,
 }
@@ -99,6 +101,7 @@ impl Config {
         let clouds = clouds::load(&|name: &str| lookup(name))?;
 
         Ok(Config {
+            batch_concurrency: parse_number(&get, "GLANCE_SHARE_BATCH_CONCURRENCY", 8)?.min(64) as usize,
             clouds,
             listen,
             public_url,

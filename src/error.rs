@@ -77,3 +77,9 @@ impl FromServerFnError for AppError {
         }
     }
 }
+
+impl From<crate::model::IdError> for AppError {
+    fn from(e: crate::model::IdError) -> AppError {
+        AppError::InvalidInput(e.to_string())
+    }
+}

@@ -105,3 +105,30 @@ pub async fn end(session: &Session) {
         tracing::error!("could not delete a session: {e}");
     }
 }
+
+const REPORT_IDS: &str = "report_ids";
+/// Results kept per session: enough to reopen recent ones, bounded so a session stays small.
+const KEPT_REPORTS: usize = 20;
+
+/// Keeps the result of an action so the page can show it, also after a form post without
+/// JavaScript or after the browser went away; returns the id to open it by.
+pub async fn save_report<T: Serialize>(session: &Session, report: &T) -> Result<String, AppError> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let mut ids: Vec<String> = session.get(REPORT_IDS).await.map_err(store_error)?.unwrap_or_default();
+    while ids.len() >= KEPT_REPORTS {
+        let old = ids.remove(0);
+        session.remove_value(&format!("report:{old}")).await.map_err(store_error)?;
+    }
+    session.insert(&format!("report:{id}"), report).await.map_err(store_error)?;
+    ids.push(id.clone());
+    session.insert(REPORT_IDS, ids).await.map_err(store_error)?;
+    Ok(id)
+}
+
+/// A result saved by `save_report`, if this session has it.
+pub async fn report<T: serde::de::DeserializeOwned>(session: &Session, id: &str) -> Result<Option<T>, AppError> {
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    session.get(&format!("report:{id}")).await.map_err(store_error)
+}

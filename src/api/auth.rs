@@ -35,6 +35,7 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
         Err(AppError::NotSignedIn) => Ok(None),
         Err(e) => Err(e),
     })
+    .await
 }
 
 /// Signs in with one of three methods (`method` is a `SignInMethod` key). Empty fields count
@@ -63,25 +64,25 @@ pub async fn sign_in(
         credential_secret: credential_secret.map(Into::into),
         token,
     };
-    super::server::reply_and_go(signing_in::sign_in(form).await, next.as_deref().unwrap_or("/"))
+    super::server::reply_and_go(signing_in::sign_in(form).await, next.as_deref().unwrap_or("/")).await
 }
 
 /// Revokes the token at Keystone and deletes the session.
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    super::server::reply_and_go(signing_in::sign_out().await, "/signin?signed_out=1")
+    super::server::reply_and_go(signing_in::sign_out().await, "/signin?signed_out=1").await
 }
 
 /// Re-scopes the session's token to another of the user's projects (no password asked again).
 #[server(endpoint = "switch_project")]
 pub async fn switch_project(project_id: String, next: Option<String>) -> Result<(), AppError> {
-    super::server::reply_and_go(signing_in::switch_project(project_id).await, next.as_deref().unwrap_or("/"))
+    super::server::reply_and_go(signing_in::switch_project(project_id).await, next.as_deref().unwrap_or("/")).await
 }
 
 /// Chooses the region whose image endpoint later calls use.
 #[server(endpoint = "switch_region")]
 pub async fn switch_region(region: String, next: Option<String>) -> Result<(), AppError> {
-    super::server::reply_and_go(signing_in::switch_region(region).await, next.as_deref().unwrap_or("/"))
+    super::server::reply_and_go(signing_in::switch_region(region).await, next.as_deref().unwrap_or("/")).await
 }
 
 #[cfg(feature = "ssr")]

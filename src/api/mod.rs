@@ -1,14 +1,21 @@
 //! Server functions: thin adapters from the browser to the typed upstream clients.
-//! Each reads the session, calls one client, and maps errors once into `AppError`.
+//! Each reads the session, calls the clients, and maps errors once into `AppError`.
 
 pub mod auth;
+pub mod images;
+pub mod members;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     use leptos::prelude::*;
     use tower_sessions::Session;
 
-    use crate::{error::AppError, session, session::SignedIn, state::AppState};
+    use crate::{
+        error::AppError,
+        openstack::{glance::Glance, keystone::Keystone},
+        session::{self, SignedIn},
+        state::AppState,
+    };
 
     pub fn state() -> AppState {
         expect_context::<AppState>()
@@ -25,33 +32,72 @@ pub(crate) mod server {
         Ok((session, signed_in))
     }
 
+    /// The Glance of the user's region, called with their token.
+    pub fn glance<'a>(state: &'a AppState, signed_in: &'a SignedIn) -> Result<Glance<'a>, AppError> {
+        Ok(Glance::new(&state.http, signed_in.image_url()?, &signed_in.token)?)
+    }
+
+    /// The Keystone of the user's cloud.
+    pub fn keystone<'a>(state: &'a AppState, signed_in: &SignedIn) -> Result<Keystone<'a>, AppError> {
+        let cloud = state.config.cloud(&signed_in.cloud).ok_or(AppError::NotSignedIn)?;
+        Ok(Keystone::new(&state.http, &cloud.auth_url))
+    }
+
     /// Sends the browser to `next` (a path inside the dashboard) when `result` is a success.
-    pub fn reply_and_go<T>(result: Result<T, AppError>, next: &str) -> Result<T, AppError> {
+    pub async fn reply_and_go<T>(result: Result<T, AppError>, next: &str) -> Result<T, AppError> {
         if result.is_ok() {
             leptos_axum::redirect(&crate::model::local_path_or_home(Some(next)));
         }
-        reply(result)
+        reply(result).await
     }
 
-    /// Gives an error its HTTP status for fetch callers. A plain form post (no JavaScript) keeps
-    /// the redirect back to its page that carries the error instead.
-    pub fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(e) = &result {
-            let plain_form_post = use_context::<http::request::Parts>().is_some_and(|p| {
-                p.headers
-                    .get(http::header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.contains("text/html"))
-            });
-            if !plain_form_post && let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-                options
-                    .set_status(http::StatusCode::from_u16(e.status_code()).unwrap_or(http::StatusCode::BAD_GATEWAY));
+    /// Finishes a server function's answer: an error gets its HTTP status (a plain form post
+    /// keeps the redirect back to its page that carries the error instead), and a token the
+    /// cloud no longer accepts ends the session and sends the browser to sign in, then back.
+    pub async fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        let Err(e) = &result else { return result };
+        let parts = use_context::<http::request::Parts>();
+        let called_over_http = parts.as_ref().is_some_and(|p| p.uri.path().starts_with("/api/"));
+        if e.needs_sign_in() && called_over_http {
+            if let Ok(session) = session().await {
+                session::end(&session).await;
             }
-            match e {
-                AppError::Internal(_) | AppError::Unavailable { .. } => tracing::error!("{e}"),
-                _ => tracing::info!("{e}"),
-            }
+            let back = parts.as_ref().and_then(referer_path).unwrap_or_else(|| "/".into());
+            let reason = if *e == AppError::SessionExpired { "&reason=expired" } else { "" };
+            leptos_axum::redirect(&format!("/signin?next={}{reason}", crate::ui::auth::urlencode(&back)));
+        }
+        let plain_form_post = parts.as_ref().is_some_and(|p| {
+            p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+        });
+        if !plain_form_post && let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+            options.set_status(http::StatusCode::from_u16(e.status_code()).unwrap_or(http::StatusCode::BAD_GATEWAY));
+        }
+        match e {
+            AppError::Internal(_) | AppError::Unavailable { .. } => tracing::error!("{e}"),
+            _ => tracing::info!("{e}"),
         }
         result
+    }
+
+    /// The path (and query) of the dashboard page a request came from.
+    fn referer_path(parts: &http::request::Parts) -> Option<String> {
+        let referer = parts.headers.get(http::header::REFERER)?.to_str().ok()?;
+        let url = url::Url::parse(referer).ok()?;
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        Some(crate::model::local_path_or_home(Some(&path)))
+    }
+
+    /// Runs `f` over `items` with at most `limit` calls in flight, keeping the input order.
+    pub async fn bounded<I, T, F, Fut>(items: I, limit: usize, f: F) -> Vec<T>
+    where
+        I: IntoIterator,
+        F: FnMut(I::Item) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        use futures::StreamExt;
+        futures::stream::iter(items).map(f).buffered(limit.max(1)).collect().await
     }
 }

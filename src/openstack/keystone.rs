@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use url::Url;
 
-use super::{Service, Token, UpstreamError};
+use super::{
+    Service, Token, UpstreamError,
+    http::{check, fetch_json, read_json, send},
+};
 
 const SUBJECT_TOKEN: &str = "X-Subject-Token";
 
@@ -198,65 +201,71 @@ impl<'a> Keystone<'a> {
                 Scope::ProjectName { name, domain } => json!({ "name": name, "domain": domain.to_json() }),
             }});
         }
-        let res = self
-            .http
-            .post(self.url("auth/tokens"))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .json(&json!({ "auth": auth }))
-            .send()
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(Service::Keystone, e))?;
-        let res = check(res).await?;
+        let req = self.http.post(self.url("auth/tokens")).json(&json!({ "auth": auth }));
+        let res = check(Service::Keystone, send(Service::Keystone, req).await?).await?;
         let token =
             res.headers().get(SUBJECT_TOKEN).and_then(|v| v.to_str().ok()).map(Token::new).ok_or_else(|| {
                 UpstreamError::BadResponse { service: Service::Keystone, detail: "no X-Subject-Token header".into() }
             })?;
-        let body: TokenBody = read_json(res).await?;
+        let body: TokenBody = read_json(Service::Keystone, res).await?;
         Ok(authenticated(token, body.token))
     }
 
     /// `GET /v3/auth/tokens`: what Keystone says about `token`, checked with itself.
     pub async fn validate(&self, token: &Token) -> Result<Authenticated, UpstreamError> {
-        let res = self
+        let req = self
             .http
             .get(self.url("auth/tokens"))
-            .header(reqwest::header::ACCEPT, "application/json")
             .header("X-Auth-Token", token.expose())
-            .header(SUBJECT_TOKEN, token.expose())
-            .send()
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(Service::Keystone, e))?;
-        let body: TokenBody = read_json(check(res).await?).await?;
+            .header(SUBJECT_TOKEN, token.expose());
+        let body: TokenBody = fetch_json(Service::Keystone, req).await?;
         Ok(authenticated(token.clone(), body.token))
     }
 
     /// `DELETE /v3/auth/tokens`: the token stops working at Keystone.
     pub async fn revoke(&self, token: &Token) -> Result<(), UpstreamError> {
-        let res = self
+        let req = self
             .http
             .delete(self.url("auth/tokens"))
             .header("X-Auth-Token", token.expose())
-            .header(SUBJECT_TOKEN, token.expose())
-            .send()
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(Service::Keystone, e))?;
-        check(res).await.map(drop)
+            .header(SUBJECT_TOKEN, token.expose());
+        check(Service::Keystone, send(Service::Keystone, req).await?).await.map(drop)
     }
 
     /// `GET /v3/auth/projects`: the projects the token's user may scope to.
     pub async fn projects(&self, token: &Token) -> Result<Vec<ProjectSummary>, UpstreamError> {
-        let res = self
-            .http
-            .get(self.url("auth/projects"))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .header("X-Auth-Token", token.expose())
-            .send()
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(Service::Keystone, e))?;
-        let body: ProjectsBody = read_json(check(res).await?).await?;
+        let req = self.http.get(self.url("auth/projects")).header("X-Auth-Token", token.expose());
+        let body: ProjectsBody = fetch_json(Service::Keystone, req).await?;
         let mut projects = body.projects;
         projects.sort_by_key(|p| p.name.to_lowercase());
         Ok(projects)
+    }
+}
+
+#[derive(Deserialize)]
+struct ProjectBody {
+    project: ProjectSummary,
+}
+
+impl Keystone<'_> {
+    /// `GET /v3/projects/{id}`: `Ok(None)` when there is no such project. Ordinary users may
+    /// not look projects up (403), which the caller has to expect.
+    pub async fn project(
+        &self,
+        token: &Token,
+        id: &crate::model::MemberId,
+    ) -> Result<Option<ProjectSummary>, UpstreamError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|_| UpstreamError::BadResponse { service: Service::Keystone, detail: "unusable URL".into() })?
+            .pop_if_empty()
+            .extend(["projects", id.as_str()]);
+        let req = self.http.get(url).header("X-Auth-Token", token.expose());
+        match fetch_json::<ProjectBody>(Service::Keystone, req).await {
+            Ok(body) => Ok(Some(body.project)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -269,22 +278,6 @@ fn authenticated(token: Token, data: TokenData) -> Authenticated {
         roles: data.roles.into_iter().map(|r| r.name).collect(),
         catalog: data.catalog,
     }
-}
-
-/// Passes a success through and turns anything else into an error carrying Keystone's message.
-async fn check(res: reqwest::Response) -> Result<reqwest::Response, UpstreamError> {
-    if res.status().is_success() {
-        return Ok(res);
-    }
-    let status = res.status().as_u16();
-    let body = res.text().await.unwrap_or_default();
-    Err(UpstreamError::from_body(Service::Keystone, status, &body))
-}
-
-async fn read_json<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> Result<T, UpstreamError> {
-    let bytes = res.bytes().await.map_err(|e| UpstreamError::from_reqwest(Service::Keystone, e))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| UpstreamError::BadResponse { service: Service::Keystone, detail: e.to_string() })
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! nothing of sessions or pages.
 
 pub mod error;
+pub mod glance;
+mod http;
 pub mod keystone;
 mod token;
 

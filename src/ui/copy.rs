@@ -3,7 +3,13 @@
 use leptos::prelude::*;
 
 #[component]
-pub fn CopyId(#[prop(into)] id: String, #[prop(optional, into)] label: Option<String>) -> impl IntoView {
+pub fn CopyId(
+    #[prop(into)] id: String,
+    #[prop(optional, into)] label: Option<String>,
+    /// Show the ID shortened in the middle (tables); the full ID stays on hover and is copied.
+    #[prop(optional)]
+    short: bool,
+) -> impl IntoView {
     let copied = RwSignal::new(false);
     let text = id.clone();
     let copy = move |_| {
@@ -19,7 +25,7 @@ pub fn CopyId(#[prop(into)] id: String, #[prop(optional, into)] label: Option<St
     let label = label.unwrap_or_else(|| "Copy".into());
     view! {
         <span class="copy-id">
-            <code title=id.clone()>{id.clone()}</code>
+            <code title=id.clone()>{if short { super::bits::middle(&id) } else { id.clone() }}</code>
             <button type="button" class="link" on:click=copy aria-label=format!("{label}: {id}")>
                 {move || if copied.get() { "Copied" } else { "Copy" }}
             </button>

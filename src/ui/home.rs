@@ -18,6 +18,10 @@ pub fn HomePage() -> impl IntoView {
                     "Image owners share with a project by its ID. Yours is "
                     <CopyId id=me.project_id.clone() label="Copy your project ID"/>
                 </p>
+                <ul class="start-links">
+                    <li><a href="/images?tab=mine">"My images"</a>" — share them with other projects, see who has access, revoke it."</li>
+                    <li><a href="/images?tab=shared">"Shared with me"</a>" — accept or reject images offered to this project."</li>
+                </ul>
             </section>
         }/>
     }

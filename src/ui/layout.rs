@@ -52,6 +52,10 @@ fn SignedInBar(me: Me) -> impl IntoView {
     let can_switch = projects.len() > 1;
     let regions = me.regions.clone();
     view! {
+        <nav class="main-nav" aria-label="Pages">
+            <a href="/images?tab=mine">"My images"</a>
+            <a href="/images?tab=shared">"Shared with me"</a>
+        </nav>
         <nav class="signed-in" aria-label="Your session">
             <span class="who" title=format!("Signed in to cloud {}", me.cloud)>
                 <span class="user">{me.user_name.clone()}</span>

@@ -1,7 +1,9 @@
 //! Components, grouped by what the user is doing.
 
 pub mod auth;
+pub mod bits;
 pub mod copy;
 pub mod home;
+pub mod images;
 pub mod layout;
 pub mod signin;

@@ -390,3 +390,113 @@ pub fn user_message(body: &serde_json::Value) -> String {
         Err(_) => panic!("not an AppError: {body}"),
     }
 }
+
+/// Direct Glance calls with one user's token: set-up, clean-up, and the state tests check.
+pub struct GlanceDirect {
+    pub url: String,
+    pub token: String,
+}
+
+impl GlanceDirect {
+    pub async fn as_user(lab: &Lab, who: &str, region_url_key: &str) -> GlanceDirect {
+        let (user, password, project) = match who {
+            "producer" => {
+                (lab.get("LAB_PRODUCER_USER"), lab.get("LAB_PRODUCER_PASSWORD"), lab.get("LAB_PRODUCER_PROJECT"))
+            }
+            "consumer" => {
+                (lab.get("LAB_CONSUMER_USER"), lab.get("LAB_CONSUMER_PASSWORD"), lab.get("LAB_CONSUMER_PROJECT"))
+            }
+            "admin" => (lab.get("LAB_ADMIN_USER"), lab.get("LAB_ADMIN_PASSWORD"), lab.get("LAB_ADMIN_PROJECT")),
+            other => panic!("no lab user {other}"),
+        };
+        let (token, _) = KeystoneDirect { lab }.password_token(user, password, project).await;
+        GlanceDirect { url: lab.get(region_url_key).to_string(), token }
+    }
+
+    /// A new image with no data; dropped by `delete` (tests call it at their end).
+    pub async fn create_image(&self, name: &str, visibility: &str) -> String {
+        let res = http()
+            .post(format!("{}/v2/images", self.url))
+            .header("x-auth-token", &self.token)
+            .json(&serde_json::json!({"name": name, "visibility": visibility, "disk_format": "raw", "container_format": "bare"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "creating an image failed");
+        res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn delete_image(&self, id: &str) {
+        let _ = http().delete(format!("{}/v2/images/{id}", self.url)).header("x-auth-token", &self.token).send().await;
+    }
+
+    pub async fn image(&self, id: &str) -> (u16, serde_json::Value) {
+        let res = http()
+            .get(format!("{}/v2/images/{id}", self.url))
+            .header("x-auth-token", &self.token)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json().await.unwrap_or_default())
+    }
+
+    /// `(status, [(member_id, status)])` of `GET members`, sorted.
+    pub async fn members(&self, id: &str) -> (u16, Vec<(String, String)>) {
+        let res = http()
+            .get(format!("{}/v2/images/{id}/members", self.url))
+            .header("x-auth-token", &self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        let mut members: Vec<(String, String)> = body["members"]
+            .as_array()
+            .map(|ms| {
+                ms.iter()
+                    .map(|m| {
+                        (
+                            m["member_id"].as_str().unwrap_or_default().to_string(),
+                            m["status"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        members.sort();
+        (status, members)
+    }
+
+    pub async fn add_member(&self, id: &str, member: &str) {
+        let res = http()
+            .post(format!("{}/v2/images/{id}/members", self.url))
+            .header("x-auth-token", &self.token)
+            .json(&serde_json::json!({"member": member}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "adding a member directly failed");
+    }
+}
+
+/// Deletes the images a test made, even when it fails half-way.
+pub struct Cleanup {
+    pub glance: GlanceDirect,
+    pub images: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let images = std::mem::take(&mut self.images);
+        let glance = GlanceDirect { url: self.glance.url.clone(), token: self.glance.token.clone() };
+        // Drop runs outside async: use a small runtime of its own.
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+                for id in images {
+                    glance.delete_image(&id).await;
+                }
+            })
+        })
+        .join();
+    }
+}

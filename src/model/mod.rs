@@ -1,5 +1,10 @@
 //! Values shared by the server and the browser.
 
+pub mod ids;
+pub mod images;
+
+pub use ids::{IdError, ImageId, MemberId};
+pub use images::*;
 use serde::{Deserialize, Serialize};
 
 /// Who is signed in, where: what the header shows. Never holds the token.

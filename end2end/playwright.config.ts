@@ -1,0 +1,50 @@
+import { defineConfig } from '@playwright/test';
+import { chromiumLaunchOptions } from './support/browser';
+
+/**
+ * Browser tests of glance-share in Debian's Chromium (`npx playwright install` cannot work here).
+ * serve.sh starts the lab (idempotent) and the release server; the build is taken from
+ * GLANCE_SHARE_BIN / GLANCE_SHARE_SITE, by default ../target/release/glance-share and ../target/site.
+ */
+const port = Number(process.env.GLANCE_SHARE_E2E_PORT ?? 3100);
+export const baseURL = `http://127.0.0.1:${port}`;
+const ci = !!process.env.CI;
+
+export default defineConfig({
+  testDir: './tests',
+  outputDir: './test-results',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  forbidOnly: ci,
+  // No retries: a retried race passes as "flaky" and would hide real bugs (see README).
+  retries: 0,
+  // The machine has 2 cores; the server, Keystone and Glance run on them too.
+  workers: 2,
+  reporter: ci ? [['list'], ['html', { open: 'never' }]] : [['list']],
+  use: {
+    baseURL,
+    browserName: 'chromium',
+    launchOptions: chromiumLaunchOptions,
+    screenshot: { mode: 'on', fullPage: true },
+    trace: 'retain-on-failure',
+    actionTimeout: 10_000,
+    navigationTimeout: 15_000,
+  },
+  projects: [
+    { name: 'js', use: { javaScriptEnabled: true } },
+    { name: 'no-js', use: { javaScriptEnabled: false } },
+  ],
+  webServer: {
+    command: './serve.sh',
+    url: `${baseURL}/healthz`,
+    env: { GLANCE_SHARE_E2E_PORT: String(port) },
+    // A fresh machine may have to install and set up the lab first (see lab/README.md).
+    timeout: 300_000,
+    // Never test whatever else happens to listen on the port.
+    reuseExistingServer: false,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+  },
+});

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Playwright's webServer: makes sure the local Keystone + Glance lab runs, then runs the release
+# server binary on 127.0.0.1:$GLANCE_SHARE_E2E_PORT with in-memory sessions and the lab's clouds.
+# Its log goes to $GLANCE_SHARE_E2E_LOG (default end2end/logs/server.log).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+
+bin=${GLANCE_SHARE_BIN:-$root/target/release/glance-share}
+site=${GLANCE_SHARE_SITE:-$root/target/site}
+port=${GLANCE_SHARE_E2E_PORT:-3100}
+log=${GLANCE_SHARE_E2E_LOG:-$here/logs/server.log}
+lab_dir=${GLANCE_SHARE_LAB_DIR:-$root/.lab}
+
+fail() { printf 'end2end/serve.sh: %s\n' "$*" >&2; exit 1; }
+[ -x "$bin" ] || fail "no server binary at $bin: build it (scripts/build) or set GLANCE_SHARE_BIN"
+[ -f "$site/pkg/glance-share.js" ] || fail "no hydrate bundle in $site/pkg: build it (scripts/build) or set GLANCE_SHARE_SITE"
+
+# Idempotent: seconds when the lab already runs. Its progress goes to stderr, lab.env to /dev/null.
+"$root/lab/lab.sh" start >/dev/null || fail "lab/lab.sh start failed (logs in $lab_dir/log/)"
+[ -f "$lab_dir/clouds.yaml" ] || fail "the lab wrote no $lab_dir/clouds.yaml"
+
+mkdir -p "$(dirname "$log")"
+printf 'end2end/serve.sh: %s with site %s on 127.0.0.1:%s; log in %s\n' "$bin" "$site" "$port" "$log" >&2
+
+export LEPTOS_SITE_ROOT=$site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=glance-share
+export LEPTOS_SITE_ADDR=127.0.0.1:$port
+export GLANCE_SHARE_LISTEN=127.0.0.1:$port
+export GLANCE_SHARE_SESSION_STORE=memory
+export OS_CLIENT_CONFIG_FILE=$lab_dir/clouds.yaml
+export RUST_LOG=${RUST_LOG:-info} NO_COLOR=1
+# Only the lab's clouds.yaml: a developer's own OS_* or dashboard settings must not leak in.
+for v in $(compgen -e | grep -E '^OS_' | grep -vx OS_CLIENT_CONFIG_FILE); do unset "$v"; done
+unset GLANCE_SHARE_PUBLIC_URL GLANCE_SHARE_CLOUDS GLANCE_SHARE_SECURE_COOKIES
+
+# Not exec: when the server dies early, show why. Playwright stops the whole process group.
+"$bin" >"$log" 2>&1 &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 0' TERM INT
+set +e
+wait "$pid"
+rc=$?
+set -e
+printf 'end2end/serve.sh: the server exited with status %s; the end of %s:\n' "$rc" "$log" >&2
+tail -n 30 "$log" >&2
+exit "$rc"

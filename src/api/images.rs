@@ -1,0 +1,232 @@
+//! Image lists and the image page.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    model::{ImageDetails, ImageList},
+};
+
+/// One page of images. `tab` is an `ImageTab` key; `status` filters "Shared with me"
+/// (pending, accepted, rejected or all); `q` finds names containing it.
+#[server(endpoint = "images")]
+pub async fn list_images(
+    tab: String,
+    status: Option<String>,
+    q: Option<String>,
+    marker: Option<String>,
+) -> Result<ImageList, AppError> {
+    super::server::reply(listing::list(tab, status, q, marker).await).await
+}
+
+/// The image page: the image, its members (with project names where Keystone tells them),
+/// and what the current project may do with it.
+#[server(endpoint = "image")]
+pub async fn get_image(image_id: String) -> Result<ImageDetails, AppError> {
+    super::server::reply(listing::details(image_id).await).await
+}
+
+/// Changes an owned image's visibility (`shared` before sharing, `private` to hide it again).
+#[server(endpoint = "set_visibility")]
+pub async fn set_visibility(image_id: String, visibility: String) -> Result<(), AppError> {
+    super::server::reply(listing::set_visibility(image_id, visibility).await).await
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) use listing::project_names as project_names_for;
+
+#[cfg(feature = "ssr")]
+mod listing {
+    use std::collections::HashMap;
+
+    use super::super::server;
+    use crate::{
+        error::AppError,
+        model::{ImageDetails, ImageId, ImageList, ImageRow, ImageTab, MemberId, MemberRow, MemberStatus, Visibility},
+        openstack::glance::{Glance, ImageQuery, SortBy},
+        session::SignedIn,
+    };
+
+    const PAGE_SIZE: u32 = 50;
+    /// How many images a name search looks through (Glance only matches whole names).
+    const SEARCH_LIMIT: u32 = 1000;
+
+    pub async fn list(
+        tab: String,
+        status: Option<String>,
+        q: Option<String>,
+        marker: Option<String>,
+    ) -> Result<ImageList, AppError> {
+        let state = server::state();
+        let (_, me) = server::signed_in().await?;
+        let glance = server::glance(&state, &me)?;
+        let tab = ImageTab::from_key(&tab);
+        let search = q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+        let marker = marker.filter(|m| !m.is_empty()).map(|m| ImageId::parse(&m)).transpose()?;
+
+        let mut list = match tab {
+            ImageTab::SharedWithMe => offered(&glance, status.as_deref().unwrap_or("all")).await?,
+            ImageTab::Mine | ImageTab::All => {
+                let query = ImageQuery {
+                    owner: (tab == ImageTab::Mine).then(|| me.project_id.clone()),
+                    limit: Some(if search.is_some() { SEARCH_LIMIT } else { PAGE_SIZE }),
+                    marker: if search.is_some() { None } else { marker },
+                    sort: Some(SortBy::Name),
+                    ..ImageQuery::default()
+                };
+                let page = glance.images(&query).await?;
+                let rows = page.images.into_iter().map(|image| row(image, &me, None)).collect();
+                ImageList { rows, next_marker: page.next_marker.filter(|_| search.is_none()).map(|m| m.to_string()) }
+            }
+        };
+        if let Some(q) = &search {
+            list.rows.retain(|r| r.image.display_name().to_lowercase().contains(q) || r.image.id.contains(q.as_str()));
+        }
+        count_members(&glance, &mut list.rows, state.config.batch_concurrency).await;
+        Ok(list)
+    }
+
+    fn row(image: crate::model::Image, me: &SignedIn, my_status: Option<MemberStatus>) -> ImageRow {
+        let owned = image.owner.as_deref() == Some(me.project_id.as_str());
+        ImageRow { image, member_count: None, my_status, owned }
+    }
+
+    /// Images offered to the current project. Glance's default listing hides pending and
+    /// rejected offers, so each status is asked for explicitly; pending ones come first.
+    async fn offered(glance: &Glance<'_>, status: &str) -> Result<ImageList, AppError> {
+        let statuses: Vec<MemberStatus> = match status {
+            "all" => vec![MemberStatus::Pending, MemberStatus::Accepted, MemberStatus::Rejected],
+            one => vec![MemberStatus::from_key(one)?],
+        };
+        let me = server::signed_in().await?.1;
+        let pages = server::bounded(statuses.clone(), 3, |s| async move {
+            let query = ImageQuery {
+                visibility: Some("shared"),
+                member_status: Some(s.key()),
+                limit: Some(SEARCH_LIMIT),
+                sort: Some(SortBy::Name),
+                ..ImageQuery::default()
+            };
+            glance.images(&query).await.map(|page| (s, page))
+        })
+        .await;
+        let mut rows = Vec::new();
+        for page in pages {
+            let (status, page) = page?;
+            // An image the project owns is not an offer to it, whatever Glance's filter says.
+            rows.extend(page.images.into_iter().map(|image| row(image, &me, Some(status))).filter(|r| !r.owned));
+        }
+        Ok(ImageList { rows, next_marker: None })
+    }
+
+    /// Member counts of owned shared images, fetched concurrently. A count that cannot be had
+    /// stays unknown rather than failing the list.
+    async fn count_members(glance: &Glance<'_>, rows: &mut [ImageRow], concurrency: usize) {
+        let wanted: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.owned && r.image.visibility == Visibility::Shared)
+            .map(|(i, _)| i)
+            .collect();
+        let ids: Vec<(usize, Option<ImageId>)> =
+            wanted.iter().map(|&i| (i, ImageId::parse(&rows[i].image.id).ok())).collect();
+        let counts = server::bounded(ids, concurrency, |(i, id)| async move {
+            let count = match id {
+                Some(id) => glance.members(&id).await.ok().map(|m| m.len()),
+                None => None,
+            };
+            (i, count)
+        })
+        .await;
+        for (i, count) in counts {
+            rows[i].member_count = count;
+        }
+    }
+
+    pub async fn details(image_id: String) -> Result<ImageDetails, AppError> {
+        let state = server::state();
+        let (_, me) = server::signed_in().await?;
+        let glance = server::glance(&state, &me)?;
+        let id = ImageId::parse(&image_id)?;
+        let image = glance.image(&id).await?;
+        let owned = image.owner.as_deref() == Some(me.project_id.as_str());
+
+        let members = match glance.members(&id).await {
+            Ok(members) => Ok(members),
+            // A private image's members are hidden; its owner gets 403 and the page explains.
+            Err(e) => Err(AppError::from(e)),
+        };
+        if let Err(e) = &members
+            && e.needs_sign_in()
+        {
+            return Err(e.clone());
+        }
+        let my_membership = members
+            .as_ref()
+            .ok()
+            .and_then(|ms| ms.iter().find(|m| m.member_id == me.project_id).cloned())
+            .filter(|_| !owned);
+        let members = match members {
+            Ok(members) => {
+                let names = project_names(&state, &me, members.iter().map(|m| m.member_id.clone()).collect()).await;
+                Ok(members
+                    .into_iter()
+                    .map(|member| {
+                        let project_name = names.get(&member.member_id).cloned();
+                        MemberRow { member, project_name }
+                    })
+                    .collect())
+            }
+            Err(e) => Err(e),
+        };
+        Ok(ImageDetails { image, owned, members, my_membership, is_admin: me.roles.iter().any(|r| r == "admin") })
+    }
+
+    /// Names of member projects: the user's own projects are known; others are asked of
+    /// Keystone, which refuses ordinary users (then the first refusal stops the asking).
+    pub async fn project_names(
+        state: &crate::state::AppState,
+        me: &SignedIn,
+        ids: Vec<String>,
+    ) -> HashMap<String, String> {
+        let mut names: HashMap<String, String> = me.projects.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
+        names.insert(me.project_id.clone(), me.project_name.clone());
+        let unknown: Vec<MemberId> =
+            ids.iter().filter(|id| !names.contains_key(*id)).filter_map(|id| MemberId::parse(id).ok()).collect();
+        let Some(first) = unknown.first() else { return names };
+        let Ok(keystone) = server::keystone(state, me) else { return names };
+        match keystone.project(&me.token, first).await {
+            Ok(found) => {
+                if let Some(p) = found {
+                    names.insert(p.id, p.name);
+                }
+                let rest = server::bounded(unknown[1..].to_vec(), state.config.batch_concurrency, |id| {
+                    let keystone = &keystone;
+                    async move { keystone.project(&me.token, &id).await.ok().flatten() }
+                })
+                .await;
+                names.extend(rest.into_iter().flatten().map(|p| (p.id, p.name)));
+            }
+            Err(e) => tracing::debug!("project names are not available to this user: {e}"),
+        }
+        names
+    }
+
+    pub async fn set_visibility(image_id: String, visibility: String) -> Result<(), AppError> {
+        let state = server::state();
+        let (_, me) = server::signed_in().await?;
+        let id = ImageId::parse(&image_id)?;
+        let visibility = match visibility.as_str() {
+            "shared" => Visibility::Shared,
+            "private" => Visibility::Private,
+            other => {
+                return Err(AppError::InvalidInput(format!(
+                    "glance-share changes visibility to shared or private only, not {other:?}."
+                )));
+            }
+        };
+        server::glance(&state, &me)?.set_visibility(&id, visibility).await?;
+        tracing::info!(image = %id, visibility = visibility.label(), project = %me.project_id, "changed visibility");
+        Ok(())
+    }
+}

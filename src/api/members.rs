@@ -1,0 +1,239 @@
+//! Who an image is shared with: share, revoke, and accept / reject / set back to pending.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    model::{Member, ProjectCheck, ShareReport},
+};
+
+/// Shares an image with the projects in `members` (separated by commas, spaces or lines),
+/// after checking each ID with Keystone. IDs that cannot be checked are shared only once
+/// `confirmed`; `make_shared` first turns a private image into a shared one. The browser is
+/// sent to the image page showing the outcome for every project.
+#[server(endpoint = "share")]
+pub async fn share_image(
+    image_id: String,
+    members: String,
+    confirmed: Option<String>,
+    make_shared: Option<String>,
+) -> Result<ShareReport, AppError> {
+    let result = sharing::share(&image_id, &members, confirmed.is_some(), make_shared.is_some()).await;
+    match result {
+        Ok((report, report_id)) => {
+            let image = crate::ui::auth::urlencode(&image_id);
+            super::server::reply_and_go(Ok(report), &format!("/images/{image}?report={report_id}")).await
+        }
+        Err(e) => super::server::reply(Err(e)).await,
+    }
+}
+
+/// A result of `share_image` kept in this session.
+#[server(endpoint = "share_report")]
+pub async fn get_share_report(report_id: String) -> Result<Option<ShareReport>, AppError> {
+    let result = async {
+        let (session, _) = super::server::signed_in().await?;
+        crate::session::report(&session, &report_id).await
+    }
+    .await;
+    super::server::reply(result).await
+}
+
+/// Checks pasted project IDs with Keystone before anything is shared.
+#[server(endpoint = "check_projects")]
+pub async fn check_projects(members: String) -> Result<Vec<(String, ProjectCheck)>, AppError> {
+    super::server::reply(sharing::check_list(&members).await).await
+}
+
+/// Ends a project's access to an image (owner only).
+#[server(endpoint = "revoke")]
+pub async fn revoke_member(image_id: String, member_id: String) -> Result<(), AppError> {
+    let result = sharing::revoke(&image_id, &member_id).await;
+    // Back to the image page, not to the confirmation the form was on.
+    let back = format!("/images/{}", crate::ui::auth::urlencode(&image_id));
+    super::server::reply_and_go(result, &back).await
+}
+
+/// Accepts, rejects or re-pends an offer for the current project. With `member_id` naming
+/// another project and `admin_override`, an admin sets that project's status instead. The
+/// browser goes to `next` afterwards, or back to the page it came from.
+#[server(endpoint = "member_status")]
+pub async fn set_member_status(
+    image_id: String,
+    status: String,
+    member_id: Option<String>,
+    admin_override: Option<String>,
+    next: Option<String>,
+) -> Result<Member, AppError> {
+    let result = sharing::set_status(&image_id, &status, member_id.as_deref(), admin_override.is_some()).await;
+    match next {
+        Some(next) => super::server::reply_and_go(result, &next).await,
+        None => super::server::reply(result).await,
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod sharing {
+    use super::super::server;
+    use crate::{
+        error::AppError,
+        model::{
+            ImageId, Member, MemberId, MemberStatus, ProjectCheck, ShareReport, ShareResult, Visibility,
+            ids::parse_member_list,
+        },
+        session::{self, SignedIn},
+        state::AppState,
+    };
+
+    /// Checks every entry of a pasted list: syntax first, then the user's own projects, then Keystone.
+    pub async fn check_list(members: &str) -> Result<Vec<(String, ProjectCheck)>, AppError> {
+        let state = server::state();
+        let (_, me) = server::signed_in().await?;
+        checks(&state, &me, members).await
+    }
+
+    async fn checks(state: &AppState, me: &SignedIn, members: &str) -> Result<Vec<(String, ProjectCheck)>, AppError> {
+        let parsed = parse_member_list(members);
+        if parsed.is_empty() {
+            return Err(AppError::InvalidInput("Enter at least one project ID.".into()));
+        }
+        if parsed.len() > 500 {
+            return Err(AppError::InvalidInput("At most 500 project IDs at a time.".into()));
+        }
+        let keystone = server::keystone(state, me)?;
+        let names: Vec<String> = parsed.iter().filter_map(|(_, r)| r.as_ref().ok().map(|m| m.to_string())).collect();
+        let known = super::super::images::project_names_for(state, me, names).await;
+        let checked = server::bounded(parsed, state.config.batch_concurrency, |(raw, parsed)| {
+            let keystone = &keystone;
+            let known = &known;
+            async move {
+                let check = match parsed {
+                    Err(e) => ProjectCheck::Invalid(e),
+                    Ok(id) => {
+                        if let Some(own) = me.projects.iter().find(|p| p.name == id.as_str() && p.id != id.as_str()) {
+                            ProjectCheck::ProjectName { id: own.id.clone() }
+                        } else if let Some(name) = known.get(id.as_str()) {
+                            ProjectCheck::Found(name.clone())
+                        } else {
+                            match keystone.project(&me.token, &id).await {
+                                Ok(Some(p)) => ProjectCheck::Found(p.name),
+                                Ok(None) => ProjectCheck::NotFound,
+                                Err(_) => ProjectCheck::Unchecked { looks_like_id: id.looks_like_keystone_id() },
+                            }
+                        }
+                    }
+                };
+                (raw, check)
+            }
+        })
+        .await;
+        Ok(checked)
+    }
+
+    pub async fn share(
+        image_id: &str,
+        members: &str,
+        confirmed: bool,
+        make_shared: bool,
+    ) -> Result<(ShareReport, String), AppError> {
+        let state = server::state();
+        let (session, me) = server::signed_in().await?;
+        let id = ImageId::parse(image_id)?;
+        let glance = server::glance(&state, &me)?;
+        let image = glance.image(&id).await?;
+        match image.visibility {
+            Visibility::Shared => {}
+            Visibility::Private if make_shared => {}
+            Visibility::Private => {
+                return Err(AppError::InvalidInput(
+                    "This image is private, and Glance refuses members for private images (\u{201c}Only shared images have \
+                     members\u{201d}). Choose \u{201c}make it shared\u{201d} to share it."
+                        .into(),
+                ));
+            }
+            other => {
+                return Err(AppError::InvalidInput(format!(
+                    "This image is {}: every project can already use it, and only shared images have members.",
+                    other.label()
+                )));
+            }
+        }
+        let checks = checks(&state, &me, members).await?;
+        let needs_asking = checks.iter().any(|(_, c)| !c.is_confirmed());
+        let report = if needs_asking && !confirmed {
+            ShareReport::NeedsConfirmation { members: members.to_string(), checks }
+        } else {
+            let made_shared = image.visibility == Visibility::Private;
+            if made_shared {
+                glance.set_visibility(&id, Visibility::Shared).await?;
+                tracing::info!(image = %id, project = %me.project_id, "made shared to share it");
+            }
+            // One at a time: Glance checks image_member_quota before inserting, so concurrent
+            // adds to one image all pass the check and exceed the quota (seen in the lab).
+            let results = server::bounded(checks, 1, |(raw, check)| {
+                let glance = &glance;
+                let id = &id;
+                async move {
+                    let outcome = if check.is_refused() {
+                        Err(AppError::InvalidInput(format!("Not shared: {}.", check.describe())))
+                    } else {
+                        match MemberId::parse(&raw) {
+                            Ok(member) => {
+                                glance.add_member(id, &member).await.map(|m| m.status).map_err(AppError::from)
+                            }
+                            Err(e) => Err(e.into()),
+                        }
+                    };
+                    ShareResult { member_id: raw, check, outcome }
+                }
+            })
+            .await;
+            for r in &results {
+                tracing::info!(image = %id, member = %r.member_id, project = %me.project_id, ok = r.outcome.is_ok(), "share");
+            }
+            if let Some(expired) = results.iter().find_map(|r| r.outcome.as_ref().err().filter(|e| e.needs_sign_in())) {
+                return Err(expired.clone());
+            }
+            ShareReport::Done { made_shared, results }
+        };
+        let report_id = session::save_report(&session, &report).await?;
+        Ok((report, report_id))
+    }
+
+    pub async fn revoke(image_id: &str, member_id: &str) -> Result<(), AppError> {
+        let state = server::state();
+        let (_, me) = server::signed_in().await?;
+        let id = ImageId::parse(image_id)?;
+        let member = MemberId::parse(member_id)?;
+        server::glance(&state, &me)?.remove_member(&id, &member).await?;
+        tracing::info!(image = %id, member = %member, project = %me.project_id, "revoked");
+        Ok(())
+    }
+
+    pub async fn set_status(
+        image_id: &str,
+        status: &str,
+        member_id: Option<&str>,
+        admin_override: bool,
+    ) -> Result<Member, AppError> {
+        let state = server::state();
+        let (_, me) = server::signed_in().await?;
+        let id = ImageId::parse(image_id)?;
+        let status = MemberStatus::from_key(status)?;
+        let member = match member_id.map(str::trim).filter(|m| !m.is_empty()) {
+            None => MemberId::parse(&me.project_id)?,
+            Some(m) if m == me.project_id => MemberId::parse(m)?,
+            Some(other) => {
+                if !admin_override {
+                    return Err(AppError::InvalidInput(
+                        "Only the member project itself accepts or rejects an offer; an admin can override this explicitly.".into(),
+                    ));
+                }
+                MemberId::parse(other)?
+            }
+        };
+        let updated = server::glance(&state, &me)?.set_member_status(&id, &member, status).await?;
+        tracing::info!(image = %id, member = %member, status = status.key(), project = %me.project_id, admin_override, "member status");
+        Ok(updated)
+    }
+}

@@ -1,0 +1,351 @@
+//! Images and their members as the dashboard shows them. Upstream JSON is read leniently:
+//! an unknown value becomes `Unknown`, never a panic or a failed page.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::ids::IdError;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Public,
+    Community,
+    Shared,
+    Private,
+    #[serde(other)]
+    Unknown,
+}
+
+impl Visibility {
+    pub fn label(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Community => "community",
+            Visibility::Shared => "shared",
+            Visibility::Private => "private",
+            Visibility::Unknown => "unknown",
+        }
+    }
+
+    /// What this visibility means for members, in the words the image page uses.
+    pub fn member_note(self) -> &'static str {
+        match self {
+            Visibility::Shared => "Only the projects listed below (and yours) can use this image.",
+            Visibility::Private => {
+                "Private images have no members: only your project can use it. Make it shared to share it with chosen projects; \
+                 members you added before come back when it is shared again."
+            }
+            Visibility::Public => "Every project in the cloud can use this image; members are not needed.",
+            Visibility::Community => {
+                "Every project can use this image by its ID, but it is not listed for them; members are not needed."
+            }
+            Visibility::Unknown => "Glance reported a visibility glance-share does not know.",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberStatus {
+    Pending,
+    Accepted,
+    Rejected,
+    #[serde(other)]
+    Unknown,
+}
+
+impl MemberStatus {
+    pub const CHOICES: [MemberStatus; 3] = [MemberStatus::Pending, MemberStatus::Accepted, MemberStatus::Rejected];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            MemberStatus::Pending => "pending",
+            MemberStatus::Accepted => "accepted",
+            MemberStatus::Rejected => "rejected",
+            MemberStatus::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Result<MemberStatus, AppError> {
+        MemberStatus::CHOICES.into_iter().find(|s| s.key() == key).ok_or_else(|| {
+            AppError::InvalidInput(format!("{key:?} is not a member status (pending, accepted or rejected)."))
+        })
+    }
+
+    /// The verb on the button that moves an offer to this status.
+    pub fn action(self) -> &'static str {
+        match self {
+            MemberStatus::Accepted => "Accept",
+            MemberStatus::Rejected => "Reject",
+            MemberStatus::Pending => "Set back to pending",
+            MemberStatus::Unknown => "Set",
+        }
+    }
+}
+
+/// Glance once echoed a numeric member as a number; read both.
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        S(String),
+        N(serde_json::Number),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::S(s) => s,
+        Raw::N(n) => n.to_string(),
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default = "unknown_visibility")]
+    pub visibility: Visibility,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub disk_format: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+fn unknown_visibility() -> Visibility {
+    Visibility::Unknown
+}
+
+impl Image {
+    pub fn display_name(&self) -> String {
+        match self.name.as_deref() {
+            Some(n) if !n.trim().is_empty() => n.to_string(),
+            _ => format!("(unnamed {})", &self.id.get(..8).unwrap_or(&self.id)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    #[serde(deserialize_with = "string_or_number")]
+    pub member_id: String,
+    pub image_id: String,
+    #[serde(default = "unknown_status")]
+    pub status: MemberStatus,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+fn unknown_status() -> MemberStatus {
+    MemberStatus::Unknown
+}
+
+/// Which images a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImageTab {
+    /// Owned by the current project.
+    Mine,
+    /// Offered to the current project by another, filtered by the member status.
+    SharedWithMe,
+    /// Everything the project can see.
+    All,
+}
+
+impl ImageTab {
+    pub const ALL: [ImageTab; 3] = [ImageTab::Mine, ImageTab::SharedWithMe, ImageTab::All];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ImageTab::Mine => "mine",
+            ImageTab::SharedWithMe => "shared",
+            ImageTab::All => "all",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ImageTab::Mine => "My images",
+            ImageTab::SharedWithMe => "Shared with me",
+            ImageTab::All => "All",
+        }
+    }
+
+    pub fn from_key(key: &str) -> ImageTab {
+        ImageTab::ALL.into_iter().find(|t| t.key() == key).unwrap_or(ImageTab::Mine)
+    }
+}
+
+/// One row of an image list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRow {
+    pub image: Image,
+    /// How many projects it is shared with (owned shared images only).
+    pub member_count: Option<usize>,
+    /// The current project's status for an image offered to it.
+    pub my_status: Option<MemberStatus>,
+    pub owned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageList {
+    pub rows: Vec<ImageRow>,
+    /// Where the next page starts, if there is one.
+    pub next_marker: Option<String>,
+}
+
+/// A member row with what the dashboard could learn about the project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub member: Member,
+    /// The project's name, where Keystone let this user look it up.
+    pub project_name: Option<String>,
+}
+
+/// Everything the image page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageDetails {
+    pub image: Image,
+    /// The current project owns the image: it may share, revoke and change visibility.
+    pub owned: bool,
+    /// The member table, or why it cannot be shown (private image, not allowed).
+    pub members: Result<Vec<MemberRow>, AppError>,
+    /// The current project's own membership, for an image offered to it.
+    pub my_membership: Option<Member>,
+    pub is_admin: bool,
+}
+
+/// What checking one pasted project ID with Keystone found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProjectCheck {
+    /// The project exists; its name.
+    Found(String),
+    /// Keystone says there is no such project.
+    NotFound,
+    /// This user may not look projects up; the ID is unchecked. IDs Keystone makes are 32 hex
+    /// digits; one that is not may be a name typed by mistake.
+    Unchecked { looks_like_id: bool },
+    /// It is the name of one of the user's projects, not an ID: sharing with it would share
+    /// with nobody (what `openstack image add project` silently does).
+    ProjectName { id: String },
+    /// Not a possible member ID at all.
+    Invalid(IdError),
+}
+
+impl ProjectCheck {
+    /// Can be shared with right away, without asking the user.
+    pub fn is_confirmed(&self) -> bool {
+        matches!(self, ProjectCheck::Found(_))
+    }
+
+    /// Can never be shared with, whatever the user says.
+    pub fn is_refused(&self) -> bool {
+        matches!(self, ProjectCheck::NotFound | ProjectCheck::Invalid(_) | ProjectCheck::ProjectName { .. })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            ProjectCheck::Found(name) => format!("project {name}"),
+            ProjectCheck::NotFound => "Keystone knows no project with this ID".into(),
+            ProjectCheck::Unchecked { looks_like_id: true } => {
+                "could not be checked (Keystone does not let you look projects up)".into()
+            }
+            ProjectCheck::Unchecked { looks_like_id: false } => {
+                "could not be checked, and does not look like a Keystone project ID (32 hex digits): is it a name?"
+                    .into()
+            }
+            ProjectCheck::ProjectName { id } => format!("this is a project name, not an ID; its ID is {id}"),
+            ProjectCheck::Invalid(e) => e.to_string(),
+        }
+    }
+}
+
+/// The outcome of sharing with one project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareResult {
+    pub member_id: String,
+    pub check: ProjectCheck,
+    pub outcome: Result<MemberStatus, AppError>,
+}
+
+/// The outcome of one "share with these projects" request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShareReport {
+    /// Some IDs could not be checked or do not exist: nothing was changed, the user is asked.
+    NeedsConfirmation {
+        members: String,
+        checks: Vec<(String, ProjectCheck)>,
+    },
+    Done {
+        made_shared: bool,
+        results: Vec<ShareResult>,
+    },
+}
+
+impl ShareReport {
+    /// "Shared with 3 projects, 1 already had access, 1 failed."
+    pub fn summary(&self) -> String {
+        match self {
+            ShareReport::NeedsConfirmation { .. } => "Nothing was shared yet: please confirm the project IDs.".into(),
+            ShareReport::Done { made_shared, results } => {
+                let added = results.iter().filter(|r| r.outcome.is_ok()).count();
+                let already = results.iter().filter(|r| matches!(r.outcome, Err(AppError::Conflict { .. }))).count();
+                let failed = results.len() - added - already;
+                let mut parts = vec![format!("Shared with {added} project{}", if added == 1 { "" } else { "s" })];
+                if already > 0 {
+                    parts.push(format!("{already} already had access"));
+                }
+                if failed > 0 {
+                    parts.push(format!("{failed} failed"));
+                }
+                let mut text = parts.join(", ") + ".";
+                if *made_shared {
+                    text = format!("The image is now shared. {text}");
+                }
+                text
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_members_are_read_leniently() {
+        let m: Member = serde_json::from_str(
+            r#"{"member_id": 123, "image_id": "x", "status": "weird", "created_at": "2026-11-23T13:20:19Z", "extra": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(m.member_id, "123");
+        assert_eq!(m.status, MemberStatus::Unknown);
+        let i: Image = serde_json::from_str(r#"{"id": "abc", "visibility": "galactic"}"#).unwrap();
+        assert_eq!(i.visibility, Visibility::Unknown);
+        assert_eq!(i.display_name(), "(unnamed abc)");
+    }
+
+    #[test]
+    fn share_summaries_say_what_changed() {
+        let ok = |id: &str| ShareResult {
+            member_id: id.into(),
+            check: ProjectCheck::Unchecked { looks_like_id: true },
+            outcome: Ok(MemberStatus::Pending),
+        };
+        let conflict = ShareResult {
+            member_id: "c".into(),
+            check: ProjectCheck::Unchecked { looks_like_id: true },
+            outcome: Err(AppError::Conflict { service: "Glance".into(), code: 409, message: "dup".into() }),
+        };
+        let report = ShareReport::Done { made_shared: true, results: vec![ok("a"), ok("b"), conflict] };
+        assert_eq!(report.summary(), "The image is now shared. Shared with 2 projects, 1 already had access.");
+    }
+}

@@ -1,0 +1,91 @@
+//! Small pieces every table uses: status and visibility badges, times, errors.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use super::auth::sign_in_path;
+use crate::{
+    error::AppError,
+    model::{MemberStatus, Visibility},
+};
+
+#[component]
+pub fn StatusBadge(status: MemberStatus) -> impl IntoView {
+    view! { <span class=format!("badge {}", status.key())>{status.key()}</span> }
+}
+
+#[component]
+pub fn VisibilityBadge(visibility: Visibility) -> impl IntoView {
+    view! { <span class=format!("badge vis-{}", visibility.label())>{visibility.label()}</span> }
+}
+
+/// "3 h ago", with the exact UTC time on hover.
+#[component]
+pub fn When(time: Option<String>) -> impl IntoView {
+    let Some(raw) = time else { return view! { <span class="muted">"—"</span> }.into_any() };
+    let Ok(at) = OffsetDateTime::parse(&raw, &Rfc3339) else { return view! { <span>{raw}</span> }.into_any() };
+    let exact = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        at.year(),
+        at.month() as u8,
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    );
+    view! { <time datetime=raw title=exact.clone()>{relative(at, OffsetDateTime::now_utc())}</time> }.into_any()
+}
+
+pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
+    let secs = (now - at).whole_seconds();
+    let (n, unit) = match secs.abs() {
+        s if s < 60 => return "just now".into(),
+        s if s < 3600 => (s / 60, "min"),
+        s if s < 86_400 => (s / 3600, "h"),
+        s if s < 86_400 * 60 => (s / 86_400, "d"),
+        s => (s / (86_400 * 30), "mo"),
+    };
+    if secs >= 0 { format!("{n} {unit} ago") } else { format!("in {n} {unit}") }
+}
+
+/// A failed load: sign-in problems go to the sign-in page (and back), others are said.
+pub fn error_view(e: AppError) -> AnyView {
+    if e.needs_sign_in() {
+        let reason = (e == AppError::SessionExpired).then_some("expired");
+        view! { <Redirect path=sign_in_path(reason)/> }.into_any()
+    } else {
+        view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
+    }
+}
+
+/// Shortens a long ID in the middle for tables; the full ID stays in the title and the copy button.
+pub fn middle(id: &str) -> String {
+    if id.chars().count() <= 14 {
+        return id.to_string();
+    }
+    let start: String = id.chars().take(6).collect();
+    let end: String = id.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("{start}…{end}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = OffsetDateTime::parse("2026-11-24T12:00:00Z", &Rfc3339).unwrap();
+        let at = |s: &str| OffsetDateTime::parse(s, &Rfc3339).unwrap();
+        assert_eq!(relative(at("2026-11-24T11:59:30Z"), now), "just now");
+        assert_eq!(relative(at("2026-11-24T11:15:00Z"), now), "45 min ago");
+        assert_eq!(relative(at("2026-11-24T09:00:00Z"), now), "3 h ago");
+        assert_eq!(relative(at("2026-11-20T12:00:00Z"), now), "4 d ago");
+    }
+
+    #[test]
+    fn long_ids_are_shortened_in_the_middle() {
+        assert_eq!(middle("307433773c7941a8a74a5c42da2b220e"), "307433…2b220e");
+        assert_eq!(middle("short"), "short");
+    }
+}

@@ -1,0 +1,192 @@
+//! `/images/{id}` and `/images/{id}/members/{member}`: one image, who it is shared with, and
+//! what the current project can do about it.
+
+use leptos::{form::ActionForm, prelude::*};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{
+    members::MemberTable,
+    offer::{ConfirmReject, OfferButtons},
+    share::{ShareForm, ShareReportView},
+};
+use crate::{
+    api::{
+        images::{SetVisibility, get_image},
+        members::{RevokeMember, SetMemberStatus, ShareImage, get_share_report},
+    },
+    error::AppError,
+    model::{ImageDetails, Visibility},
+    ui::{
+        auth::RequireSignIn,
+        bits::{StatusBadge, VisibilityBadge, When, error_view},
+        copy::CopyId,
+        layout::ActionError,
+    },
+};
+
+#[component]
+pub fn ImagePage() -> impl IntoView {
+    view! { <RequireSignIn signed_in=|_| view! { <ImageView/> }/> }
+}
+
+#[derive(Clone, Copy)]
+struct Actions {
+    share: ServerAction<ShareImage>,
+    revoke: ServerAction<RevokeMember>,
+    status: ServerAction<SetMemberStatus>,
+    visibility: ServerAction<SetVisibility>,
+}
+
+#[component]
+fn ImageView() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let image_id = move || params.read().get("image_id").unwrap_or_default();
+    let focus = move || params.read().get("member_id");
+    let actions = Actions {
+        share: ServerAction::new(),
+        revoke: ServerAction::new(),
+        status: ServerAction::new(),
+        visibility: ServerAction::new(),
+    };
+    let details = Resource::new(
+        move || {
+            (
+                image_id(),
+                actions.share.version().get(),
+                actions.revoke.version().get(),
+                actions.status.version().get(),
+                actions.visibility.version().get(),
+            )
+        },
+        |(id, ..)| get_image(id),
+    );
+    let report = Resource::new(
+        move || query.read().get("report"),
+        |id| async move {
+            match id {
+                Some(id) => get_share_report(id).await,
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <section class="page image-page">
+            <p class="crumbs"><a href="/images">"← Images"</a></p>
+            <Transition fallback=|| view! { <p class="muted">"Loading the image…"</p> }>
+                {move || Suspend::new(async move {
+                    match (details.await, report.await) {
+                        (Ok(details), report) => {
+                            let report = report.ok().flatten();
+                            view! { <ImageBody details report focus=focus() actions/> }.into_any()
+                        }
+                        (Err(AppError::NotFound { message, .. }), _) => view! {
+                            <h1>"Image not found"</h1>
+                            <p class="error" role="alert">{format!("{message}. It may have been deleted, or it is not shared with this project.")}</p>
+                        }.into_any(),
+                        (Err(e), _) => error_view(e),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ImageBody(
+    details: ImageDetails,
+    report: Option<crate::model::ShareReport>,
+    focus: Option<String>,
+    actions: Actions,
+) -> impl IntoView {
+    let query = use_query_map();
+    let confirm = query.read_untracked().get("confirm");
+    let image = details.image.clone();
+    let name = image.display_name();
+    let id = image.id.clone();
+    let confirm_revoke = (confirm.as_deref() == Some("revoke")).then(|| focus.clone()).flatten();
+    let owner = image.owner.clone().unwrap_or_else(|| "unknown".into());
+
+    let members_view = match details.members {
+        Ok(rows) => view! {
+            <MemberTable
+                image_id=id.clone()
+                image_name=name.clone()
+                rows
+                owned=details.owned
+                is_admin=details.is_admin
+                focus=focus.clone()
+                confirm_revoke
+                revoke=actions.revoke
+                override_status=actions.status
+            />
+        }
+        .into_any(),
+        Err(_) if image.visibility == Visibility::Private => view! {
+            <p class="notice">"Members are hidden while the image is private; Glance keeps them and shows them again when it is shared."</p>
+        }
+        .into_any(),
+        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+    };
+
+    view! {
+        <h1>{name.clone()}</h1>
+        <dl class="facts">
+            <dt>"ID"</dt><dd><CopyId id=id.clone() label="Copy image ID"/></dd>
+            <dt>"Visibility"</dt><dd><VisibilityBadge visibility=image.visibility/>" "<span class="muted">{image.visibility.member_note()}</span></dd>
+            <dt>"Owner"</dt><dd><CopyId id=owner label="Copy owner project ID" short=true/>{details.owned.then_some(" (your project)")}</dd>
+            <dt>"Created"</dt><dd><When time=image.created_at.clone()/></dd>
+        </dl>
+        {report.map(|report| view! { <ShareReportView image_id=id.clone() report action=actions.share/> })}
+        <ActionError action=actions.revoke/>
+        <ActionError action=actions.status/>
+        <ActionError action=actions.visibility/>
+        {details.my_membership.clone().map(|m| {
+            let confirming = confirm.as_deref() == Some("reject");
+            view! {
+                <section class="offer" aria-labelledby="offer-title">
+                    <h2 id="offer-title">"Offered to your project"</h2>
+                    <p>"Your answer: " <StatusBadge status=m.status/> " " <span class="muted">"(updated " <When time=m.updated_at.clone()/> ")"</span></p>
+                    {if confirming {
+                        view! { <ConfirmReject image_id=id.clone() image_name=name.clone() action=actions.status/> }.into_any()
+                    } else {
+                        view! { <div class="inline-actions"><OfferButtons image_id=id.clone() image_name=name.clone() current=m.status action=actions.status/></div> }.into_any()
+                    }}
+                </section>
+            }
+        })}
+        {details.owned.then(|| view! {
+            <section aria-labelledby="share-title">
+                <h2 id="share-title">"Share"</h2>
+                {match image.visibility {
+                    Visibility::Shared | Visibility::Private => view! { <ShareForm image_id=id.clone() visibility=image.visibility action=actions.share/> }.into_any(),
+                    _ => view! { <p class="muted">"Public and community images are available to every project; they have no members."</p> }.into_any(),
+                }}
+                <VisibilityToggle image_id=id.clone() visibility=image.visibility action=actions.visibility/>
+            </section>
+        })}
+        <section aria-labelledby="members-title">
+            <h2 id="members-title">"Members"</h2>
+            {members_view}
+        </section>
+    }
+}
+
+/// Shared <-> private. Going private hides the members (Glance keeps them).
+#[component]
+fn VisibilityToggle(image_id: String, visibility: Visibility, action: ServerAction<SetVisibility>) -> impl IntoView {
+    let (target, label, note) = match visibility {
+        Visibility::Private => ("shared", "Make it shared", "Needed before it can have members."),
+        Visibility::Shared => ("private", "Make it private", "Members lose access until it is shared again."),
+        _ => return ().into_any(),
+    };
+    view! {
+        <ActionForm action=action attr:class="inline-form visibility">
+            <input type="hidden" name="image_id" value=image_id/>
+            <input type="hidden" name="visibility" value=target/>
+            <button type="submit" class="secondary">{label}</button>
+            <span class="muted">{note}</span>
+        </ActionForm>
+    }
+    .into_any()
+}

@@ -1,0 +1,167 @@
+//! `/images`: my images, images shared with me, or all, with name search and paging.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::offer::OfferButtons;
+use crate::{
+    api::{images::list_images, members::SetMemberStatus},
+    model::{ImageList, ImageRow, ImageTab, Me, MemberStatus},
+    ui::{
+        auth::{RequireSignIn, urlencode},
+        bits::{StatusBadge, VisibilityBadge, error_view},
+        copy::CopyId,
+        layout::ActionError,
+    },
+};
+
+const STATUS_FILTERS: [&str; 4] = ["all", "pending", "accepted", "rejected"];
+
+#[component]
+pub fn ImagesPage() -> impl IntoView {
+    view! { <RequireSignIn signed_in=|me| view! { <ImageListing me/> }/> }
+}
+
+#[component]
+fn ImageListing(me: Me) -> impl IntoView {
+    let query = use_query_map();
+    let tab = move || ImageTab::from_key(&query.read().get("tab").unwrap_or_default());
+    let status = move || {
+        query.read().get("status").filter(|s| STATUS_FILTERS.contains(&s.as_str())).unwrap_or_else(|| "all".into())
+    };
+    let search = move || query.read().get("q").unwrap_or_default();
+    let marker = move || query.read().get("marker");
+    let respond = ServerAction::<SetMemberStatus>::new();
+    let images = Resource::new(
+        move || (tab(), status(), search(), marker(), respond.version().get()),
+        |(tab, status, q, marker, _)| list_images(tab.key().to_string(), Some(status), Some(q), marker),
+    );
+    let href = move |tab: ImageTab, status: &str, q: &str| {
+        let mut url = format!("/images?tab={}", tab.key());
+        if tab == ImageTab::SharedWithMe && status != "all" {
+            url.push_str(&format!("&status={status}"));
+        }
+        if !q.is_empty() {
+            url.push_str(&format!("&q={}", urlencode(q)));
+        }
+        url
+    };
+    let project_id = me.project_id.clone();
+
+    view! {
+        <section class="page">
+            <h1>"Images"</h1>
+            <nav class="tabs" aria-label="Which images">
+                {ImageTab::ALL.into_iter().map(|t| view! {
+                    <a href=move || href(t, "all", &search()) aria-current=move || (tab() == t).then_some("page")>{t.label()}</a>
+                }).collect_view()}
+            </nav>
+            <div class="toolbar">
+                <form method="get" action="/images" class="inline-form search" role="search">
+                    <input type="hidden" name="tab" value=move || tab().key()/>
+                    <input type="hidden" name="status" value=status/>
+                    <label class="sr-only" for="image-search">"Name contains"</label>
+                    <input id="image-search" type="search" name="q" placeholder="Name contains…" value=search/>
+                    <button type="submit" class="secondary">"Search"</button>
+                </form>
+                <Show when=move || tab() == ImageTab::SharedWithMe>
+                    <nav class="filters" aria-label="Offer status">
+                        {STATUS_FILTERS.into_iter().map(|s| view! {
+                            <a href=move || href(ImageTab::SharedWithMe, s, &search()) aria-current=move || (status() == s).then_some("page")>{s}</a>
+                        }).collect_view()}
+                    </nav>
+                </Show>
+            </div>
+            <ActionError action=respond/>
+            <Transition fallback=|| view! { <p class="muted">"Loading images…"</p> }>
+                {move || {
+                    let project_id = project_id.clone();
+                    Suspend::new(async move {
+                        match images.await {
+                            Ok(list) => view! { <ImageTable list tab=tab() respond project_id/> }.into_any(),
+                            Err(e) => error_view(e),
+                        }
+                    })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ImageTable(
+    list: ImageList,
+    tab: ImageTab,
+    respond: ServerAction<SetMemberStatus>,
+    project_id: String,
+) -> impl IntoView {
+    if list.rows.is_empty() {
+        let empty = match tab {
+            ImageTab::Mine => view! { <p class="empty">"This project owns no images in this region."</p> }.into_any(),
+            ImageTab::SharedWithMe => view! {
+                <p class="empty">
+                    "No image is offered to this project here. Ask an image owner to add project "
+                    <CopyId id=project_id.clone() label="Copy your project ID"/> "."
+                </p>
+            }
+            .into_any(),
+            ImageTab::All => view! { <p class="empty">"No images."</p> }.into_any(),
+        };
+        return empty;
+    }
+    let query = use_query_map();
+    let next = list.next_marker.clone().map(|m| {
+        let q = query.read_untracked();
+        let mut url = format!("/images?tab={}&marker={}", tab.key(), urlencode(&m));
+        if let Some(s) = q.get("status") {
+            url.push_str(&format!("&status={}", urlencode(&s)));
+        }
+        url
+    });
+    view! {
+        <div class="table-wrap">
+            <table class="images">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Visibility"</th>
+                        {(tab != ImageTab::SharedWithMe).then(|| view! { <th scope="col">"Members"</th> })}
+                        {(tab == ImageTab::SharedWithMe).then(|| view! { <th scope="col">"Offer"</th><th scope="col">"Respond"</th> })}
+                        <th scope="col">"ID"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.rows.into_iter().map(|row| view! { <ImageRowView row tab respond/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {next.map(|href| view! { <p><a href=href rel="next">"Next page →"</a></p> })}
+    }
+    .into_any()
+}
+
+#[component]
+fn ImageRowView(row: ImageRow, tab: ImageTab, respond: ServerAction<SetMemberStatus>) -> impl IntoView {
+    let image = row.image;
+    let href = format!("/images/{}", image.id);
+    let members = match (row.owned, row.member_count) {
+        (true, Some(n)) => n.to_string(),
+        (true, None) => "—".into(),
+        (false, _) => "".into(),
+    };
+    view! {
+        <tr>
+            <td><a href=href>{image.display_name()}</a></td>
+            <td><VisibilityBadge visibility=image.visibility/></td>
+            {(tab != ImageTab::SharedWithMe).then(|| view! { <td class="num">{members}</td> })}
+            {(tab == ImageTab::SharedWithMe).then(|| {
+                let status = row.my_status.unwrap_or(MemberStatus::Unknown);
+                view! {
+                    <td><StatusBadge status/></td>
+                    <td><OfferButtons image_id=image.id.clone() image_name=image.display_name() current=status action=respond/></td>
+                }
+            })}
+            <td><CopyId id=image.id.clone() short=true label="Copy image ID"/></td>
+        </tr>
+    }
+}

@@ -1,0 +1,85 @@
+//! Sharing an image: paste project IDs, see them checked, and see what happened to each.
+
+use leptos::{form::ActionForm, prelude::*};
+
+use crate::{
+    api::members::ShareImage,
+    error::AppError,
+    model::{ProjectCheck, ShareReport, Visibility},
+    ui::{bits::StatusBadge, layout::ActionError},
+};
+
+#[component]
+pub fn ShareForm(image_id: String, visibility: Visibility, action: ServerAction<ShareImage>) -> impl IntoView {
+    let pending = action.pending();
+    let private = visibility == Visibility::Private;
+    view! {
+        <ActionForm action=action attr:class="form share">
+            <input type="hidden" name="image_id" value=image_id/>
+            <label for="share-members">"Share with projects " <span class="muted">"(project IDs, separated by commas, spaces or lines)"</span></label>
+            <textarea id="share-members" name="members" rows="3" required placeholder="307433773c7941a8a74a5c42da2b220e"></textarea>
+            {private.then(|| view! {
+                <label class="check">
+                    <input type="checkbox" name="make_shared" value="yes" checked/>
+                    "Make the image shared first: it is private, and private images cannot have members."
+                </label>
+            })}
+            <button type="submit" disabled=move || pending.get()>{move || if pending.get() { "Sharing…" } else { "Share" }}</button>
+            <ActionError action/>
+        </ActionForm>
+    }
+}
+
+/// What a share request did, for every project; or the question it asks before doing anything.
+#[component]
+pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerAction<ShareImage>) -> impl IntoView {
+    let summary = report.summary();
+    match report {
+        ShareReport::NeedsConfirmation { members, checks } => {
+            let shareable = checks.iter().any(|(_, c)| !c.is_refused());
+            view! {
+                <div class="report confirm" role="alertdialog" aria-labelledby="share-confirm-title">
+                    <p id="share-confirm-title"><strong>{summary}</strong></p>
+                    <ul class="checks">
+                        {checks.into_iter().map(|(raw, check)| {
+                            let class = if check.is_refused() { "bad" } else if check.is_confirmed() { "good" } else { "unsure" };
+                            view! { <li class=class><code>{raw}</code>": "{check.describe()}</li> }
+                        }).collect_view()}
+                    </ul>
+                    {shareable.then(|| view! {
+                        <ActionForm action=action attr:class="inline-form">
+                            <input type="hidden" name="image_id" value=image_id.clone()/>
+                            <input type="hidden" name="members" value=members.clone()/>
+                            <input type="hidden" name="confirmed" value="yes"/>
+                            <input type="hidden" name="make_shared" value="yes"/>
+                            <button type="submit">"Share with the unchecked IDs anyway"</button>
+                            <a class="button secondary" href=format!("/images/{image_id}")>"Cancel"</a>
+                        </ActionForm>
+                        <p class="muted">"IDs Keystone does not know, and project names, are never shared with."</p>
+                    })}
+                </div>
+            }
+            .into_any()
+        }
+        ShareReport::Done { results, .. } => view! {
+            <div class="report" role="status">
+                <p><strong>{summary}</strong></p>
+                <table class="results">
+                    <thead><tr><th scope="col">"Project"</th><th scope="col">"Result"</th></tr></thead>
+                    <tbody>
+                        {results.into_iter().map(|r| {
+                            let name = match &r.check { ProjectCheck::Found(n) => format!(" ({n})"), _ => String::new() };
+                            let outcome = match r.outcome {
+                                Ok(status) => view! { "added, " <StatusBadge status/> }.into_any(),
+                                Err(AppError::Conflict { .. }) => view! { <span>"already a member"</span> }.into_any(),
+                                Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
+                            };
+                            view! { <tr><td><code>{r.member_id}</code>{name}</td><td>{outcome}</td></tr> }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+        .into_any(),
+    }
+}

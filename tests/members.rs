@@ -1,0 +1,379 @@
+//! Images and their members against the real local Glance: every action and every error,
+//! each checking what the user is told and what Glance holds afterwards.
+
+mod common;
+
+use common::{Browser, Cleanup, GlanceDirect, Server, lab, user_message};
+use serde_json::Value;
+
+async fn signed_in(server: &Server, who: &str) -> Browser {
+    let lab = lab();
+    let browser = Browser::new(server);
+    let (user, password, project) = match who {
+        "producer" => (lab.get("LAB_PRODUCER_USER"), lab.get("LAB_PRODUCER_PASSWORD"), lab.get("LAB_PRODUCER_PROJECT")),
+        "consumer" => (lab.get("LAB_CONSUMER_USER"), lab.get("LAB_CONSUMER_PASSWORD"), lab.get("LAB_CONSUMER_PROJECT")),
+        "admin" => (lab.get("LAB_ADMIN_USER"), lab.get("LAB_ADMIN_PASSWORD"), lab.get("LAB_ADMIN_PROJECT")),
+        other => panic!("{other}"),
+    };
+    let (status, body) = browser.sign_in_password(user, password, project).await;
+    assert_eq!(status, 200, "{who} could not sign in: {body}");
+    browser
+}
+
+/// An image made directly in Glance by `who`, deleted again when the returned guard drops.
+async fn new_image(who: &str, region_url_key: &str, name: &str, visibility: &str) -> (GlanceDirect, String, Cleanup) {
+    let glance = GlanceDirect::as_user(lab(), who, region_url_key).await;
+    let id = glance.create_image(name, visibility).await;
+    let cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![id.clone()],
+    };
+    (glance, id, cleanup)
+}
+
+fn unique(name: &str) -> String {
+    format!("gs-test-{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+async fn share(browser: &Browser, image: &str, members: &str, confirmed: bool, make_shared: bool) -> (u16, Value) {
+    let mut form = vec![("image_id", image), ("members", members)];
+    if confirmed {
+        form.push(("confirmed", "yes"));
+    }
+    if make_shared {
+        form.push(("make_shared", "yes"));
+    }
+    browser.call_json("share", &form).await
+}
+
+#[tokio::test]
+async fn operator_journey_make_shared_then_share_then_pending() {
+    let lab = lab();
+    let consumer = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("private"), "private").await;
+    let server = Server::start(&[]);
+    let producer = signed_in(&server, "producer").await;
+
+    // The page says what private means and offers to make it shared.
+    let page = producer.get(&format!("/images/{image}")).await.text().await.unwrap();
+    assert!(page.contains("Private images have no members"), "the page explains private");
+    assert!(page.contains("Make the image shared first"), "the share form offers to make it shared");
+
+    // Without "make it shared", nothing changes.
+    let (status, body) = share(&producer, &image, consumer, true, false).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(user_message(&body).contains("private"), "{body}");
+    assert_eq!(glance.image(&image).await.1["visibility"], "private");
+
+    // The producer cannot look projects up: the consumer's ID is unchecked and needs a yes.
+    let (status, body) = share(&producer, &image, consumer, false, true).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["NeedsConfirmation"]["checks"][0][1]["Unchecked"]["looks_like_id"].as_bool().unwrap(), "{body}");
+    assert_eq!(glance.image(&image).await.1["visibility"], "private", "asking changes nothing");
+
+    let res = producer
+        .call("share", &[("image_id", &image), ("members", consumer), ("confirmed", "yes"), ("make_shared", "yes")])
+        .await;
+    assert_eq!(res.status(), 200);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&format!("/images/{image}?report=")), "{location}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["Done"]["made_shared"], true);
+    assert_eq!(body["Done"]["results"][0]["outcome"]["Ok"], "pending");
+
+    assert_eq!(glance.image(&image).await.1["visibility"], "shared");
+    assert_eq!(glance.members(&image).await, (200, vec![(consumer.to_string(), "pending".to_string())]));
+
+    // The report can be opened again from its link, and the page shows the member as pending.
+    let page = producer.get(&location).await.text().await.unwrap();
+    assert!(page.contains("The image is now shared. Shared with 1 project."), "report shown");
+    assert!(page.contains(consumer) && page.contains("badge pending"), "member row shown");
+}
+
+#[tokio::test]
+async fn admin_ids_are_checked_and_unknown_projects_are_never_shared_with() {
+    let lab = lab();
+    let consumer = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let (glance, image, _cleanup) = new_image("admin", "LAB_GLANCE_URL", &unique("admin"), "shared").await;
+    let server = Server::start(&[]);
+    let admin = signed_in(&server, "admin").await;
+
+    let bogus = "0123456789abcdef0123456789abcdef";
+    let (status, body) =
+        admin.call_json("check_projects", &[("members", &format!("{consumer}, {bogus} bad/id"))]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body[0][1]["Found"], "consumer");
+    assert_eq!(body[1][1], "NotFound");
+    assert!(body[2][1]["Invalid"].is_object(), "{body}");
+
+    let (_, body) = share(&admin, &image, &format!("{consumer} {bogus}"), false, false).await;
+    assert!(body["NeedsConfirmation"].is_object(), "an unknown ID makes it ask: {body}");
+    let (_, body) = share(&admin, &image, &format!("{consumer} {bogus}"), true, false).await;
+    let results = body["Done"]["results"].as_array().unwrap();
+    assert_eq!(results[0]["outcome"]["Ok"], "pending");
+    assert!(user_message(&results[1]["outcome"]["Err"]).contains("Keystone knows no project"), "{body}");
+    assert_eq!(
+        glance.members(&image).await.1,
+        vec![(consumer.to_string(), "pending".to_string())],
+        "only the real project"
+    );
+
+    // The member table names projects where Keystone lets the user look them up.
+    let (_, details) = admin.call_json("image", &[("image_id", &image)]).await;
+    assert_eq!(details["members"]["Ok"][0]["project_name"], "consumer", "{details}");
+}
+
+#[tokio::test]
+async fn a_project_name_is_not_taken_for_an_id() {
+    let lab = lab();
+    let (glance, image, _cleanup) = new_image("consumer", "LAB_GLANCE_URL", &unique("names"), "shared").await;
+    let server = Server::start(&[]);
+    let consumer = signed_in(&server, "consumer").await;
+    // consumer-user also works in consumer-b, so that name is known to be a name.
+    let (_, body) = share(&consumer, &image, "consumer-b", true, false).await;
+    let result = &body["Done"]["results"][0];
+    assert_eq!(result["check"]["ProjectName"]["id"], lab.get("LAB_CONSUMER_B_PROJECT_ID"), "{body}");
+    assert!(result["outcome"]["Err"].is_object());
+    assert_eq!(glance.members(&image).await.1, vec![], "nothing shared with a name");
+}
+
+#[tokio::test]
+async fn duplicate_member_is_reported_as_already_a_member() {
+    let lab = lab();
+    let consumer = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("dup"), "shared").await;
+    glance.add_member(&image, consumer).await;
+    let server = Server::start(&[]);
+    let producer = signed_in(&server, "producer").await;
+    let (_, body) = share(&producer, &image, consumer, true, false).await;
+    let err = &body["Done"]["results"][0]["outcome"]["Err"];
+    assert_eq!(err["Conflict"]["code"], 409, "{body}");
+    assert!(user_message(err).contains("is duplicated"), "{body}");
+    assert!(!user_message(err).contains("<br"), "Glance's markup is stripped");
+    let page = producer.get(&format!("/images/{image}?report=x")).await.text().await.unwrap();
+    assert!(page.contains(consumer));
+    assert_eq!(glance.members(&image).await.1.len(), 1, "still one member");
+}
+
+#[tokio::test]
+async fn the_member_quota_is_reported_with_its_limit() {
+    let lab = lab();
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE2_URL", &unique("quota"), "shared").await;
+    let server = Server::start(&[]);
+    let producer = signed_in(&server, "producer").await;
+    assert_eq!(producer.call("switch_region", &[("region", lab.get("LAB_REGION2"))]).await.status(), 200);
+    let quota: usize = lab.get("LAB_REGION2_MEMBER_QUOTA").parse().unwrap();
+    let ids: Vec<String> = (0..=quota).map(|i| format!("{:032x}", 0xabc000 + i)).collect();
+    let (_, body) = share(&producer, &image, &ids.join("\n"), true, false).await;
+    let results = body["Done"]["results"].as_array().unwrap();
+    let over: Vec<&Value> = results.iter().filter(|r| r["outcome"]["Err"]["QuotaExceeded"].is_object()).collect();
+    assert_eq!(over.len(), 1, "exactly one pair is over the quota: {body}");
+    assert_eq!(over[0]["outcome"]["Err"]["QuotaExceeded"]["limit"], quota);
+    assert!(user_message(&over[0]["outcome"]["Err"]).contains("quota"), "{body}");
+    assert_eq!(glance.members(&image).await.1.len(), quota, "Glance holds exactly the quota");
+}
+
+#[tokio::test]
+async fn consumer_journey_accept_reject_and_back_to_pending() {
+    let lab = lab();
+    let consumer_id = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let name = unique("offer");
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &name, "shared").await;
+    glance.add_member(&image, consumer_id).await;
+    let server = Server::start(&[]);
+    let consumer = signed_in(&server, "consumer").await;
+
+    let listed = |body: &Value| body["rows"].as_array().unwrap().iter().any(|r| r["image"]["id"] == image.as_str());
+    let (_, pending) = consumer.call_json("images", &[("tab", "shared"), ("status", "pending")]).await;
+    assert!(listed(&pending), "a pending offer is listed under Shared with me: {pending}");
+    let (_, all) = consumer.call_json("images", &[("tab", "shared"), ("status", "all")]).await;
+    let row = all["rows"].as_array().unwrap().iter().find(|r| r["image"]["id"] == image.as_str()).unwrap().clone();
+    assert_eq!(row["my_status"], "pending");
+
+    for status in ["accepted", "rejected", "pending"] {
+        let (code, body) = consumer.call_json("member_status", &[("image_id", &image), ("status", status)]).await;
+        assert_eq!(code, 200, "{body}");
+        assert_eq!(body["status"], status);
+        assert_eq!(glance.members(&image).await.1, vec![(consumer_id.to_string(), status.to_string())]);
+        let (_, filtered) = consumer.call_json("images", &[("tab", "shared"), ("status", status)]).await;
+        assert!(listed(&filtered), "listed under {status}");
+    }
+    let (_, accepted) = consumer.call_json("images", &[("tab", "shared"), ("status", "accepted")]).await;
+    assert!(!listed(&accepted), "no longer accepted");
+
+    // The image page shows the consumer its own answer and the other choices.
+    let page = consumer.get(&format!("/images/{image}")).await.text().await.unwrap();
+    assert!(page.contains("Offered to your project") && page.contains("Accept"), "consumer actions shown");
+    let page = consumer.get(&format!("/images/{image}?confirm=reject")).await.text().await.unwrap();
+    assert!(page.contains(&format!("Reject the offer of image {name}?")), "rejecting asks in words naming the image");
+
+    // A consumer cannot add members or revoke: Glance refuses and nothing changes.
+    let (_, body) = share(&consumer, &image, lab.get("LAB_CONSUMER_B_PROJECT_ID"), true, false).await;
+    assert_eq!(body["Done"]["results"][0]["outcome"]["Err"]["Forbidden"]["code"], 403, "{body}");
+    let (code, body) = consumer.call_json("revoke", &[("image_id", &image), ("member_id", consumer_id)]).await;
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(glance.members(&image).await.1, vec![(consumer_id.to_string(), "pending".to_string())]);
+}
+
+#[tokio::test]
+async fn only_the_member_or_an_admin_sets_the_status() {
+    let lab = lab();
+    let consumer_id = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("override"), "shared").await;
+    glance.add_member(&image, consumer_id).await;
+    let server = Server::start(&[]);
+    let producer = signed_in(&server, "producer").await;
+
+    let form = [("image_id", image.as_str()), ("status", "accepted"), ("member_id", consumer_id)];
+    let (code, body) = producer.call_json("member_status", &form).await;
+    assert_eq!(code, 400, "without the override flag the dashboard refuses: {body}");
+    let mut with_flag = form.to_vec();
+    with_flag.push(("admin_override", "yes"));
+    let (code, body) = producer.call_json("member_status", &with_flag).await;
+    assert_eq!(code, 403, "the owner is not an admin: Glance refuses: {body}");
+    assert!(user_message(&body).contains("Not allowed"), "{body}");
+    assert_eq!(glance.members(&image).await.1, vec![(consumer_id.to_string(), "pending".to_string())], "unchanged");
+
+    let admin = signed_in(&server, "admin").await;
+    let page = admin.get(&format!("/images/{image}")).await.text().await.unwrap();
+    assert!(page.contains("Admin override") && page.contains("as an admin"), "the override is labelled");
+    let (code, body) = admin.call_json("member_status", &with_flag).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(glance.members(&image).await.1, vec![(consumer_id.to_string(), "accepted".to_string())]);
+}
+
+#[tokio::test]
+async fn revoke_ends_access_and_a_second_revoke_is_not_found() {
+    let lab = lab();
+    let consumer_id = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let name = unique("revoke");
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &name, "shared").await;
+    glance.add_member(&image, consumer_id).await;
+    let server = Server::start(&[]);
+    let producer = signed_in(&server, "producer").await;
+    let consumer = signed_in(&server, "consumer").await;
+    assert_eq!(consumer.call_json("image", &[("image_id", &image)]).await.0, 200);
+
+    let page =
+        producer.get(&format!("/images/{image}/members/{consumer_id}?confirm=revoke")).await.text().await.unwrap();
+    assert!(
+        page.contains(&format!("Revoke the access of project {consumer_id} to image {name}?")),
+        "confirmation names both"
+    );
+    assert!(page.contains("class=\"focused\""), "the deep-linked row is focused");
+
+    let res = producer.call("revoke", &[("image_id", &image), ("member_id", consumer_id)]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["location"], format!("/images/{image}").as_str());
+    assert_eq!(glance.members(&image).await.1, vec![]);
+    let (code, body) = consumer.call_json("image", &[("image_id", &image)]).await;
+    assert_eq!(code, 404, "the consumer no longer sees the image: {body}");
+
+    let (code, body) = producer.call_json("revoke", &[("image_id", &image), ("member_id", consumer_id)]).await;
+    assert_eq!(code, 404, "{body}");
+    assert!(user_message(&body).contains("not found in the member list"), "{body}");
+}
+
+#[tokio::test]
+async fn malformed_ids_are_refused_before_any_call() {
+    lab();
+    let server = Server::start(&[]);
+    let producer = signed_in(&server, "producer").await;
+    for bad in ["../../v2/images", "abc", "3d9ea67b-1dad-4b7f-99fd-1d62aa62b73b/members"] {
+        let (code, body) = producer.call_json("image", &[("image_id", bad)]).await;
+        assert_eq!(code, 400, "{bad}: {body}");
+        assert!(user_message(&body).contains("is not an image ID"), "{body}");
+    }
+    let image = "3d9ea67b-1dad-4b7f-99fd-1d62aa62b73b";
+    for bad in ["a/b", "x%2F..", "a b", "..?x", "#"] {
+        let (code, body) = producer.call_json("revoke", &[("image_id", image), ("member_id", bad)]).await;
+        assert_eq!(code, 400, "{bad:?}: {body}");
+    }
+    let (code, body) = producer.call_json("member_status", &[("image_id", image), ("status", "bogus")]).await;
+    assert_eq!(code, 400, "{body}");
+    let (code, body) = producer.call_json("image", &[("image_id", image)]).await;
+    assert_eq!(code, 404, "an unknown image: {body}");
+    let page = producer.get(&format!("/images/{image}")).await.text().await.unwrap();
+    assert!(page.contains("Image not found"));
+}
+
+#[tokio::test]
+async fn odd_but_valid_member_ids_are_encoded_into_one_path_segment() {
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("encode"), "shared").await;
+    let server = Server::start(&[]);
+    let producer = signed_in(&server, "producer").await;
+    let odd = "a:b@c&d=e+f";
+    let (_, body) = share(&producer, &image, odd, true, false).await;
+    assert_eq!(body["Done"]["results"][0]["outcome"]["Ok"], "pending", "{body}");
+    assert_eq!(glance.members(&image).await.1, vec![(odd.to_string(), "pending".to_string())]);
+    let (code, body) = producer.call_json("revoke", &[("image_id", &image), ("member_id", odd)]).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(glance.members(&image).await.1, vec![]);
+}
+
+#[tokio::test]
+async fn image_lists_count_members_and_find_names() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let name = unique("listed");
+    let shared = glance.create_image(&name, "shared").await;
+    let private = glance.create_image(&format!("{name}-private"), "private").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![shared.clone(), private.clone()],
+    };
+    glance.add_member(&shared, lab.get("LAB_CONSUMER_PROJECT_ID")).await;
+    glance.add_member(&shared, lab.get("LAB_CONSUMER_B_PROJECT_ID")).await;
+    let server = Server::start(&[]);
+    let producer = signed_in(&server, "producer").await;
+    let (_, body) = producer.call_json("images", &[("tab", "mine"), ("q", &name[8..])]).await;
+    let rows = body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "the search finds both by a part of the name: {body}");
+    let row = |id: &str| rows.iter().find(|r| r["image"]["id"] == id).unwrap().clone();
+    assert_eq!(row(&shared)["member_count"], 2);
+    assert_eq!(row(&private)["member_count"], Value::Null);
+    assert_eq!(row(&shared)["owned"], true);
+    let page = producer.get(&format!("/images?tab=mine&q={}", &name[8..])).await.text().await.unwrap();
+    assert!(page.contains(&name) && page.contains("badge vis-private"), "the list page renders server-side");
+}
+
+#[tokio::test]
+async fn forms_share_and_show_the_result_without_javascript() {
+    let lab = lab();
+    let consumer_id = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("nojs"), "shared").await;
+    let server = Server::start(&[]);
+    let producer = signed_in(&server, "producer").await;
+    let page = format!("/images/{image}");
+    let res = producer
+        .post_form("share", &[("image_id", &image), ("members", consumer_id), ("confirmed", "yes")], &page)
+        .await;
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let html = producer.get(&location).await.text().await.unwrap();
+    assert!(html.contains("Shared with 1 project."), "the outcome is on the page");
+
+    let res = producer.post_form("revoke", &[("image_id", &image), ("member_id", "a/b")], &page).await;
+    assert_eq!(res.status(), 302);
+    let back = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.contains("__err="), "{back}");
+    let html = producer.get(back.trim_start_matches(&server.base)).await.text().await.unwrap();
+    assert!(html.contains("is not a project ID"), "the error shows on the page");
+    assert_eq!(glance.members(&image).await.1.len(), 1);
+}
+
+#[tokio::test]
+async fn a_token_revoked_behind_the_dashboards_back_sends_the_user_to_sign_in() {
+    let lab = lab();
+    let keystone = common::KeystoneDirect { lab };
+    let token = keystone.producer_token().await;
+    let server = Server::start(&[]);
+    let browser = Browser::new(&server);
+    assert_eq!(browser.sign_in_token(&token).await.0, 200);
+    // Revoked before Glance ever saw it, so Glance cannot answer from its token cache.
+    keystone.revoke(&token).await;
+    let res = browser.call("images", &[("tab", "mine")]).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["location"], "/signin?next=/&reason=expired", "the browser is sent to sign in");
+    assert_eq!(browser.whoami().await, Value::Null, "the dead session was ended");
+}
