@@ -235,6 +235,15 @@ async fn project_and_region_switches() {
     assert_eq!(me["project_id"], target);
     assert_eq!(me["project_name"], lab.get("LAB_CONSUMER_B_PROJECT"));
 
+    // The token still works after the switch (revoking the previous one would end it too:
+    // Keystone revokes along the audit chain), in Glance and for switching back.
+    let (code, body) = browser.call_json("images", &[("tab", "mine")]).await;
+    assert_eq!(code, 200, "{body}");
+    let back = lab.get("LAB_CONSUMER_PROJECT_ID");
+    assert_eq!(browser.call("switch_project", &[("project_id", back)]).await.status(), 200);
+    assert_eq!(browser.whoami().await["project_id"], back);
+    assert_eq!(browser.call("switch_project", &[("project_id", target)]).await.status(), 200);
+
     let (status, body) =
         browser.call_json("switch_project", &[("project_id", lab.get("LAB_PRODUCER_PROJECT_ID"))]).await;
     assert_eq!(status, 400, "a project without a role is refused: {body}");

@@ -317,12 +317,10 @@ mod signing_in {
             .authenticate(&Credentials::Token(current.token.clone()), Some(&Scope::ProjectId(project_id)))
             .await?;
         let next = signed_in(&cloud, rescoped, true, current.projects.clone(), Some(&current.region))?;
-        session::update(&session, &next).await?;
-        // One live token per session: the old one is not needed any more.
-        if let Err(e) = keystone.revoke(&current.token).await {
-            tracing::warn!("could not revoke the previous project's token: {e}");
-        }
-        Ok(())
+        // The previous token is not revoked here: Keystone revokes along the audit chain, which
+        // a re-scoped token shares, so that would end the new token too. Sign-out revokes the
+        // chain, every project's token with it.
+        session::update(&session, &next).await
     }
 
     pub async fn switch_region(region: String) -> Result<(), AppError> {

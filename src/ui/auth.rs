@@ -47,9 +47,18 @@ pub fn use_auth() -> Auth {
 /// The path and query of the page being shown: where to come back to.
 pub fn current_path() -> String {
     let location = use_location();
-    let path = location.pathname.get_untracked();
+    path_and_query(location.pathname.get_untracked(), location.search.get_untracked())
+}
+
+/// `current_path` that follows client-side navigation (for forms in the header, which stays
+/// on screen while pages change under it).
+pub fn current_path_signal() -> Signal<String> {
+    let location = use_location();
+    Signal::derive(move || path_and_query(location.pathname.get(), location.search.get()))
+}
+
+fn path_and_query(path: String, search: String) -> String {
     // The error of a form posted without JavaScript travels in the query; it is not a place.
-    let search = location.search.get_untracked();
     let kept: Vec<&str> =
         search.split('&').filter(|p| !p.is_empty() && !p.starts_with("__err=") && !p.starts_with("__path=")).collect();
     if kept.is_empty() { path } else { format!("{path}?{}", kept.join("&")) }

@@ -4,7 +4,7 @@ use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn};
 use leptos_router::components::Outlet;
 
 use super::{
-    auth::{Auth, current_path, use_auth},
+    auth::{Auth, current_path_signal, use_auth},
     copy::CopyId,
 };
 use crate::{error::AppError, model::Me};
@@ -43,7 +43,7 @@ fn Header() -> impl IntoView {
 #[component]
 fn SignedInBar(me: Me) -> impl IntoView {
     let auth = use_auth();
-    let next = current_path();
+    let next = current_path_signal();
     let project_label = format!("Project {} (click to change)", me.project_name);
     let admin = me
         .is_admin()
@@ -65,7 +65,6 @@ fn SignedInBar(me: Me) -> impl IntoView {
             <span class="project">
                 {if can_switch {
                     let current = me.project_id.clone();
-                    let next = next.clone();
                     view! {
                         <ActionForm action=auth.switch_project attr:class="inline-form">
                             <label class="sr-only" for="project-switch">"Project"</label>
@@ -75,7 +74,7 @@ fn SignedInBar(me: Me) -> impl IntoView {
                                     view! { <option value=p.id.clone() selected=selected>{p.name.clone()}</option> }
                                 }).collect_view()}
                             </select>
-                            <input type="hidden" name="next" value=next.clone()/>
+                            <input type="hidden" name="next" value=next/>
                             <button type="submit" class="secondary">"Switch"</button>
                         </ActionForm>
                     }.into_any()
@@ -96,7 +95,7 @@ fn SignedInBar(me: Me) -> impl IntoView {
                                     view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
                                 }).collect_view()}
                             </select>
-                            <input type="hidden" name="next" value=next.clone()/>
+                            <input type="hidden" name="next" value=next/>
                             <button type="submit" class="secondary">"Use region"</button>
                         </ActionForm>
                     }.into_any()
