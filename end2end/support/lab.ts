@@ -228,7 +228,8 @@ export async function createImage(t: ScopedToken, opts: CreateImageOptions = {})
   if (data !== null) {
     const up = await glance(t, opts.region, 'PUT', `/v2/images/${image.id}/file`, {
       headers: { 'content-type': 'application/octet-stream' },
-      body: data,
+      // Node's fetch takes any Uint8Array; TypeScript's DOM types want an ArrayBuffer-backed one.
+      body: data as BodyInit,
     });
     if (up.status !== 204) throw await failure(up, `uploading data to image ${image.id}`);
     image = await getImage(t, image.id, opts.region);
