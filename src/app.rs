@@ -6,6 +6,7 @@ use leptos_router::{
 };
 
 use crate::ui::{
+    batch::{plan::BatchPage, result::BatchResultPage},
     home::HomePage,
     images::{detail::ImagePage, list::ImagesPage},
     layout::Layout,
@@ -46,6 +47,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("images") view=ImagesPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("batch") view=BatchPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("batch"), ParamSegment("batch_id")) view=BatchResultPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("images"), ParamSegment("image_id")) view=ImagePage ssr=SsrMode::Async/>
                     // A deep link to one member, also the Terraform import id `image_id/member_id`.
                     <Route

@@ -42,6 +42,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub upstream_connect_timeout: Duration,
     pub upstream_timeout: Duration,
+    /// The cloud's image_member_quota when the operator states it (Glance does not publish it).
+    pub member_quota: Option<u32>,
     /// How many Glance calls one request or batch makes at once.
     pub batch_concurrency: usize,
     /// The clouds offered on the sign-in page, in the order configured.
@@ -102,6 +104,10 @@ impl Config {
 
         Ok(Config {
             batch_concurrency: parse_number(&get, "GLANCE_SHARE_BATCH_CONCURRENCY", 8)?.min(64) as usize,
+            member_quota: match get("GLANCE_SHARE_MEMBER_QUOTA") {
+                Some(_) => Some(parse_number(&get, "GLANCE_SHARE_MEMBER_QUOTA", 128)?.min(u32::MAX as u64) as u32),
+                None => None,
+            },
             clouds,
             listen,
             public_url,

@@ -5,8 +5,11 @@ pub mod api;
 pub mod app;
 pub mod error;
 pub mod model;
+pub mod terraform;
 pub mod ui;
 
+#[cfg(feature = "ssr")]
+pub mod batch;
 #[cfg(feature = "ssr")]
 pub mod clouds;
 #[cfg(feature = "ssr")]

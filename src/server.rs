@@ -54,6 +54,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
 
     Router::new()
         .route("/healthz", get(|| async { ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok\n") }))
+        .route("/images/{image_id}/terraform", get(terraform_download))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -70,6 +71,42 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
                 .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID)),
         )
         .with_state(state)
+}
+
+#[derive(serde::Deserialize)]
+struct ProviderQuery {
+    provider: Option<String>,
+}
+
+/// The Terraform export as a file to download (works without JavaScript).
+async fn terraform_download(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    session: tower_sessions::Session,
+    axum::extract::Path(image_id): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ProviderQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let result = async {
+        let me = crate::session::current(&session).await?;
+        crate::api::terraform::export(&state, &me, &image_id, query.provider.as_deref().unwrap_or("openstack")).await
+    }
+    .await;
+    match result {
+        Ok(file) => (
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file.file_name)),
+            ],
+            file.text,
+        )
+            .into_response(),
+        Err(e) => (
+            axum::http::StatusCode::from_u16(e.status_code()).unwrap_or(axum::http::StatusCode::BAD_GATEWAY),
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{e}\n"),
+        )
+            .into_response(),
+    }
 }
 
 /// Runs the dashboard until SIGTERM or SIGINT, then lets in-flight requests finish.

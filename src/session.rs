@@ -60,6 +60,10 @@ impl SignedIn {
             .ok_or_else(|| AppError::InvalidInput(format!("Region {} has no image endpoint.", self.region)))
     }
 
+    pub fn is_admin(&self) -> bool {
+        self.roles.iter().any(|r| r == "admin")
+    }
+
     pub fn is_expired(&self) -> bool {
         self.expires_at <= OffsetDateTime::now_utc()
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::config::Config;
+use crate::{batch::Batches, config::Config};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -13,6 +13,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// One pooled HTTP client for every upstream call (Keystone and Glance).
     pub http: reqwest::Client,
+    /// Batches running or recently finished, in this process.
+    pub batches: Arc<Batches>,
 }
 
 impl AppState {
@@ -23,7 +25,7 @@ impl AppState {
             .pool_max_idle_per_host(32)
             .user_agent(concat!("glance-share/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(AppState { leptos_options, config: Arc::new(config), http })
+        Ok(AppState { leptos_options, config: Arc::new(config), http, batches: Arc::default() })
     }
 }
 

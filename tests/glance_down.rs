@@ -11,6 +11,9 @@ fn lab_sh(arg: &str) {
     assert!(status.success(), "lab.sh {arg} failed");
 }
 
+/// The tests of this file stop and start the same Glance: one at a time.
+static GLANCE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Starts Glance again even when an assertion fails half-way.
 struct RestartGlance;
 
@@ -22,6 +25,7 @@ impl Drop for RestartGlance {
 
 #[tokio::test]
 async fn glance_down_is_said_clearly_and_the_page_recovers() {
+    let _one_at_a_time = GLANCE.lock().await;
     let lab = lab();
     let consumer = lab.get("LAB_CONSUMER_PROJECT_ID");
     let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
@@ -58,4 +62,94 @@ async fn glance_down_is_said_clearly_and_the_page_recovers() {
     let page = browser.get(&format!("/images/{image}")).await.text().await.unwrap();
     assert!(page.contains("gs-test-down") && !page.contains("unavailable"), "the page recovers when Glance is back");
     assert_eq!(glance.members(&image).await.1, vec![], "nothing was shared while Glance was down");
+}
+
+#[tokio::test]
+async fn retry_failed_runs_only_the_pairs_that_failed_while_glance_was_down() {
+    let _one_at_a_time = GLANCE.lock().await;
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let mut images = Vec::new();
+    for n in 0..3 {
+        images.push(glance.create_image(&format!("gs-test-retry-{n}"), "shared").await);
+    }
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: images.clone(),
+    };
+    let members: Vec<String> = (0..40).map(|n| format!("{:032x}", 0x7e7000 + n)).collect();
+    let server = Server::start(&[("GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", "3000")]);
+    let browser = Browser::new(&server);
+    let (status, _) = browser
+        .sign_in_password(
+            lab.get("LAB_PRODUCER_USER"),
+            lab.get("LAB_PRODUCER_PASSWORD"),
+            lab.get("LAB_PRODUCER_PROJECT"),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let all_images = images.join(",");
+    let all_members = members.join(" ");
+    let form = [("images", all_images.as_str()), ("members", all_members.as_str()), ("operation", "share")];
+    let (status, first) = browser.call_json("batch_start", &form).await;
+    assert_eq!(status, 200, "{first}");
+    let first = first.as_str().unwrap().to_string();
+    let restart = RestartGlance;
+    lab_sh("stop-glance");
+    let view = wait_finished(&browser, &first).await;
+    drop(restart);
+
+    let failed: Vec<(String, String)> = pairs_with(&view, "Failed");
+    let done = pairs_with(&view, "Done").len();
+    assert!(!failed.is_empty(), "Glance stopped while the batch ran, so some pairs failed");
+    assert_eq!(failed.len() + done, 120, "every pair ended either done or failed: {view}");
+    let message = &view["pairs"].as_array().unwrap().iter().find(|p| p["outcome"]["Failed"].is_string()).unwrap()["outcome"]
+        ["Failed"];
+    assert!(message.as_str().unwrap().contains("Glance is unavailable"), "{message}");
+
+    let (status, second) = browser.call_json("batch_retry", &[("batch_id", &first)]).await;
+    assert_eq!(status, 200, "{second}");
+    let second = wait_finished(&browser, second.as_str().unwrap()).await;
+    let mut retried: Vec<(String, String)> = second["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["image_id"].as_str().unwrap().to_string(), p["member_id"].as_str().unwrap().to_string()))
+        .collect();
+    retried.sort();
+    let mut failed_sorted = failed.clone();
+    failed_sorted.sort();
+    assert_eq!(retried, failed_sorted, "the retry ran exactly the failed pairs");
+    assert!(
+        second["pairs"].as_array().unwrap().iter().all(|p| p["outcome"] == "Done" || p["outcome"] == "AlreadyMember"),
+        "{second}"
+    );
+    for image in &images {
+        let mut have: Vec<String> = glance.members(image).await.1.into_iter().map(|(m, _)| m).collect();
+        have.sort();
+        assert_eq!(have, members, "each image ends with every member exactly once");
+    }
+}
+
+fn pairs_with(view: &serde_json::Value, outcome: &str) -> Vec<(String, String)> {
+    view["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["outcome"] == outcome || p["outcome"].get(outcome).is_some())
+        .map(|p| (p["image_id"].as_str().unwrap().to_string(), p["member_id"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+async fn wait_finished(browser: &Browser, batch_id: &str) -> serde_json::Value {
+    for _ in 0..600 {
+        let (status, view) = browser.call_json("batch_status", &[("batch_id", batch_id)]).await;
+        assert_eq!(status, 200, "{view}");
+        if view["finished"] == true {
+            return view;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the batch did not finish within 60 s");
 }

@@ -179,7 +179,7 @@ mod listing {
             }
             Err(e) => Err(e),
         };
-        Ok(ImageDetails { image, owned, members, my_membership, is_admin: me.roles.iter().any(|r| r == "admin") })
+        Ok(ImageDetails { image, owned, members, my_membership, is_admin: me.is_admin() })
     }
 
     /// Names of member projects: the user's own projects are known; others are asked of

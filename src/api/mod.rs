@@ -2,8 +2,13 @@
 //! Each reads the session, calls the clients, and maps errors once into `AppError`.
 
 pub mod auth;
+pub mod batch;
 pub mod images;
 pub mod members;
+pub mod terraform;
+
+#[cfg(feature = "ssr")]
+pub(crate) use server::bounded as server_bounded;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {

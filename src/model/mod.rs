@@ -1,8 +1,10 @@
 //! Values shared by the server and the browser.
 
+pub mod batch;
 pub mod ids;
 pub mod images;
 
+pub use batch::*;
 pub use ids::{IdError, ImageId, MemberId};
 pub use images::*;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,7 @@
 //! Components, grouped by what the user is doing.
 
 pub mod auth;
+pub mod batch;
 pub mod bits;
 pub mod copy;
 pub mod home;

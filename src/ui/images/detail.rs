@@ -8,6 +8,7 @@ use super::{
     members::MemberTable,
     offer::{ConfirmReject, OfferButtons},
     share::{ShareForm, ShareReportView},
+    terraform::TerraformPanel,
 };
 use crate::{
     api::{
@@ -169,6 +170,7 @@ fn ImageBody(
             <h2 id="members-title">"Members"</h2>
             {members_view}
         </section>
+        {(details.owned || details.my_membership.is_some()).then(|| view! { <TerraformPanel image_id=id.clone()/> })}
     }
 }
 

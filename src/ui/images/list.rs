@@ -118,11 +118,17 @@ fn ImageTable(
         }
         url
     });
+    let selectable = tab == ImageTab::Mine;
     view! {
+        <form method="get" action="/batch" class="batch-select">
+        {selectable.then(|| view! {
+            <p class="batch-bar"><button type="submit" class="secondary">"Batch share / revoke the ticked images…"</button></p>
+        })}
         <div class="table-wrap">
             <table class="images">
                 <thead>
                     <tr>
+                        {selectable.then(|| view! { <th scope="col"><span class="sr-only">"Choose for a batch"</span></th> })}
                         <th scope="col">"Name"</th>
                         <th scope="col">"Visibility"</th>
                         {(tab != ImageTab::SharedWithMe).then(|| view! { <th scope="col">"Members"</th> })}
@@ -131,17 +137,23 @@ fn ImageTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {list.rows.into_iter().map(|row| view! { <ImageRowView row tab respond/> }).collect_view()}
+                    {list.rows.into_iter().map(|row| view! { <ImageRowView row tab respond selectable/> }).collect_view()}
                 </tbody>
             </table>
         </div>
+        </form>
         {next.map(|href| view! { <p><a href=href rel="next">"Next page →"</a></p> })}
     }
     .into_any()
 }
 
 #[component]
-fn ImageRowView(row: ImageRow, tab: ImageTab, respond: ServerAction<SetMemberStatus>) -> impl IntoView {
+fn ImageRowView(
+    row: ImageRow,
+    tab: ImageTab,
+    respond: ServerAction<SetMemberStatus>,
+    selectable: bool,
+) -> impl IntoView {
     let image = row.image;
     let href = format!("/images/{}", image.id);
     let members = match (row.owned, row.member_count) {
@@ -151,6 +163,10 @@ fn ImageRowView(row: ImageRow, tab: ImageTab, respond: ServerAction<SetMemberSta
     };
     view! {
         <tr>
+            {selectable.then(|| {
+                let label = format!("Choose {} for a batch", image.display_name());
+                view! { <td><input type="checkbox" name="image" value=image.id.clone() aria-label=label/></td> }
+            })}
             <td><a href=href>{image.display_name()}</a></td>
             <td><VisibilityBadge visibility=image.visibility/></td>
             {(tab != ImageTab::SharedWithMe).then(|| view! { <td class="num">{members}</td> })}

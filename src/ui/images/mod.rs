@@ -5,3 +5,4 @@ pub mod list;
 pub mod members;
 pub mod offer;
 pub mod share;
+pub mod terraform;

@@ -1,0 +1,308 @@
+//! Batch share / revoke / status over many images × many projects, with a preflight plan and a
+//! result for every pair.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    model::{BatchPlan, BatchView},
+};
+
+/// What a batch would do, changing nothing. `images` is a comma-separated list of image IDs,
+/// `members` the pasted project IDs, `operation` share, revoke or status (with `status`).
+#[server(endpoint = "batch_plan")]
+pub async fn plan_batch(
+    images: String,
+    members: String,
+    operation: String,
+    status: Option<String>,
+    make_shared: Option<String>,
+) -> Result<BatchPlan, AppError> {
+    let request = batches::BatchRequest {
+        images: &images,
+        members: &members,
+        operation: &operation,
+        status: status.as_deref(),
+        make_shared: make_shared.is_some(),
+    };
+    super::server::reply(batches::plan(&request).await).await
+}
+
+/// Starts a batch and sends the browser to its result page, which shows progress. A form
+/// posted without JavaScript waits for the batch to finish first.
+#[server(endpoint = "batch_start")]
+pub async fn start_batch(
+    images: String,
+    members: String,
+    operation: String,
+    status: Option<String>,
+    make_shared: Option<String>,
+) -> Result<String, AppError> {
+    let request = batches::BatchRequest {
+        images: &images,
+        members: &members,
+        operation: &operation,
+        status: status.as_deref(),
+        make_shared: make_shared.is_some(),
+    };
+    match batches::start(&request).await {
+        Ok(id) => super::server::reply_and_go(Ok(id.clone()), &format!("/batch/{id}")).await,
+        Err(e) => super::server::reply(Err(e)).await,
+    }
+}
+
+/// A batch as it stands (polled while it runs).
+#[server(endpoint = "batch_status")]
+pub async fn batch_status(batch_id: String) -> Result<BatchView, AppError> {
+    super::server::reply(batches::view(&batch_id).await).await
+}
+
+/// Runs the pairs of a batch that failed in a way that may pass by itself, as a new batch.
+#[server(endpoint = "batch_retry")]
+pub async fn retry_batch(batch_id: String) -> Result<String, AppError> {
+    match batches::retry(&batch_id).await {
+        Ok(id) => super::server::reply_and_go(Ok(id.clone()), &format!("/batch/{id}")).await,
+        Err(e) => super::server::reply(Err(e)).await,
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod batches {
+    use std::{collections::HashSet, time::Duration};
+
+    use super::super::server;
+    use crate::{
+        batch::{Job, Owner},
+        error::AppError,
+        model::{
+            BatchOperation, BatchPair, BatchPlan, BatchView, ImageId, PairOutcome, PlanImage, PlanPair, Visibility,
+            ids::parse_member_list,
+        },
+        session::SignedIn,
+        state::AppState,
+    };
+
+    const MAX_IMAGES: usize = 100;
+    const MAX_PAIRS: usize = 2000;
+
+    fn owner(me: &SignedIn) -> Owner {
+        Owner { cloud: me.cloud.clone(), user_id: me.user_id.clone() }
+    }
+
+    /// A batch as the form describes it.
+    pub struct BatchRequest<'a> {
+        pub images: &'a str,
+        pub members: &'a str,
+        pub operation: &'a str,
+        pub status: Option<&'a str>,
+        pub make_shared: bool,
+    }
+
+    pub async fn plan(request: &BatchRequest<'_>) -> Result<BatchPlan, AppError> {
+        let state = server::state();
+        let (_, me) = server::signed_in().await?;
+        build_plan(&state, &me, request).await
+    }
+
+    async fn build_plan(state: &AppState, me: &SignedIn, request: &BatchRequest<'_>) -> Result<BatchPlan, AppError> {
+        let BatchRequest { images, members, operation, status, make_shared } = *request;
+        let operation = BatchOperation::parse(operation, status)?;
+        if matches!(operation, BatchOperation::SetStatus(_)) && !me.is_admin() {
+            return Err(AppError::InvalidInput(
+                "Only an admin can set members' statuses; members answer offers themselves.".into(),
+            ));
+        }
+        let mut seen = HashSet::new();
+        let image_ids: Vec<ImageId> = images
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(ImageId::parse)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|id| seen.insert(id.clone()))
+            .collect();
+        if image_ids.is_empty() {
+            return Err(AppError::InvalidInput("Choose at least one image (tick them in My images).".into()));
+        }
+        if image_ids.len() > MAX_IMAGES {
+            return Err(AppError::InvalidInput(format!("At most {MAX_IMAGES} images at a time.")));
+        }
+        let parsed = parse_member_list(members);
+        if parsed.is_empty() {
+            return Err(AppError::InvalidInput("Enter at least one project ID.".into()));
+        }
+        if parsed.len() * image_ids.len() > MAX_PAIRS {
+            return Err(AppError::InvalidInput(format!("At most {MAX_PAIRS} image × project pairs at a time.")));
+        }
+
+        let glance = server::glance(state, me)?;
+        let looked_up = server::bounded(image_ids, state.config.batch_concurrency, |id| {
+            let glance = &glance;
+            async move {
+                let image = glance.image(&id).await;
+                let members = match &image {
+                    Ok(i) if i.visibility == Visibility::Shared => glance.members(&id).await.ok(),
+                    _ => None,
+                };
+                (id, image, members)
+            }
+        })
+        .await;
+
+        let mut plan_images = Vec::new();
+        let mut pairs = Vec::new();
+        for (id, image, current) in looked_up {
+            let image = match image {
+                Ok(image) => image,
+                Err(e) => {
+                    let e = AppError::from(e);
+                    if e.needs_sign_in() {
+                        return Err(e);
+                    }
+                    plan_images.push(PlanImage {
+                        id: id.to_string(),
+                        name: id.to_string(),
+                        visibility: Visibility::Unknown,
+                        member_count: None,
+                        quota: None,
+                        problem: Some(e.to_string()),
+                    });
+                    for (raw, _) in &parsed {
+                        pairs.push(PlanPair {
+                            image_id: id.to_string(),
+                            member_id: raw.clone(),
+                            expect: "image not available".into(),
+                            will_run: false,
+                        });
+                    }
+                    continue;
+                }
+            };
+            let current_ids: HashSet<String> = current.iter().flatten().map(|m| m.member_id.clone()).collect();
+            let problem = match (operation, image.visibility) {
+                (_, Visibility::Shared) => None,
+                (BatchOperation::Share, Visibility::Private) if make_shared => None,
+                (BatchOperation::Share, Visibility::Private) => {
+                    Some("private: choose \u{201c}make private images shared\u{201d} to share it".to_string())
+                }
+                (_, Visibility::Private) => Some("private: its members are hidden until it is shared again".into()),
+                (_, v) => Some(format!("{}: every project can use it already; it has no members", v.label())),
+            };
+            for (raw, member) in &parsed {
+                let (expect, will_run) = match (member, &problem) {
+                    (Err(e), _) => (format!("malformed ID: {e}"), false),
+                    (Ok(_), Some(p)) => (format!("skipped: {p}"), false),
+                    (Ok(m), None) => match operation {
+                        BatchOperation::Share if current_ids.contains(m.as_str()) => ("already a member".into(), true),
+                        BatchOperation::Share if image.visibility == Visibility::Private => {
+                            ("add, after making it shared".into(), true)
+                        }
+                        BatchOperation::Share => ("add".into(), true),
+                        BatchOperation::Revoke if current_ids.contains(m.as_str()) => ("revoke".into(), true),
+                        BatchOperation::Revoke => ("not a member".into(), true),
+                        BatchOperation::SetStatus(s) => (format!("set to {}", s.key()), true),
+                    },
+                };
+                pairs.push(PlanPair { image_id: image.id.clone(), member_id: raw.clone(), expect, will_run });
+            }
+            plan_images.push(PlanImage {
+                id: image.id.clone(),
+                name: image.display_name(),
+                visibility: image.visibility,
+                member_count: current.as_ref().map(Vec::len),
+                quota: state.config.member_quota,
+                problem,
+            });
+        }
+        let members = parsed.into_iter().map(|(raw, r)| (raw, r.err().map(|e| e.to_string()))).collect();
+        Ok(BatchPlan { operation, images: plan_images, members, pairs })
+    }
+
+    pub async fn start(request: &BatchRequest<'_>) -> Result<String, AppError> {
+        let state = server::state();
+        let (_, me) = server::signed_in().await?;
+        // The plan is made again here: the browser's copy is not trusted.
+        let plan = build_plan(&state, &me, request).await?;
+        let make_shared = request.make_shared;
+        let names: std::collections::HashMap<String, String> =
+            plan.images.iter().map(|i| (i.id.clone(), i.name.clone())).collect();
+        let make_shared_ids: Vec<ImageId> = if make_shared && plan.operation == BatchOperation::Share {
+            plan.images
+                .iter()
+                .filter(|i| i.visibility == Visibility::Private)
+                .filter_map(|i| ImageId::parse(&i.id).ok())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let pairs = plan
+            .pairs
+            .into_iter()
+            .map(|p| BatchPair {
+                image_name: names.get(&p.image_id).cloned().unwrap_or_else(|| p.image_id.clone()),
+                outcome: (!p.will_run)
+                    .then(|| PairOutcome::Skipped(p.expect.trim_start_matches("skipped: ").to_string())),
+                image_id: p.image_id,
+                member_id: p.member_id,
+            })
+            .collect();
+        run(&state, &me, plan.operation, pairs, make_shared_ids).await
+    }
+
+    async fn run(
+        state: &AppState,
+        me: &SignedIn,
+        operation: BatchOperation,
+        pairs: Vec<BatchPair>,
+        make_shared: Vec<ImageId>,
+    ) -> Result<String, AppError> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let view = BatchView { id: id.clone(), operation, pairs, made_shared: Vec::new(), finished: false };
+        let total = view.pairs.len();
+        let job = Job {
+            http: state.http.clone(),
+            image_url: me.image_url()?.to_string(),
+            token: me.token.clone(),
+            concurrency: state.config.batch_concurrency,
+            make_shared,
+        };
+        state.batches.start(owner(me), view, job);
+        tracing::info!(batch = %id, operation = operation.key(), pairs = total, project = %me.project_id, "batch started");
+        if plain_form_post() {
+            state.batches.wait(&id, Duration::from_secs(300)).await;
+        }
+        Ok(id)
+    }
+
+    fn plain_form_post() -> bool {
+        leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| {
+            p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
+    pub async fn view(batch_id: &str) -> Result<BatchView, AppError> {
+        let state = server::state();
+        let (_, me) = server::signed_in().await?;
+        state.batches.view(batch_id, &owner(&me)).ok_or_else(|| AppError::NotFound {
+            service: "glance-share".into(),
+            code: 404,
+            message: "no such batch in this session (results are kept for an hour)".into(),
+        })
+    }
+
+    pub async fn retry(batch_id: &str) -> Result<String, AppError> {
+        let state = server::state();
+        let (_, me) = server::signed_in().await?;
+        let old = view(batch_id).await?;
+        let pairs: Vec<BatchPair> = old
+            .pairs
+            .into_iter()
+            .filter(|p| p.outcome.as_ref().is_some_and(PairOutcome::is_retryable))
+            .map(|p| BatchPair { outcome: None, ..p })
+            .collect();
+        if pairs.is_empty() {
+            return Err(AppError::InvalidInput("No pair of this batch failed in a way worth retrying.".into()));
+        }
+        run(&state, &me, old.operation, pairs, Vec::new()).await
+    }
+}

@@ -1,0 +1,182 @@
+//! Running batches server-side: they finish even when the browser goes away, and their
+//! result stays available (to the same user) for a while.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use tokio::sync::watch;
+
+use crate::{
+    error::AppError,
+    model::{BatchOperation, BatchView, ImageId, MemberId, PairOutcome, Visibility},
+    openstack::{Token, glance::Glance},
+};
+
+/// How long a finished batch can be opened again.
+const KEPT_FOR: Duration = Duration::from_secs(3600);
+
+/// Who may see a batch: the user who started it, in the same cloud.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub cloud: String,
+    pub user_id: String,
+}
+
+struct Run {
+    owner: Owner,
+    started: Instant,
+    view: Mutex<BatchView>,
+    finished: watch::Receiver<bool>,
+}
+
+/// What a run needs to call Glance on the user's behalf.
+pub struct Job {
+    pub http: reqwest::Client,
+    pub image_url: String,
+    pub token: Token,
+    pub concurrency: usize,
+    /// Private images to make shared before sharing.
+    pub make_shared: Vec<ImageId>,
+}
+
+#[derive(Default)]
+pub struct Batches {
+    runs: Mutex<HashMap<String, Arc<Run>>>,
+}
+
+impl Batches {
+    /// Starts `view` (pairs whose outcome is `None` still have to run) in the background.
+    pub fn start(self: &Arc<Self>, owner: Owner, view: BatchView, job: Job) -> String {
+        let id = view.id.clone();
+        let (done_tx, done_rx) = watch::channel(false);
+        let run = Arc::new(Run { owner, started: Instant::now(), view: Mutex::new(view), finished: done_rx });
+        {
+            let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+            runs.retain(|_, r| r.started.elapsed() < KEPT_FOR || !*r.finished.borrow());
+            runs.insert(id.clone(), run.clone());
+        }
+        tokio::spawn(async move {
+            execute(&run, job).await;
+            run.view.lock().unwrap_or_else(|e| e.into_inner()).finished = true;
+            let _ = done_tx.send(true);
+        });
+        id
+    }
+
+    /// The batch as it stands, if `owner` started it.
+    pub fn view(&self, id: &str, owner: &Owner) -> Option<BatchView> {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        let run = runs.get(id).filter(|r| &r.owner == owner)?;
+        Some(run.view.lock().unwrap_or_else(|e| e.into_inner()).clone())
+    }
+
+    /// Waits (at most `limit`) for a batch to finish: a form posted without JavaScript gets
+    /// the finished result page.
+    pub async fn wait(&self, id: &str, limit: Duration) {
+        let rx = self.runs.lock().unwrap_or_else(|e| e.into_inner()).get(id).map(|r| r.finished.clone());
+        if let Some(mut rx) = rx {
+            let _ = tokio::time::timeout(limit, rx.wait_for(|done| *done)).await;
+        }
+    }
+
+    /// How many batches are still running (graceful shutdown waits for them).
+    pub fn running(&self) -> usize {
+        self.runs.lock().unwrap_or_else(|e| e.into_inner()).values().filter(|r| !*r.finished.borrow()).count()
+    }
+}
+
+async fn execute(run: &Run, job: Job) {
+    let Ok(glance) = Glance::new(&job.http, &job.image_url, &job.token) else {
+        finish_all(run, PairOutcome::Failed("the image endpoint is not usable".into()));
+        return;
+    };
+    let (operation, pairs) = {
+        let view = run.view.lock().unwrap_or_else(|e| e.into_inner());
+        (view.operation, view.pairs.clone())
+    };
+
+    // Pairs grouped by image, in their order: one image's pairs run one after another
+    // (Glance's member quota check is not safe against concurrent adds), images in parallel.
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, pair) in pairs.iter().enumerate().filter(|(_, p)| p.outcome.is_none()) {
+        match groups.iter_mut().find(|(image, _)| *image == pair.image_id) {
+            Some((_, idx)) => idx.push(i),
+            None => groups.push((pair.image_id.clone(), vec![i])),
+        }
+    }
+
+    crate::api::server_bounded(groups, job.concurrency, |(image, indexes)| {
+        let glance = &glance;
+        let pairs = &pairs;
+        let make_shared = job.make_shared.iter().any(|m| m.as_str() == image);
+        async move {
+            let Ok(image_id) = ImageId::parse(&image) else {
+                for i in indexes {
+                    record(run, i, PairOutcome::Skipped("not an image ID".into()));
+                }
+                return;
+            };
+            if make_shared {
+                match glance.set_visibility(&image_id, Visibility::Shared).await {
+                    Ok(_) => run.view.lock().unwrap_or_else(|e| e.into_inner()).made_shared.push(image.clone()),
+                    Err(e) => {
+                        let outcome = PairOutcome::from_error(&AppError::from(e));
+                        for i in indexes {
+                            record(run, i, outcome.clone());
+                        }
+                        return;
+                    }
+                }
+            }
+            for i in indexes {
+                let outcome = match MemberId::parse(&pairs[i].member_id) {
+                    Ok(member) => run_pair(glance, operation, &image_id, &member).await,
+                    Err(e) => PairOutcome::Skipped(e.to_string()),
+                };
+                record(run, i, outcome);
+            }
+        }
+    })
+    .await;
+}
+
+/// One pair, retried once when the failure may pass by itself. A share whose retry finds the
+/// member there already (the first try got through after all) counts as done.
+async fn run_pair(glance: &Glance<'_>, operation: BatchOperation, image: &ImageId, member: &MemberId) -> PairOutcome {
+    let attempt = || async {
+        let result = match operation {
+            BatchOperation::Share => glance.add_member(image, member).await.map(drop),
+            BatchOperation::Revoke => glance.remove_member(image, member).await,
+            BatchOperation::SetStatus(status) => glance.set_member_status(image, member, status).await.map(drop),
+        };
+        match result {
+            Ok(()) => PairOutcome::Done,
+            Err(e) => PairOutcome::from_error(&AppError::from(e)),
+        }
+    };
+    let first = attempt().await;
+    if first.is_retryable() {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        return attempt().await;
+    }
+    first
+}
+
+fn record(run: &Run, index: usize, outcome: PairOutcome) {
+    let mut view = run.view.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(pair) = view.pairs.get_mut(index)
+        && pair.outcome.is_none()
+    {
+        pair.outcome = Some(outcome);
+    }
+}
+
+fn finish_all(run: &Run, outcome: PairOutcome) {
+    let mut view = run.view.lock().unwrap_or_else(|e| e.into_inner());
+    for pair in view.pairs.iter_mut().filter(|p| p.outcome.is_none()) {
+        pair.outcome = Some(outcome.clone());
+    }
+}

@@ -1,0 +1,244 @@
+//! Batches: many images × many projects on the standard Glance v2 API, with exactly one
+//! outcome for every pair.
+
+use serde::{Deserialize, Serialize};
+
+use super::images::{MemberStatus, Visibility};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BatchOperation {
+    Share,
+    Revoke,
+    /// An admin sets every pair's status on the member's behalf.
+    SetStatus(MemberStatus),
+}
+
+impl BatchOperation {
+    pub fn parse(operation: &str, status: Option<&str>) -> Result<BatchOperation, AppError> {
+        match operation {
+            "share" => Ok(BatchOperation::Share),
+            "revoke" => Ok(BatchOperation::Revoke),
+            "status" => Ok(BatchOperation::SetStatus(MemberStatus::from_key(status.unwrap_or_default())?)),
+            other => {
+                Err(AppError::InvalidInput(format!("{other:?} is not a batch operation (share, revoke or status).")))
+            }
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            BatchOperation::Share => "share",
+            BatchOperation::Revoke => "revoke",
+            BatchOperation::SetStatus(_) => "status",
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            BatchOperation::Share => "Share".into(),
+            BatchOperation::Revoke => "Revoke".into(),
+            BatchOperation::SetStatus(s) => format!("Set status to {} (admin override)", s.key()),
+        }
+    }
+}
+
+/// What happened to one image × project pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PairOutcome {
+    /// Added, revoked or set, as asked.
+    Done,
+    /// Sharing found the project already a member (409): counted as done.
+    AlreadyMember,
+    /// Over the image's member quota (413).
+    QuotaReached(Option<u32>),
+    /// Glance refused (403).
+    Forbidden(String),
+    /// Image or member not found (404).
+    NotFound(String),
+    /// Glance failed or did not answer (5xx, timeout), also after one retry.
+    Failed(String),
+    /// Not sent to Glance: a malformed ID, or a private image not made shared.
+    Skipped(String),
+}
+
+impl PairOutcome {
+    pub fn from_error(e: &AppError) -> PairOutcome {
+        match e {
+            AppError::Conflict { .. } => PairOutcome::AlreadyMember,
+            AppError::QuotaExceeded { limit, .. } => PairOutcome::QuotaReached(*limit),
+            AppError::Forbidden { message, .. } => PairOutcome::Forbidden(message.clone()),
+            AppError::NotFound { message, .. } => PairOutcome::NotFound(message.clone()),
+            AppError::InvalidInput(m) => PairOutcome::Skipped(m.clone()),
+            other => PairOutcome::Failed(other.to_string()),
+        }
+    }
+
+    /// Worth running again: the failure may pass by itself.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, PairOutcome::Failed(_))
+    }
+
+    pub fn is_success(&self) -> bool {
+        matches!(self, PairOutcome::Done | PairOutcome::AlreadyMember)
+    }
+
+    pub fn key(&self) -> &'static str {
+        match self {
+            PairOutcome::Done => "done",
+            PairOutcome::AlreadyMember => "already",
+            PairOutcome::QuotaReached(_) => "quota",
+            PairOutcome::Forbidden(_) => "forbidden",
+            PairOutcome::NotFound(_) => "not-found",
+            PairOutcome::Failed(_) => "failed",
+            PairOutcome::Skipped(_) => "skipped",
+        }
+    }
+
+    pub fn describe(&self, operation: BatchOperation) -> String {
+        match self {
+            PairOutcome::Done => match operation {
+                BatchOperation::Share => "added".into(),
+                BatchOperation::Revoke => "revoked".into(),
+                BatchOperation::SetStatus(s) => format!("set to {}", s.key()),
+            },
+            PairOutcome::AlreadyMember => "already a member".into(),
+            PairOutcome::QuotaReached(Some(n)) => format!("member quota reached ({n})"),
+            PairOutcome::QuotaReached(None) => "member quota reached".into(),
+            PairOutcome::Forbidden(m) => format!("not allowed: {m}"),
+            PairOutcome::NotFound(m) => format!("not found: {m}"),
+            PairOutcome::Failed(m) => format!("failed: {m}"),
+            PairOutcome::Skipped(m) => format!("skipped: {m}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchPair {
+    pub image_id: String,
+    pub image_name: String,
+    pub member_id: String,
+    /// `None` while it has not run yet.
+    pub outcome: Option<PairOutcome>,
+}
+
+/// A batch as its page shows it, while it runs and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchView {
+    pub id: String,
+    pub operation: BatchOperation,
+    pub pairs: Vec<BatchPair>,
+    /// Images made shared before sharing.
+    pub made_shared: Vec<String>,
+    pub finished: bool,
+}
+
+impl BatchView {
+    pub fn done(&self) -> usize {
+        self.pairs.iter().filter(|p| p.outcome.is_some()).count()
+    }
+
+    pub fn retryable(&self) -> usize {
+        self.pairs.iter().filter(|p| p.outcome.as_ref().is_some_and(PairOutcome::is_retryable)).count()
+    }
+
+    /// "18 of 20 done: 15 added, 3 already members, 2 failed."
+    pub fn summary(&self) -> String {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for pair in &self.pairs {
+            let label = match &pair.outcome {
+                Some(o) => o.describe(self.operation).split(':').next().unwrap_or_default().to_string(),
+                None => "waiting".into(),
+            };
+            match counts.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((label, 1)),
+            }
+        }
+        let parts: Vec<String> = counts.into_iter().map(|(l, n)| format!("{n} {l}")).collect();
+        format!("{} of {} pairs done: {}.", self.done(), self.pairs.len(), parts.join(", "))
+    }
+}
+
+/// The preflight of a batch: what would happen, before anything changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchPlan {
+    pub operation: BatchOperation,
+    pub images: Vec<PlanImage>,
+    /// Every pasted entry, with why it cannot be used if so.
+    pub members: Vec<(String, Option<String>)>,
+    pub pairs: Vec<PlanPair>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanImage {
+    pub id: String,
+    pub name: String,
+    pub visibility: Visibility,
+    /// Current members, when Glance shows them (not for private images).
+    pub member_count: Option<usize>,
+    /// The member quota, where the dashboard knows it.
+    pub quota: Option<u32>,
+    /// Why the image cannot take part, if it cannot.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanPair {
+    pub image_id: String,
+    pub member_id: String,
+    /// What is expected: "add", "already a member", "not a member", "malformed ID", …
+    pub expect: String,
+    pub will_run: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(outcome: Option<PairOutcome>) -> BatchPair {
+        BatchPair { image_id: "i".into(), image_name: "n".into(), member_id: "m".into(), outcome }
+    }
+
+    #[test]
+    fn summaries_count_every_outcome() {
+        let view = BatchView {
+            id: "b".into(),
+            operation: BatchOperation::Share,
+            pairs: vec![
+                pair(Some(PairOutcome::Done)),
+                pair(Some(PairOutcome::Done)),
+                pair(Some(PairOutcome::AlreadyMember)),
+                pair(Some(PairOutcome::Failed("Glance is unavailable".into()))),
+                pair(None),
+            ],
+            made_shared: vec![],
+            finished: false,
+        };
+        assert_eq!(view.summary(), "4 of 5 pairs done: 2 added, 1 already a member, 1 failed, 1 waiting.");
+        assert_eq!(view.retryable(), 1);
+    }
+
+    #[test]
+    fn errors_map_to_exactly_one_outcome() {
+        let conflict = AppError::Conflict { service: "Glance".into(), code: 409, message: "dup".into() };
+        assert_eq!(PairOutcome::from_error(&conflict), PairOutcome::AlreadyMember);
+        let quota =
+            AppError::QuotaExceeded { service: "Glance".into(), code: 413, message: "q".into(), limit: Some(3) };
+        assert_eq!(PairOutcome::from_error(&quota), PairOutcome::QuotaReached(Some(3)));
+        let down = AppError::Unavailable { service: "Glance".into(), detail: "x".into() };
+        assert!(PairOutcome::from_error(&down).is_retryable());
+        assert!(PairOutcome::AlreadyMember.is_success());
+    }
+
+    #[test]
+    fn operations_parse_from_the_form() {
+        assert_eq!(BatchOperation::parse("share", None).unwrap(), BatchOperation::Share);
+        assert_eq!(
+            BatchOperation::parse("status", Some("accepted")).unwrap(),
+            BatchOperation::SetStatus(MemberStatus::Accepted)
+        );
+        assert!(BatchOperation::parse("status", Some("bogus")).is_err());
+        assert!(BatchOperation::parse("delete-everything", None).is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! `/batch?image=…`: choose the projects and the operation, see the N×M plan, then run it.
+
+use leptos::{form::ActionForm, prelude::*};
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::batch::{StartBatch, plan_batch},
+    model::{BatchPlan, Me, MemberStatus},
+    ui::{
+        auth::RequireSignIn,
+        bits::{VisibilityBadge, error_view},
+        layout::ActionError,
+    },
+};
+
+#[component]
+pub fn BatchPage() -> impl IntoView {
+    view! { <RequireSignIn signed_in=|me| view! { <BatchForm me/> }/> }
+}
+
+#[component]
+fn BatchForm(me: Me) -> impl IntoView {
+    let query = use_query_map();
+    let images = move || {
+        let q = query.read();
+        let mut ids = q.get_all("image").unwrap_or_default();
+        ids.extend(q.get("images").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_string));
+        ids.join(",")
+    };
+    let members = move || query.read().get("members").unwrap_or_default();
+    let operation = move || query.read().get("operation").unwrap_or_else(|| "share".into());
+    let status = move || query.read().get("status");
+    let make_shared = move || query.read().get("make_shared").is_some();
+    let plan = Resource::new(
+        move || (images(), members(), operation(), status(), make_shared()),
+        |(images, members, operation, status, make_shared)| async move {
+            if members.trim().is_empty() {
+                return None;
+            }
+            Some(plan_batch(images, members, operation, status, make_shared.then(|| "yes".to_string())).await)
+        },
+    );
+    let start = ServerAction::<StartBatch>::new();
+    let is_admin = me.is_admin();
+
+    view! {
+        <section class="page batch">
+            <h1>"Batch"</h1>
+            <p class="muted">"Many images \u{00d7} many projects on the standard Glance API, with a result for every pair."</p>
+            <form method="get" action="/batch" class="form">
+                <input type="hidden" name="images" value=images/>
+                <p>{move || {
+                    let n = images().split(',').filter(|s| !s.is_empty()).count();
+                    if n == 0 {
+                        view! { <span class="error">"No image chosen: tick images in "<a href="/images?tab=mine">"My images"</a>" first."</span> }.into_any()
+                    } else {
+                        view! { <span>{format!("{n} image{} chosen.", if n == 1 { "" } else { "s" })}</span> }.into_any()
+                    }
+                }}</p>
+                <label for="batch-members">"Projects " <span class="muted">"(IDs, separated by commas, spaces or lines)"</span></label>
+                <textarea id="batch-members" name="members" rows="4" required prop:value=members>{members}</textarea>
+                <fieldset class="operation">
+                    <legend>"Operation"</legend>
+                    <label class="check"><input type="radio" name="operation" value="share" checked=move || operation() == "share"/>"Share"</label>
+                    <label class="check"><input type="radio" name="operation" value="revoke" checked=move || operation() == "revoke"/>"Revoke"</label>
+                    {is_admin.then(|| view! {
+                        <label class="check"><input type="radio" name="operation" value="status" checked=move || operation() == "status"/>"Set status (admin override) to"</label>
+                        <select name="status" aria-label="Status to set">
+                            {MemberStatus::CHOICES.into_iter().map(|s| view! { <option value=s.key() selected=move || status().as_deref() == Some(s.key())>{s.key()}</option> }).collect_view()}
+                        </select>
+                    })}
+                </fieldset>
+                <label class="check"><input type="checkbox" name="make_shared" value="yes" checked=make_shared/>"Make private images shared before sharing"</label>
+                <button type="submit" class="secondary">"Preview the plan"</button>
+            </form>
+            <Transition fallback=|| view! { <p class="muted">"Checking…"</p> }>
+                {move || Suspend::new(async move {
+                    match plan.await {
+                        None => ().into_any(),
+                        Some(Ok(plan)) => view! {
+                            <PlanView plan=plan.clone()/>
+                            <ActionForm action=start attr:class="inline-form run">
+                                <input type="hidden" name="images" value=images()/>
+                                <input type="hidden" name="members" value=members()/>
+                                <input type="hidden" name="operation" value=operation()/>
+                                {status().map(|s| view! { <input type="hidden" name="status" value=s/> })}
+                                {make_shared().then(|| view! { <input type="hidden" name="make_shared" value="yes"/> })}
+                                <button type="submit" disabled=move || start.pending().get()>
+                                    {format!("Run {} pair{}", plan.pairs.iter().filter(|p| p.will_run).count(), if plan.pairs.len() == 1 { "" } else { "s" })}
+                                </button>
+                            </ActionForm>
+                            <ActionError action=start/>
+                        }.into_any(),
+                        Some(Err(e)) => error_view(e),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PlanView(plan: BatchPlan) -> impl IntoView {
+    let runs = plan.pairs.iter().filter(|p| p.will_run).count();
+    let names: std::collections::HashMap<String, String> =
+        plan.images.iter().map(|i| (i.id.clone(), i.name.clone())).collect();
+    view! {
+        <h2>{format!("Plan: {} — {runs} of {} pairs will run", plan.operation.describe(), plan.pairs.len())}</h2>
+        <div class="table-wrap">
+            <table class="plan-images">
+                <thead><tr><th scope="col">"Image"</th><th scope="col">"Visibility"</th><th scope="col">"Members now"</th><th scope="col">"Note"</th></tr></thead>
+                <tbody>
+                    {plan.images.into_iter().map(|i| {
+                        let count = match (i.member_count, i.quota) {
+                            (Some(n), Some(q)) => format!("{n} of {q}"),
+                            (Some(n), None) => n.to_string(),
+                            (None, _) => "—".into(),
+                        };
+                        let problem_class = if i.problem.is_some() { "error" } else { "" };
+                        view! {
+                            <tr>
+                                <td><a href=format!("/images/{}", i.id)>{i.name}</a></td>
+                                <td><VisibilityBadge visibility=i.visibility/></td>
+                                <td class="num">{count}</td>
+                                <td class=problem_class>{i.problem.unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <div class="table-wrap">
+            <table class="plan-pairs">
+                <thead><tr><th scope="col">"Image"</th><th scope="col">"Project"</th><th scope="col">"Expected"</th></tr></thead>
+                <tbody>
+                    {plan.pairs.into_iter().map(|p| view! {
+                        <tr class:skipped=!p.will_run>
+                            <td>{names.get(&p.image_id).cloned().unwrap_or(p.image_id)}</td>
+                            <td><code>{p.member_id}</code></td>
+                            <td>{p.expect}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

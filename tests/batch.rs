@@ -1,0 +1,261 @@
+//! Batches and the Terraform export against the real local Glance.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{Browser, Cleanup, GlanceDirect, Server, lab};
+use serde_json::Value;
+
+async fn producer(server: &Server) -> Browser {
+    let lab = lab();
+    let browser = Browser::new(server);
+    let (status, body) = browser
+        .sign_in_password(
+            lab.get("LAB_PRODUCER_USER"),
+            lab.get("LAB_PRODUCER_PASSWORD"),
+            lab.get("LAB_PRODUCER_PROJECT"),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    browser
+}
+
+fn id(n: u32) -> String {
+    format!("{:032x}", 0xba7c4000_u64 + u64::from(n) + u64::from(std::process::id()) * 1000)
+}
+
+#[tokio::test]
+async fn five_images_by_four_projects_end_with_exactly_the_expected_outcome_per_pair() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE2_URL").await;
+    let quota: usize = lab.get("LAB_REGION2_MEMBER_QUOTA").parse().unwrap();
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    let mut images = Vec::new();
+    for name in ["a", "b", "c", "d"] {
+        images.push(glance.create_image(&format!("gs-batch-{tag}-{name}"), "shared").await);
+    }
+    images.push(glance.create_image(&format!("gs-batch-{tag}-e-private"), "private").await);
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: images.clone(),
+    };
+    let (p1, p2, p3) = (id(1), id(2), id(3));
+    // An existing member on a, and d filled to one below its quota.
+    glance.add_member(&images[0], &p1).await;
+    for n in 0..quota - 1 {
+        glance.add_member(&images[3], &id(100 + n as u32)).await;
+    }
+
+    let server = Server::start(&[("GLANCE_SHARE_MEMBER_QUOTA", "3")]);
+    let browser = producer(&server).await;
+    assert_eq!(browser.call("switch_region", &[("region", lab.get("LAB_REGION2"))]).await.status(), 200);
+    let form = [
+        ("images", images.join(",")),
+        ("members", format!("{p1}, {p2}\n{p3} bad/id")),
+        ("operation", "share".to_string()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    // The preflight shows the plan and changes nothing.
+    let (status, plan) = browser.call_json("batch_plan", &form).await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["pairs"].as_array().unwrap().len(), 20);
+    let expect = |image: &str, member: &str| {
+        plan["pairs"].as_array().unwrap().iter().find(|p| p["image_id"] == image && p["member_id"] == member).unwrap()["expect"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(expect(&images[0], &p1), "already a member");
+    assert_eq!(expect(&images[1], &p2), "add");
+    assert!(expect(&images[4], &p1).starts_with("skipped: private"));
+    assert!(expect(&images[2], "bad/id").starts_with("malformed ID"));
+    assert_eq!(plan["images"][3]["member_count"], quota - 1);
+    assert_eq!(plan["images"][3]["quota"], 3);
+    assert_eq!(glance.members(&images[1]).await.1, vec![], "the plan changed nothing");
+
+    let res = browser.call("batch_start", &form).await;
+    assert_eq!(res.status(), 200);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let batch_id: String = res.json().await.unwrap();
+    assert_eq!(location, format!("/batch/{batch_id}"));
+
+    let view = wait_finished(&browser, &batch_id).await;
+    let outcomes: BTreeMap<(String, String), String> = view["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let outcome = match &p["outcome"] {
+                Value::String(s) => s.clone(),
+                Value::Object(o) => o.keys().next().unwrap().clone(),
+                other => panic!("pair without an outcome: {other}"),
+            };
+            ((p["image_id"].as_str().unwrap().to_string(), p["member_id"].as_str().unwrap().to_string()), outcome)
+        })
+        .collect();
+    assert_eq!(outcomes.len(), 20, "every pair reported exactly once");
+    let mut expected = BTreeMap::new();
+    for (i, image) in images.iter().enumerate() {
+        for member in [&p1, &p2, &p3] {
+            let outcome = match (i, member.as_str()) {
+                (4, _) => "Skipped",
+                (0, m) if m == p1 => "AlreadyMember",
+                (3, m) if m == p1 => "Done",
+                (3, _) => "QuotaReached",
+                _ => "Done",
+            };
+            expected.insert((image.clone(), member.to_string()), outcome.to_string());
+        }
+        expected.insert((image.clone(), "bad/id".to_string()), "Skipped".to_string());
+    }
+    assert_eq!(outcomes, expected);
+
+    // Glance's state matches the table.
+    let members_of = |list: Vec<(String, String)>| list.into_iter().map(|(m, _)| m).collect::<Vec<_>>();
+    for image in &images[..3] {
+        let mut want = vec![p1.clone(), p2.clone(), p3.clone()];
+        want.sort();
+        assert_eq!(members_of(glance.members(image).await.1), want);
+    }
+    let d = members_of(glance.members(&images[3]).await.1);
+    assert_eq!(d.len(), quota, "d is exactly full");
+    assert!(d.contains(&p1) && !d.contains(&p2) && !d.contains(&p3));
+    assert_eq!(glance.image(&images[4]).await.1["visibility"], "private", "the private image was left alone");
+
+    // Nothing failed in a way worth retrying, so there is nothing to retry.
+    let (status, body) = browser.call_json("batch_retry", &[("batch_id", &batch_id)]).await;
+    assert_eq!(status, 400, "{body}");
+
+    // The result page renders server-side, also for a browser without JavaScript.
+    let page = browser.get(&location).await.text().await.unwrap();
+    assert!(page.contains("20 of 20 pairs done") && page.contains("member quota reached (3)"), "result page");
+
+    // Another user cannot open the batch.
+    let consumer = Browser::new(&server);
+    consumer
+        .sign_in_password(
+            lab.get("LAB_CONSUMER_USER"),
+            lab.get("LAB_CONSUMER_PASSWORD"),
+            lab.get("LAB_CONSUMER_PROJECT"),
+        )
+        .await;
+    assert_eq!(consumer.call_json("batch_status", &[("batch_id", &batch_id)]).await.0, 404);
+}
+
+pub async fn wait_finished(browser: &Browser, batch_id: &str) -> Value {
+    for _ in 0..200 {
+        let (status, view) = browser.call_json("batch_status", &[("batch_id", batch_id)]).await;
+        assert_eq!(status, 200, "{view}");
+        if view["finished"] == true {
+            return view;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the batch did not finish within 20 s");
+}
+
+#[tokio::test]
+async fn a_batch_posted_without_javascript_answers_with_the_finished_result() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let image = glance.create_image("gs-batch-nojs", "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![image.clone()],
+    };
+    let server = Server::start(&[]);
+    let browser = producer(&server).await;
+    let members = format!("{} {}", id(11), id(12));
+    let res = browser
+        .post_form(
+            "batch_start",
+            &[("images", &image), ("members", &members), ("operation", "share")],
+            &format!("/batch?image={image}"),
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let page = browser.get(&location).await.text().await.unwrap();
+    assert!(page.contains("finished") && page.contains("2 of 2 pairs done: 2 added."), "{location}");
+    assert_eq!(glance.members(&image).await.1.len(), 2);
+
+    // Revoking is a batch too.
+    let res = browser
+        .post_form("batch_start", &[("images", &image), ("members", &members), ("operation", "revoke")], "/batch")
+        .await;
+    let page = browser.get(res.headers()["location"].to_str().unwrap()).await.text().await.unwrap();
+    assert!(page.contains("2 of 2 pairs done: 2 revoked."), "revoke batch");
+    assert_eq!(glance.members(&image).await.1, vec![]);
+}
+
+#[tokio::test]
+async fn the_terraform_export_parses_and_matches_glance() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let image = glance.create_image("gs-tf \"quoted\" ${name}", "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![image.clone()],
+    };
+    let consumer_id = lab.get("LAB_CONSUMER_PROJECT_ID");
+    glance.add_member(&image, consumer_id).await;
+    glance.add_member(&image, &id(21)).await;
+    let server = Server::start(&[]);
+    let browser = producer(&server).await;
+
+    for provider in ["openstack", "opentelekomcloud", "viettelidc"] {
+        let (status, file) = browser.call_json("terraform", &[("image_id", &image), ("provider", provider)]).await;
+        assert_eq!(status, 200, "{file}");
+        let body: hcl::Body = hcl::from_str(file["text"].as_str().unwrap()).expect("the export is valid HCL");
+        let resource_type = format!("{provider}_images_image_access_v2");
+        let mut exported: Vec<String> = Vec::new();
+        let mut imports: Vec<String> = Vec::new();
+        for block in body.blocks() {
+            match block.identifier() {
+                "resource" => {
+                    assert_eq!(block.labels()[0].as_str(), resource_type);
+                    let attr = block.body().attributes().find(|a| a.key() == "member_id").unwrap();
+                    let hcl::Expression::String(member) = attr.expr() else { panic!("member_id is a string") };
+                    let image_attr = block.body().attributes().find(|a| a.key() == "image_id").unwrap();
+                    assert_eq!(image_attr.expr(), &hcl::Expression::String(image.clone()));
+                    exported.push(member.clone());
+                }
+                "import" => {
+                    let attr = block.body().attributes().find(|a| a.key() == "id").unwrap();
+                    let hcl::Expression::String(id) = attr.expr() else { panic!("id is a string") };
+                    imports.push(id.clone());
+                }
+                other => panic!("unexpected block {other}"),
+            }
+        }
+        exported.sort();
+        imports.sort();
+        let in_glance: Vec<String> = glance.members(&image).await.1.into_iter().map(|(m, _)| m).collect();
+        assert_eq!(exported, in_glance, "{provider}: one resource per member in Glance");
+        assert_eq!(imports, in_glance.iter().map(|m| format!("{image}/{m}")).collect::<Vec<_>>());
+    }
+
+    // The download route gives the same file as an attachment.
+    let res = browser.get(&format!("/images/{image}/terraform?provider=openstack")).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"image-"));
+
+    // The consumer side: the accept resource for its own answer.
+    let consumer = Browser::new(&server);
+    consumer
+        .sign_in_password(
+            lab.get("LAB_CONSUMER_USER"),
+            lab.get("LAB_CONSUMER_PASSWORD"),
+            lab.get("LAB_CONSUMER_PROJECT"),
+        )
+        .await;
+    let (status, file) = consumer.call_json("terraform", &[("image_id", &image), ("provider", "openstack")]).await;
+    assert_eq!(status, 200, "{file}");
+    let body: hcl::Body = hcl::from_str(file["text"].as_str().unwrap()).unwrap();
+    let resource = body.blocks().find(|b| b.identifier() == "resource").unwrap();
+    assert_eq!(resource.labels()[0].as_str(), "openstack_images_image_access_accept_v2");
+    let status_attr = resource.body().attributes().find(|a| a.key() == "status").unwrap();
+    assert_eq!(status_attr.expr(), &hcl::Expression::String("pending".into()));
+}
