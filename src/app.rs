@@ -9,6 +9,7 @@ use crate::ui::{
     batch::{plan::BatchPage, result::BatchResultPage},
     home::HomePage,
     images::{detail::ImagePage, list::ImagesPage},
+    inbox::InboxPage,
     layout::Layout,
     signin::SignInPage,
 };
@@ -47,6 +48,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("images") view=ImagesPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("inbox") view=InboxPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("batch") view=BatchPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("batch"), ParamSegment("batch_id")) view=BatchResultPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("images"), ParamSegment("image_id")) view=ImagePage ssr=SsrMode::Async/>

@@ -4,22 +4,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Browser, Cleanup, GlanceDirect, Server, lab};
+use common::{Browser, Cleanup, GlanceDirect, Server, lab, signed_in_as};
 use serde_json::Value;
-
-async fn producer(server: &Server) -> Browser {
-    let lab = lab();
-    let browser = Browser::new(server);
-    let (status, body) = browser
-        .sign_in_password(
-            lab.get("LAB_PRODUCER_USER"),
-            lab.get("LAB_PRODUCER_PASSWORD"),
-            lab.get("LAB_PRODUCER_PROJECT"),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    browser
-}
 
 fn id(n: u32) -> String {
     format!("{:032x}", 0xba7c4000_u64 + u64::from(n) + u64::from(std::process::id()) * 1000)
@@ -48,7 +34,7 @@ async fn five_images_by_four_projects_end_with_exactly_the_expected_outcome_per_
     }
 
     let server = Server::start(&[("GLANCE_SHARE_MEMBER_QUOTA", "3")]);
-    let browser = producer(&server).await;
+    let browser = signed_in_as(&server, "producer").await;
     assert_eq!(browser.call("switch_region", &[("region", lab.get("LAB_REGION2"))]).await.status(), 200);
     let form = [
         ("images", images.join(",")),
@@ -166,7 +152,7 @@ async fn a_batch_posted_without_javascript_answers_with_the_finished_result() {
         images: vec![image.clone()],
     };
     let server = Server::start(&[]);
-    let browser = producer(&server).await;
+    let browser = signed_in_as(&server, "producer").await;
     let members = format!("{} {}", id(11), id(12));
     let res = browser
         .post_form(
@@ -203,7 +189,7 @@ async fn the_terraform_export_parses_and_matches_glance() {
     glance.add_member(&image, consumer_id).await;
     glance.add_member(&image, &id(21)).await;
     let server = Server::start(&[]);
-    let browser = producer(&server).await;
+    let browser = signed_in_as(&server, "producer").await;
 
     for provider in ["openstack", "opentelekomcloud", "viettelidc"] {
         let (status, file) = browser.call_json("terraform", &[("image_id", &image), ("provider", provider)]).await;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Browser, Cleanup, GlanceDirect, Server, lab, project_root, user_message};
+use common::{Browser, Cleanup, GlanceDirect, Server, lab, project_root, signed_in_as, user_message};
 
 fn lab_sh(arg: &str) {
     let status = std::process::Command::new(project_root().join("lab/lab.sh")).arg(arg).status().unwrap();
@@ -35,10 +35,8 @@ async fn glance_down_is_said_clearly_and_the_page_recovers() {
         images: vec![image.clone()],
     };
     let server = Server::start(&[("GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", "3000")]);
-    let browser = Browser::new(&server);
-    let (user, password, project) =
-        (lab.get("LAB_PRODUCER_USER"), lab.get("LAB_PRODUCER_PASSWORD"), lab.get("LAB_PRODUCER_PROJECT"));
-    assert_eq!(browser.sign_in_password(user, password, project).await.0, 200);
+    let browser = signed_in_as(&server, "producer").await;
+    let user = lab.get("LAB_PRODUCER_USER");
 
     let restart = RestartGlance;
     lab_sh("stop-glance");
@@ -79,15 +77,7 @@ async fn retry_failed_runs_only_the_pairs_that_failed_while_glance_was_down() {
     };
     let members: Vec<String> = (0..40).map(|n| format!("{:032x}", 0x7e7000 + n)).collect();
     let server = Server::start(&[("GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", "3000")]);
-    let browser = Browser::new(&server);
-    let (status, _) = browser
-        .sign_in_password(
-            lab.get("LAB_PRODUCER_USER"),
-            lab.get("LAB_PRODUCER_PASSWORD"),
-            lab.get("LAB_PRODUCER_PROJECT"),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let browser = signed_in_as(&server, "producer").await;
 
     let all_images = images.join(",");
     let all_members = members.join(" ");

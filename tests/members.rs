@@ -3,22 +3,8 @@
 
 mod common;
 
-use common::{Browser, Cleanup, GlanceDirect, Server, lab, user_message};
+use common::{Browser, Cleanup, GlanceDirect, Server, lab, signed_in_as, user_message};
 use serde_json::Value;
-
-async fn signed_in(server: &Server, who: &str) -> Browser {
-    let lab = lab();
-    let browser = Browser::new(server);
-    let (user, password, project) = match who {
-        "producer" => (lab.get("LAB_PRODUCER_USER"), lab.get("LAB_PRODUCER_PASSWORD"), lab.get("LAB_PRODUCER_PROJECT")),
-        "consumer" => (lab.get("LAB_CONSUMER_USER"), lab.get("LAB_CONSUMER_PASSWORD"), lab.get("LAB_CONSUMER_PROJECT")),
-        "admin" => (lab.get("LAB_ADMIN_USER"), lab.get("LAB_ADMIN_PASSWORD"), lab.get("LAB_ADMIN_PROJECT")),
-        other => panic!("{other}"),
-    };
-    let (status, body) = browser.sign_in_password(user, password, project).await;
-    assert_eq!(status, 200, "{who} could not sign in: {body}");
-    browser
-}
 
 /// An image made directly in Glance by `who`, deleted again when the returned guard drops.
 async fn new_image(who: &str, region_url_key: &str, name: &str, visibility: &str) -> (GlanceDirect, String, Cleanup) {
@@ -52,7 +38,7 @@ async fn operator_journey_make_shared_then_share_then_pending() {
     let consumer = lab.get("LAB_CONSUMER_PROJECT_ID");
     let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("private"), "private").await;
     let server = Server::start(&[]);
-    let producer = signed_in(&server, "producer").await;
+    let producer = signed_in_as(&server, "producer").await;
 
     // The page says what private means and offers to make it shared.
     let page = producer.get(&format!("/images/{image}")).await.text().await.unwrap();
@@ -96,7 +82,7 @@ async fn admin_ids_are_checked_and_unknown_projects_are_never_shared_with() {
     let consumer = lab.get("LAB_CONSUMER_PROJECT_ID");
     let (glance, image, _cleanup) = new_image("admin", "LAB_GLANCE_URL", &unique("admin"), "shared").await;
     let server = Server::start(&[]);
-    let admin = signed_in(&server, "admin").await;
+    let admin = signed_in_as(&server, "admin").await;
 
     let bogus = "0123456789abcdef0123456789abcdef";
     let (status, body) =
@@ -128,7 +114,7 @@ async fn a_project_name_is_not_taken_for_an_id() {
     let lab = lab();
     let (glance, image, _cleanup) = new_image("consumer", "LAB_GLANCE_URL", &unique("names"), "shared").await;
     let server = Server::start(&[]);
-    let consumer = signed_in(&server, "consumer").await;
+    let consumer = signed_in_as(&server, "consumer").await;
     // consumer-user also works in consumer-b, so that name is known to be a name.
     let (_, body) = share(&consumer, &image, "consumer-b", true, false).await;
     let result = &body["Done"]["results"][0];
@@ -144,7 +130,7 @@ async fn duplicate_member_is_reported_as_already_a_member() {
     let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("dup"), "shared").await;
     glance.add_member(&image, consumer).await;
     let server = Server::start(&[]);
-    let producer = signed_in(&server, "producer").await;
+    let producer = signed_in_as(&server, "producer").await;
     let (_, body) = share(&producer, &image, consumer, true, false).await;
     let err = &body["Done"]["results"][0]["outcome"]["Err"];
     assert_eq!(err["Conflict"]["code"], 409, "{body}");
@@ -160,7 +146,7 @@ async fn the_member_quota_is_reported_with_its_limit() {
     let lab = lab();
     let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE2_URL", &unique("quota"), "shared").await;
     let server = Server::start(&[]);
-    let producer = signed_in(&server, "producer").await;
+    let producer = signed_in_as(&server, "producer").await;
     assert_eq!(producer.call("switch_region", &[("region", lab.get("LAB_REGION2"))]).await.status(), 200);
     let quota: usize = lab.get("LAB_REGION2_MEMBER_QUOTA").parse().unwrap();
     let ids: Vec<String> = (0..=quota).map(|i| format!("{:032x}", 0xabc000 + i)).collect();
@@ -181,7 +167,7 @@ async fn consumer_journey_accept_reject_and_back_to_pending() {
     let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &name, "shared").await;
     glance.add_member(&image, consumer_id).await;
     let server = Server::start(&[]);
-    let consumer = signed_in(&server, "consumer").await;
+    let consumer = signed_in_as(&server, "consumer").await;
 
     let listed = |body: &Value| body["rows"].as_array().unwrap().iter().any(|r| r["image"]["id"] == image.as_str());
     let (_, pending) = consumer.call_json("images", &[("tab", "shared"), ("status", "pending")]).await;
@@ -222,7 +208,7 @@ async fn only_the_member_or_an_admin_sets_the_status() {
     let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("override"), "shared").await;
     glance.add_member(&image, consumer_id).await;
     let server = Server::start(&[]);
-    let producer = signed_in(&server, "producer").await;
+    let producer = signed_in_as(&server, "producer").await;
 
     let form = [("image_id", image.as_str()), ("status", "accepted"), ("member_id", consumer_id)];
     let (code, body) = producer.call_json("member_status", &form).await;
@@ -234,7 +220,7 @@ async fn only_the_member_or_an_admin_sets_the_status() {
     assert!(user_message(&body).contains("Not allowed"), "{body}");
     assert_eq!(glance.members(&image).await.1, vec![(consumer_id.to_string(), "pending".to_string())], "unchanged");
 
-    let admin = signed_in(&server, "admin").await;
+    let admin = signed_in_as(&server, "admin").await;
     let page = admin.get(&format!("/images/{image}")).await.text().await.unwrap();
     assert!(page.contains("Admin override") && page.contains("as an admin"), "the override is labelled");
     let (code, body) = admin.call_json("member_status", &with_flag).await;
@@ -250,8 +236,8 @@ async fn revoke_ends_access_and_a_second_revoke_is_not_found() {
     let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &name, "shared").await;
     glance.add_member(&image, consumer_id).await;
     let server = Server::start(&[]);
-    let producer = signed_in(&server, "producer").await;
-    let consumer = signed_in(&server, "consumer").await;
+    let producer = signed_in_as(&server, "producer").await;
+    let consumer = signed_in_as(&server, "consumer").await;
     assert_eq!(consumer.call_json("image", &[("image_id", &image)]).await.0, 200);
 
     let page =
@@ -278,7 +264,7 @@ async fn revoke_ends_access_and_a_second_revoke_is_not_found() {
 async fn malformed_ids_are_refused_before_any_call() {
     lab();
     let server = Server::start(&[]);
-    let producer = signed_in(&server, "producer").await;
+    let producer = signed_in_as(&server, "producer").await;
     for bad in ["../../v2/images", "abc", "3d9ea67b-1dad-4b7f-99fd-1d62aa62b73b/members"] {
         let (code, body) = producer.call_json("image", &[("image_id", bad)]).await;
         assert_eq!(code, 400, "{bad}: {body}");
@@ -301,7 +287,7 @@ async fn malformed_ids_are_refused_before_any_call() {
 async fn odd_but_valid_member_ids_are_encoded_into_one_path_segment() {
     let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("encode"), "shared").await;
     let server = Server::start(&[]);
-    let producer = signed_in(&server, "producer").await;
+    let producer = signed_in_as(&server, "producer").await;
     let odd = "a:b@c&d=e+f";
     let (_, body) = share(&producer, &image, odd, true, false).await;
     assert_eq!(body["Done"]["results"][0]["outcome"]["Ok"], "pending", "{body}");
@@ -325,7 +311,7 @@ async fn image_lists_count_members_and_find_names() {
     glance.add_member(&shared, lab.get("LAB_CONSUMER_PROJECT_ID")).await;
     glance.add_member(&shared, lab.get("LAB_CONSUMER_B_PROJECT_ID")).await;
     let server = Server::start(&[]);
-    let producer = signed_in(&server, "producer").await;
+    let producer = signed_in_as(&server, "producer").await;
     let (_, body) = producer.call_json("images", &[("tab", "mine"), ("q", &name[8..])]).await;
     let rows = body["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2, "the search finds both by a part of the name: {body}");
@@ -343,7 +329,7 @@ async fn forms_share_and_show_the_result_without_javascript() {
     let consumer_id = lab.get("LAB_CONSUMER_PROJECT_ID");
     let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("nojs"), "shared").await;
     let server = Server::start(&[]);
-    let producer = signed_in(&server, "producer").await;
+    let producer = signed_in_as(&server, "producer").await;
     let page = format!("/images/{image}");
     let res = producer
         .post_form("share", &[("image_id", &image), ("members", consumer_id), ("confirmed", "yes")], &page)

@@ -33,7 +33,7 @@ pub async fn set_visibility(image_id: String, visibility: String) -> Result<(), 
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) use listing::project_names as project_names_for;
+pub(crate) use listing::{offered as offered_to, project_names as project_names_for};
 
 #[cfg(feature = "ssr")]
 mod listing {
@@ -65,7 +65,7 @@ mod listing {
         let marker = marker.filter(|m| !m.is_empty()).map(|m| ImageId::parse(&m)).transpose()?;
 
         let mut list = match tab {
-            ImageTab::SharedWithMe => offered(&glance, status.as_deref().unwrap_or("all")).await?,
+            ImageTab::SharedWithMe => offered(&glance, status.as_deref().unwrap_or("all"), &me.project_id).await?,
             ImageTab::Mine | ImageTab::All => {
                 let query = ImageQuery {
                     owner: (tab == ImageTab::Mine).then(|| me.project_id.clone()),
@@ -75,7 +75,7 @@ mod listing {
                     ..ImageQuery::default()
                 };
                 let page = glance.images(&query).await?;
-                let rows = page.images.into_iter().map(|image| row(image, &me, None)).collect();
+                let rows = page.images.into_iter().map(|image| row(image, &me.project_id, None)).collect();
                 ImageList { rows, next_marker: page.next_marker.filter(|_| search.is_none()).map(|m| m.to_string()) }
             }
         };
@@ -86,19 +86,18 @@ mod listing {
         Ok(list)
     }
 
-    fn row(image: crate::model::Image, me: &SignedIn, my_status: Option<MemberStatus>) -> ImageRow {
-        let owned = image.owner.as_deref() == Some(me.project_id.as_str());
+    fn row(image: crate::model::Image, project_id: &str, my_status: Option<MemberStatus>) -> ImageRow {
+        let owned = image.owner.as_deref() == Some(project_id);
         ImageRow { image, member_count: None, my_status, owned }
     }
 
-    /// Images offered to the current project. Glance's default listing hides pending and
-    /// rejected offers, so each status is asked for explicitly; pending ones come first.
-    async fn offered(glance: &Glance<'_>, status: &str) -> Result<ImageList, AppError> {
+    /// Images offered to `project_id` (whose token `glance` carries). Glance's default listing
+    /// hides pending and rejected offers, so each status is asked for explicitly.
+    pub async fn offered(glance: &Glance<'_>, status: &str, project_id: &str) -> Result<ImageList, AppError> {
         let statuses: Vec<MemberStatus> = match status {
             "all" => vec![MemberStatus::Pending, MemberStatus::Accepted, MemberStatus::Rejected],
             one => vec![MemberStatus::from_key(one)?],
         };
-        let me = server::signed_in().await?.1;
         let pages = server::bounded(statuses.clone(), 3, |s| async move {
             let query = ImageQuery {
                 visibility: Some("shared"),
@@ -114,7 +113,7 @@ mod listing {
         for page in pages {
             let (status, page) = page?;
             // An image the project owns is not an offer to it, whatever Glance's filter says.
-            rows.extend(page.images.into_iter().map(|image| row(image, &me, Some(status))).filter(|r| !r.owned));
+            rows.extend(page.images.into_iter().map(|image| row(image, project_id, Some(status))).filter(|r| !r.owned));
         }
         Ok(ImageList { rows, next_marker: None })
     }

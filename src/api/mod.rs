@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod batch;
 pub mod images;
+pub mod inbox;
 pub mod members;
 pub mod terraform;
 
@@ -35,6 +36,12 @@ pub(crate) mod server {
         let session = session().await?;
         let signed_in = session::current(&session).await?;
         Ok((session, signed_in))
+    }
+
+    /// A result this session saved with `session::save_report`.
+    pub async fn saved_report<T: serde::de::DeserializeOwned>(report_id: &str) -> Result<Option<T>, AppError> {
+        let (session, _) = signed_in().await?;
+        session::report(&session, report_id).await
     }
 
     /// The Glance of the user's region, called with their token.

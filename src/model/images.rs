@@ -349,3 +349,29 @@ mod tests {
         assert_eq!(report.summary(), "The image is now shared. Shared with 2 projects, 1 already had access.");
     }
 }
+
+/// The offers to one of the user's projects, or why they could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxProject {
+    pub project_id: String,
+    pub project_name: String,
+    pub offers: Result<Vec<ImageRow>, AppError>,
+}
+
+/// The answer to one offer of a bulk answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferAnswer {
+    pub project_id: String,
+    pub image_id: String,
+    pub outcome: Result<MemberStatus, AppError>,
+}
+
+/// What a bulk answer did, or (rejecting) what it asks to confirm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferAnswers {
+    pub status: MemberStatus,
+    pub needs_confirmation: bool,
+    /// The chosen "project_id/image_id" items, to ask again with.
+    pub items: Vec<String>,
+    pub answers: Vec<OfferAnswer>,
+}

@@ -55,6 +55,7 @@ fn SignedInBar(me: Me) -> impl IntoView {
         <nav class="main-nav" aria-label="Pages">
             <a href="/images?tab=mine">"My images"</a>
             <a href="/images?tab=shared">"Shared with me"</a>
+            <a href="/inbox">"Inbox" <PendingBadge/></a>
         </nav>
         <nav class="signed-in" aria-label="Your session">
             <span class="who" title=format!("Signed in to cloud {}", me.cloud)>
@@ -110,6 +111,29 @@ fn SignedInBar(me: Me) -> impl IntoView {
         <ActionError action=auth.switch_project/>
         <ActionError action=auth.switch_region/>
         <ActionError action=auth.sign_out/>
+    }
+}
+
+/// How many offers to the current project wait for an answer.
+#[component]
+fn PendingBadge() -> impl IntoView {
+    let auth = use_auth();
+    let count = Resource::new(
+        move || (auth.switch_project.version().get(), auth.switch_region.version().get()),
+        |_| crate::api::inbox::pending_count(),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match count.await {
+                    Ok(Some(n)) if n > 0 => {
+                        let label = format!("{n} pending offer{}", if n == 1 { "" } else { "s" });
+                        view! { <span class="badge pending count" title=label.clone() aria-label=label>{n}</span> }.into_any()
+                    }
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

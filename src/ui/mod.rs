@@ -6,5 +6,6 @@ pub mod bits;
 pub mod copy;
 pub mod home;
 pub mod images;
+pub mod inbox;
 pub mod layout;
 pub mod signin;

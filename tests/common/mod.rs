@@ -160,6 +160,21 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
+/// A browser signed in with a password as one of the lab's users: producer, consumer or admin.
+pub async fn signed_in_as(server: &Server, who: &str) -> Browser {
+    let lab = lab();
+    let (user, password, project) = match who {
+        "producer" => (lab.get("LAB_PRODUCER_USER"), lab.get("LAB_PRODUCER_PASSWORD"), lab.get("LAB_PRODUCER_PROJECT")),
+        "consumer" => (lab.get("LAB_CONSUMER_USER"), lab.get("LAB_CONSUMER_PASSWORD"), lab.get("LAB_CONSUMER_PROJECT")),
+        "admin" => (lab.get("LAB_ADMIN_USER"), lab.get("LAB_ADMIN_PASSWORD"), lab.get("LAB_ADMIN_PROJECT")),
+        other => panic!("no lab user {other}"),
+    };
+    let browser = Browser::new(server);
+    let (status, body) = browser.sign_in_password(user, password, project).await;
+    assert_eq!(status, 200, "{who} could not sign in: {body}");
+    browser
+}
+
 /// A browser stand-in: keeps the session cookie, sends the Origin a page of the dashboard would,
 /// and calls server functions the way the hydrated app does.
 pub struct Browser {

@@ -1,0 +1,148 @@
+//! `/inbox`: images offered to any of the user's projects, pending first; answer many at once.
+
+use leptos::{form::ActionForm, prelude::*};
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::inbox::{RespondToOffers, get_inbox_report, inbox},
+    error::AppError,
+    model::{InboxProject, MemberStatus, OfferAnswers},
+    ui::{
+        auth::RequireSignIn,
+        bits::{StatusBadge, error_view},
+        copy::CopyId,
+        layout::ActionError,
+    },
+};
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    view! { <RequireSignIn signed_in=|_| view! { <Inbox/> }/> }
+}
+
+#[component]
+fn Inbox() -> impl IntoView {
+    let query = use_query_map();
+    let respond = ServerAction::<RespondToOffers>::new();
+    let offers = Resource::new(move || respond.version().get(), |_| inbox());
+    let report = Resource::new(
+        move || query.read().get("report"),
+        |id| async move {
+            match id {
+                Some(id) => get_inbox_report(id).await.ok().flatten(),
+                None => None,
+            }
+        },
+    );
+    view! {
+        <section class="page inbox">
+            <h1>"Inbox"</h1>
+            <p class="muted">"Images offered to your projects in this region. Pending offers come first; rejected ones stay here so you can still accept them."</p>
+            <ActionError action=respond/>
+            <Transition fallback=|| view! { <p class="muted">"Asking every project…"</p> }>
+                {move || Suspend::new(async move {
+                    let report = report.await;
+                    match offers.await {
+                        Ok(projects) => view! { <AnswerReport report respond/><InboxForm projects respond/> }.into_any(),
+                        Err(e) => error_view(e),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn AnswerReport(report: Option<OfferAnswers>, respond: ServerAction<RespondToOffers>) -> impl IntoView {
+    let report = report?;
+    if report.needs_confirmation {
+        let count = report.items.len();
+        return Some(
+            view! {
+                <div class="confirm" role="alertdialog" aria-labelledby="inbox-confirm-title">
+                    <p id="inbox-confirm-title"><strong>{format!("Reject {count} offer{}?", if count == 1 { "" } else { "s" })}</strong></p>
+                    <p class="muted">"They stay in the inbox as rejected; you can accept them later."</p>
+                    <ActionForm action=respond attr:class="inline-form">
+                        {report.items.iter().enumerate().map(|(i, item)| view! { <input type="hidden" name=format!("items[{i}]") value=item.clone()/> }).collect_view()}
+                        <input type="hidden" name="status" value="rejected"/>
+                        <input type="hidden" name="confirmed" value="yes"/>
+                        <button type="submit" class="danger">"Reject"</button>
+                        <a class="button secondary" href="/inbox">"Cancel"</a>
+                    </ActionForm>
+                </div>
+            }
+            .into_any(),
+        );
+    }
+    let ok = report.answers.iter().filter(|a| a.outcome.is_ok()).count();
+    let failed: Vec<(String, AppError)> =
+        report.answers.iter().filter_map(|a| a.outcome.clone().err().map(|e| (a.image_id.clone(), e))).collect();
+    Some(
+        view! {
+            <div class="report" role="status">
+                <p><strong>{format!("{} {ok} offer{}.", report.status.action(), if ok == 1 { "" } else { "s" })}</strong></p>
+                {(!failed.is_empty()).then(|| view! {
+                    <ul>{failed.into_iter().map(|(image, e)| view! { <li class="error"><code>{image}</code>": "{e.to_string()}</li> }).collect_view()}</ul>
+                })}
+            </div>
+        }
+        .into_any(),
+    )
+}
+
+#[component]
+fn InboxForm(projects: Vec<InboxProject>, respond: ServerAction<RespondToOffers>) -> impl IntoView {
+    let mut index = 0usize;
+    let groups = projects
+        .into_iter()
+        .map(|p| {
+            let title = format!("Project {}", p.project_name);
+            let body = match p.offers {
+                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                Ok(offers) if offers.is_empty() => view! { <p class="empty">"No offers."</p> }.into_any(),
+                Ok(offers) => view! {
+                    <div class="table-wrap">
+                        <table>
+                            <thead><tr><th scope="col"><span class="sr-only">"Choose"</span></th><th scope="col">"Image"</th><th scope="col">"Your answer"</th><th scope="col">"Owner"</th></tr></thead>
+                            <tbody>
+                                {offers.into_iter().map(|row| {
+                                    let name = format!("items[{index}]");
+                                    index += 1;
+                                    let value = format!("{}/{}", p.project_id, row.image.id);
+                                    let label = format!("Choose {} for project {}", row.image.display_name(), p.project_name);
+                                    view! {
+                                        <tr>
+                                            <td><input type="checkbox" name=name value=value aria-label=label/></td>
+                                            <td><a href=format!("/images/{}", row.image.id)>{row.image.display_name()}</a></td>
+                                            <td><StatusBadge status=row.my_status.unwrap_or(MemberStatus::Unknown)/></td>
+                                            <td><CopyId id=row.image.owner.clone().unwrap_or_default() short=true label="Copy owner project ID"/></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                .into_any(),
+            };
+            view! {
+                <section class="inbox-project">
+                    <h2>{title}" "<CopyId id=p.project_id.clone() short=true label="Copy project ID"/></h2>
+                    {body}
+                </section>
+            }
+        })
+        .collect_view();
+    view! {
+        <ActionForm action=respond attr:class="form inbox-form">
+            {groups}
+            <div class="inline-form">
+                <label for="inbox-status">"Answer the ticked offers:"</label>
+                <select id="inbox-status" name="status">
+                    {MemberStatus::CHOICES.into_iter().map(|s| view! { <option value=s.key()>{s.action()}</option> }).collect_view()}
+                </select>
+                <button type="submit" disabled=move || respond.pending().get()>"Apply"</button>
+            </div>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,73 @@
+//! The consumer's inbox across two projects, with bulk accept and reject.
+
+mod common;
+
+use common::{Cleanup, GlanceDirect, Server, lab, signed_in_as};
+use serde_json::Value;
+
+fn offer<'a>(inbox: &'a Value, project: &str, image: &str) -> Option<&'a Value> {
+    inbox.as_array()?.iter().find(|p| p["project_id"] == project)?["offers"]["Ok"]
+        .as_array()?
+        .iter()
+        .find(|r| r["image"]["id"] == image)
+}
+
+#[tokio::test]
+async fn the_inbox_lists_offers_to_every_project_and_answers_many_at_once() {
+    let lab = lab();
+    let (consumer, consumer_b) = (lab.get("LAB_CONSUMER_PROJECT_ID"), lab.get("LAB_CONSUMER_B_PROJECT_ID"));
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let a = glance.create_image("gs-inbox-a", "shared").await;
+    let b = glance.create_image("gs-inbox-b", "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![a.clone(), b.clone()],
+    };
+    glance.add_member(&a, consumer).await;
+    glance.add_member(&b, consumer_b).await;
+
+    let server = Server::start(&[]);
+    let browser = signed_in_as(&server, "consumer").await;
+
+    let (status, inbox) = browser.call_json("inbox", &[]).await;
+    assert_eq!(status, 200, "{inbox}");
+    assert_eq!(offer(&inbox, consumer, &a).unwrap()["my_status"], "pending", "{inbox}");
+    assert_eq!(offer(&inbox, consumer_b, &b).unwrap()["my_status"], "pending", "offers to the other project too");
+    assert!(offer(&inbox, consumer, &b).is_none(), "b is offered to consumer-b only");
+    let (_, count) = browser.call_json("pending_count", &[]).await;
+    assert!(count.as_u64().unwrap() >= 1, "the header badge counts the pending offer: {count}");
+
+    let items = [("items[0]", format!("{consumer}/{a}")), ("items[3]", format!("{consumer_b}/{b}"))];
+    let mut form: Vec<(&str, &str)> = items.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    form.push(("status", "accepted"));
+    let res = browser.call("inbox_respond", &form).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["location"].to_str().unwrap().starts_with("/inbox?report="));
+    let answers: Value = res.json().await.unwrap();
+    assert_eq!(answers["answers"].as_array().unwrap().len(), 2, "{answers}");
+    assert!(answers["answers"].as_array().unwrap().iter().all(|a| a["outcome"]["Ok"] == "accepted"), "{answers}");
+    assert_eq!(glance.members(&a).await.1, vec![(consumer.to_string(), "accepted".to_string())]);
+    assert_eq!(glance.members(&b).await.1, vec![(consumer_b.to_string(), "accepted".to_string())]);
+
+    // Rejecting asks first and changes nothing until confirmed.
+    let mut reject = form.clone();
+    reject.pop();
+    reject.push(("status", "rejected"));
+    let (_, asked) = browser.call_json("inbox_respond", &reject).await;
+    assert_eq!(asked["needs_confirmation"], true, "{asked}");
+    assert_eq!(glance.members(&a).await.1, vec![(consumer.to_string(), "accepted".to_string())], "unchanged");
+    reject.push(("confirmed", "yes"));
+    let (_, done) = browser.call_json("inbox_respond", &reject).await;
+    assert!(done["answers"].as_array().unwrap().iter().all(|a| a["outcome"]["Ok"] == "rejected"), "{done}");
+    assert_eq!(glance.members(&b).await.1, vec![(consumer_b.to_string(), "rejected".to_string())]);
+
+    // Rejected offers stay in the inbox, to be accepted later; the page renders server-side.
+    let (_, inbox) = browser.call_json("inbox", &[]).await;
+    assert_eq!(offer(&inbox, consumer_b, &b).unwrap()["my_status"], "rejected");
+    let page = browser.get("/inbox").await.text().await.unwrap();
+    assert!(page.contains("gs-inbox-a") && page.contains("Project consumer-b"), "inbox page");
+
+    // Malformed items are refused before any call.
+    let (status, _) = browser.call_json("inbox_respond", &[("items[0]", "not-a-pair"), ("status", "accepted")]).await;
+    assert_eq!(status, 400);
+}
