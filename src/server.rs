@@ -117,6 +117,7 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     let config = config.bound_to(addr);
     let store_kind = config.session_store.clone();
     let state = AppState::new(config, leptos_options)?;
+    let batches = state.batches.clone();
     let app = match store_kind {
         SessionStoreKind::Memory => router(state, tower_sessions::MemoryStore::default()),
         SessionStoreKind::Sqlite(path) => {
@@ -136,6 +137,14 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
 
     tracing::info!("glance-share listening on http://{addr}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(StartError::Serve)?;
+    // Batches run outside any request: give them the same bounded time to finish.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while batches.running() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if batches.running() > 0 {
+        tracing::warn!(running = batches.running(), "stopping with batches still running");
+    }
     tracing::info!("glance-share stopped");
     Ok(())
 }
@@ -156,8 +165,8 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
     // Bounded: a stuck upstream call must not keep the process alive for ever.
     tokio::spawn(async {
-        tokio::time::sleep(Duration::from_secs(20)).await;
-        tracing::warn!("requests still running after 20 s; exiting");
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        tracing::warn!("requests or batches still running after 30 s; exiting");
         std::process::exit(0);
     });
 }

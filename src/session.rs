@@ -14,6 +14,9 @@ use crate::{
 };
 
 const SIGNED_IN: &str = "signed_in";
+/// Left in a session whose token the cloud stopped accepting, so that every later request
+/// (also ones already under way) says "expired" rather than "not signed in".
+const ENDED: &str = "ended";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignedIn {
@@ -76,12 +79,29 @@ fn store_error(e: tower_sessions::session::Error) -> AppError {
 
 /// The signed-in user, or why there is none. An expired token ends the session.
 pub async fn current(session: &Session) -> Result<SignedIn, AppError> {
-    let signed_in: SignedIn = session.get(SIGNED_IN).await.map_err(store_error)?.ok_or(AppError::NotSignedIn)?;
-    if signed_in.is_expired() {
-        end(session).await;
-        return Err(AppError::SessionExpired);
+    match session.get::<SignedIn>(SIGNED_IN).await.map_err(store_error)? {
+        Some(signed_in) if !signed_in.is_expired() => Ok(signed_in),
+        Some(_) => {
+            end_expired(session).await;
+            Err(AppError::SessionExpired)
+        }
+        None if session.get::<bool>(ENDED).await.map_err(store_error)?.unwrap_or(false) => {
+            Err(AppError::SessionExpired)
+        }
+        None => Err(AppError::NotSignedIn),
     }
-    Ok(signed_in)
+}
+
+/// Ends a session whose token is no longer accepted, keeping only the note that it ended.
+pub async fn end_expired(session: &Session) {
+    let result = async {
+        session.remove_value(SIGNED_IN).await?;
+        session.insert(ENDED, true).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!("could not end an expired session: {e}");
+    }
 }
 
 /// How long a session is kept after its token expired: only to tell the user why they have to
@@ -95,6 +115,7 @@ pub async fn begin(session: &Session, signed_in: &SignedIn, idle: Duration) -> R
     let remaining = (signed_in.expires_at - OffsetDateTime::now_utc()).max(time::Duration::ZERO) + EXPIRED_NOTICE;
     let idle = time::Duration::try_from(idle).unwrap_or(time::Duration::HOUR).min(remaining);
     session.set_expiry(Some(Expiry::OnInactivity(idle)));
+    session.remove_value(ENDED).await.map_err(store_error)?;
     update(session, signed_in).await
 }
 

@@ -53,7 +53,7 @@ async fn operator_journey_make_shared_then_share_then_pending() {
 
     // The producer cannot look projects up: the consumer's ID is unchecked and needs a yes.
     let (status, body) = share(&producer, &image, consumer, false, true).await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 200, "{body} {}", server.log_text());
     assert!(body["NeedsConfirmation"]["checks"][0][1]["Unchecked"]["looks_like_id"].as_bool().unwrap(), "{body}");
     assert_eq!(glance.image(&image).await.1["visibility"], "private", "asking changes nothing");
 
@@ -103,6 +103,11 @@ async fn admin_ids_are_checked_and_unknown_projects_are_never_shared_with() {
         vec![(consumer.to_string(), "pending".to_string())],
         "only the real project"
     );
+
+    // The plain member list is exactly Glance's.
+    let (_, listed) = admin.call_json("members", &[("image_id", &image)]).await;
+    assert_eq!(listed[0]["member_id"], consumer, "{listed}");
+    assert_eq!(listed.as_array().unwrap().len(), 1);
 
     // The member table names projects where Keystone lets the user look them up.
     let (_, details) = admin.call_json("image", &[("image_id", &image)]).await;
@@ -361,5 +366,15 @@ async fn a_token_revoked_behind_the_dashboards_back_sends_the_user_to_sign_in() 
     let res = browser.call("images", &[("tab", "mine")]).await;
     assert_eq!(res.status(), 401);
     assert_eq!(res.headers()["location"], "/signin?next=/&reason=expired", "the browser is sent to sign in");
-    assert_eq!(browser.whoami().await, Value::Null, "the dead session was ended");
+    assert_eq!(browser.whoami().await, "SessionExpired", "the dead session was ended, and says why");
+
+    // The same when a page (no JavaScript) is the first to find out.
+    let token = keystone.producer_token().await;
+    let browser = Browser::new(&server);
+    assert_eq!(browser.sign_in_token(&token).await.0, 200);
+    keystone.revoke(&token).await;
+    let res = browser.get("/images?tab=mine").await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/signin?next=/images%3Ftab%3Dmine&reason=expired");
+    assert_eq!(browser.whoami().await, "SessionExpired", "rendering the page ended the dead session");
 }

@@ -295,7 +295,7 @@ async fn an_expired_token_sends_the_user_to_sign_in_and_back() {
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "/signin?next=/%3Ftab%3Dmine&reason=expired");
     let (status, body) = browser.call_json("whoami", &[]).await;
-    assert!(status == 200 && body.is_null(), "the expired session was ended: {status} {body}");
+    assert_eq!((status, body), (401, serde_json::json!("SessionExpired")), "the expired session was ended");
 
     let page = browser.get("/signin?next=/%3Ftab%3Dmine&reason=expired").await.text().await.unwrap();
     assert!(page.contains("Your session has ended"), "the sign-in page says why");

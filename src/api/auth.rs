@@ -30,12 +30,12 @@ pub async fn list_clouds() -> Result<Vec<CloudChoice>, AppError> {
 #[server(endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<Me>, AppError> {
     let session = super::server::session().await?;
-    super::server::reply(match crate::session::current(&session).await {
+    // No redirect from here: every page asks this, and the page decides where to go.
+    super::server::status_only(match crate::session::current(&session).await {
         Ok(signed_in) => Ok(Some(signed_in.me())),
         Err(AppError::NotSignedIn) => Ok(None),
         Err(e) => Err(e),
     })
-    .await
 }
 
 /// Signs in with one of three methods (`method` is a `SignInMethod` key). Empty fields count

@@ -28,6 +28,20 @@ pub async fn share_image(
     }
 }
 
+/// The members of an image as Glance lists them (all of them for the owner, only its own
+/// entry for a member project): one Glance call, nothing added.
+#[server(endpoint = "members")]
+pub async fn list_members(image_id: String) -> Result<Vec<Member>, AppError> {
+    let result = async {
+        let state = super::server::state();
+        let (_, me) = super::server::signed_in().await?;
+        let id = crate::model::ImageId::parse(&image_id)?;
+        Ok(super::server::glance(&state, &me)?.members(&id).await?)
+    }
+    .await;
+    super::server::reply(result).await
+}
+
 /// A result of `share_image` kept in this session.
 #[server(endpoint = "share_report")]
 pub async fn get_share_report(report_id: String) -> Result<Option<ShareReport>, AppError> {

@@ -63,6 +63,16 @@ pub(crate) mod server {
         reply(result).await
     }
 
+    /// Gives an error its HTTP status, and nothing else: for reads the page itself handles.
+    pub fn status_only<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(e) = &result
+            && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
+        {
+            options.set_status(http::StatusCode::from_u16(e.status_code()).unwrap_or(http::StatusCode::BAD_GATEWAY));
+        }
+        result
+    }
+
     /// Finishes a server function's answer: an error gets its HTTP status (a plain form post
     /// keeps the redirect back to its page that carries the error instead), and a token the
     /// cloud no longer accepts ends the session and sends the browser to sign in, then back.
@@ -70,10 +80,13 @@ pub(crate) mod server {
         let Err(e) = &result else { return result };
         let parts = use_context::<http::request::Parts>();
         let called_over_http = parts.as_ref().is_some_and(|p| p.uri.path().starts_with("/api/"));
+        if *e == AppError::SessionExpired
+            && let Ok(session) = session().await
+        {
+            // The cloud no longer accepts the token: the session is over, for pages too.
+            session::end_expired(&session).await;
+        }
         if e.needs_sign_in() && called_over_http {
-            if let Ok(session) = session().await {
-                session::end(&session).await;
-            }
             let back = parts.as_ref().and_then(referer_path).unwrap_or_else(|| "/".into());
             let reason = if *e == AppError::SessionExpired { "&reason=expired" } else { "" };
             leptos_axum::redirect(&format!("/signin?next={}{reason}", crate::ui::auth::urlencode(&back)));

@@ -3,12 +3,29 @@
 
 use super::{Service, UpstreamError};
 
-/// Sends a request; a transport failure becomes an `UpstreamError` of `service`.
+/// Sends a request; a transport failure becomes an `UpstreamError` of `service`. An
+/// idempotent call (GET, PUT) that could not connect, or got a 5xx, is tried once more: doing
+/// it twice changes nothing, and a closed pooled connection or a briefly locked database is
+/// the usual cause.
 pub async fn send(service: Service, req: reqwest::RequestBuilder) -> Result<reqwest::Response, UpstreamError> {
-    req.header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| UpstreamError::from_reqwest(service, e))
+    let failed = |e| UpstreamError::from_reqwest(service, e);
+    let (client, request) = req.header(reqwest::header::ACCEPT, "application/json").build_split();
+    let request = request.map_err(failed)?;
+    let idempotent = matches!(*request.method(), reqwest::Method::GET | reqwest::Method::PUT);
+    let again = if idempotent { request.try_clone() } else { None };
+    let first = client.execute(request).await;
+    let worth_again = match &first {
+        Err(e) => e.is_connect(),
+        Ok(res) => res.status().is_server_error(),
+    };
+    match again {
+        Some(again) if worth_again => {
+            tracing::debug!("{service}: trying an idempotent call once more");
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            client.execute(again).await.map_err(failed)
+        }
+        _ => first.map_err(failed),
+    }
 }
 
 /// Passes a success through and turns anything else into an error carrying the service's message.

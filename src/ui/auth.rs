@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::{components::Redirect, hooks::use_location};
 
 use crate::{
-    api::auth::{SignIn, SignOut, SwitchProject, SwitchRegion, whoami},
+    api::auth::{SignIn, SwitchProject, SwitchRegion, whoami},
     error::AppError,
     model::Me,
 };
@@ -13,7 +13,6 @@ use crate::{
 pub struct Auth {
     pub me: Resource<Result<Option<Me>, AppError>>,
     pub sign_in: ServerAction<SignIn>,
-    pub sign_out: ServerAction<SignOut>,
     pub switch_project: ServerAction<SwitchProject>,
     pub switch_region: ServerAction<SwitchRegion>,
 }
@@ -22,21 +21,13 @@ impl Auth {
     /// Must run inside `<Routes>`, where forms posted without JavaScript find their errors.
     pub fn provide() {
         let sign_in = ServerAction::<SignIn>::new();
-        let sign_out = ServerAction::<SignOut>::new();
         let switch_project = ServerAction::<SwitchProject>::new();
         let switch_region = ServerAction::<SwitchRegion>::new();
         let me = Resource::new(
-            move || {
-                (
-                    sign_in.version().get(),
-                    sign_out.version().get(),
-                    switch_project.version().get(),
-                    switch_region.version().get(),
-                )
-            },
+            move || (sign_in.version().get(), switch_project.version().get(), switch_region.version().get()),
             |_| whoami(),
         );
-        provide_context(Auth { me, sign_in, sign_out, switch_project, switch_region });
+        provide_context(Auth { me, sign_in, switch_project, switch_region });
     }
 }
 

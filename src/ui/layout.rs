@@ -104,13 +104,14 @@ fn SignedInBar(me: Me) -> impl IntoView {
                     view! { <span class="region-name" title="Region">{me.region.clone()}</span> }.into_any()
                 }}
             </span>
-            <ActionForm action=auth.sign_out attr:class="inline-form">
+            // A plain form: signing out reloads the page, which leaves nothing of the session
+            // in the browser's memory (and no component is disposed under a running request).
+            <form method="post" action="/api/sign_out" class="inline-form">
                 <button type="submit" class="secondary">"Sign out"</button>
-            </ActionForm>
+            </form>
         </nav>
         <ActionError action=auth.switch_project/>
         <ActionError action=auth.switch_region/>
-        <ActionError action=auth.sign_out/>
     }
 }
 

@@ -86,7 +86,10 @@ fn BatchForm(me: Me) -> impl IntoView {
                                 {status().map(|s| view! { <input type="hidden" name="status" value=s/> })}
                                 {make_shared().then(|| view! { <input type="hidden" name="make_shared" value="yes"/> })}
                                 <button type="submit" disabled=move || start.pending().get()>
-                                    {format!("Run {} pair{}", plan.pairs.iter().filter(|p| p.will_run).count(), if plan.pairs.len() == 1 { "" } else { "s" })}
+                                    {
+                                        let runs = plan.pairs.iter().filter(|p| p.will_run).count();
+                                        format!("Run {runs} pair{}", if runs == 1 { "" } else { "s" })
+                                    }
                                 </button>
                             </ActionForm>
                             <ActionError action=start/>

@@ -54,6 +54,8 @@ fn ImageView() -> impl IntoView {
         move || {
             (
                 image_id(),
+                // The confirmations live in the query: a change there must show.
+                query.read().get("confirm"),
                 actions.share.version().get(),
                 actions.revoke.version().get(),
                 actions.status.version().get(),

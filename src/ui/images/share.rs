@@ -34,11 +34,18 @@ pub fn ShareForm(image_id: String, visibility: Visibility, action: ServerAction<
 #[component]
 pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerAction<ShareImage>) -> impl IntoView {
     let summary = report.summary();
+    // Keyboard users land on what just appeared instead of losing focus with the busy button.
+    let focus_here = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = focus_here.get() {
+            let _ = el.focus();
+        }
+    });
     match report {
         ShareReport::NeedsConfirmation { members, checks } => {
             let shareable = checks.iter().any(|(_, c)| !c.is_refused());
             view! {
-                <div class="report confirm" role="alertdialog" aria-labelledby="share-confirm-title">
+                <div class="report confirm" role="alertdialog" aria-labelledby="share-confirm-title" tabindex="-1" node_ref=focus_here>
                     <p id="share-confirm-title"><strong>{summary}</strong></p>
                     <ul class="checks">
                         {checks.into_iter().map(|(raw, check)| {
@@ -62,7 +69,7 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
             .into_any()
         }
         ShareReport::Done { results, .. } => view! {
-            <div class="report" role="status">
+            <div class="report" role="status" tabindex="-1" node_ref=focus_here>
                 <p><strong>{summary}</strong></p>
                 <table class="results">
                     <thead><tr><th scope="col">"Project"</th><th scope="col">"Result"</th></tr></thead>
