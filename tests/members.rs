@@ -276,7 +276,7 @@ async fn malformed_ids_are_refused_before_any_call() {
         assert!(user_message(&body).contains("is not an image ID"), "{body}");
     }
     let image = "3d9ea67b-1dad-4b7f-99fd-1d62aa62b73b";
-    for bad in ["a/b", "x%2F..", "a b", "..?x", "#"] {
+    for bad in ["a/b", "x%2F..", "a b", "..?x", "#", ".", ".."] {
         let (code, body) = producer.call_json("revoke", &[("image_id", image), ("member_id", bad)]).await;
         assert_eq!(code, 400, "{bad:?}: {body}");
     }

@@ -47,6 +47,11 @@ impl MemberId {
         {
             return Err(IdError::MemberIdHasForbiddenCharacter(shorten(id), bad));
         }
+        // URL parsers resolve these as "this" and "parent" path segments: `.../members/..`
+        // would address the image itself (found by the property tests).
+        if id == "." || id == ".." {
+            return Err(IdError::MemberIdIsDotSegment(id.to_string()));
+        }
         Ok(MemberId(id.to_string()))
     }
 
@@ -77,6 +82,8 @@ pub enum IdError {
     MemberIdTooLong(String),
     #[error("{0:?} is not a project ID: it contains {1:?}.")]
     MemberIdHasForbiddenCharacter(String, char),
+    #[error("{0:?} is not a project ID.")]
+    MemberIdIsDotSegment(String),
 }
 
 /// Reads a pasted list of project IDs (separated by commas, spaces or lines), dropping
@@ -123,7 +130,7 @@ mod tests {
     fn member_ids_cannot_reach_another_path() {
         assert!(MemberId::parse("307433773c7941a8a74a5c42da2b220e").unwrap().looks_like_keystone_id());
         assert!(!MemberId::parse("consumer").unwrap().looks_like_keystone_id());
-        for bad in ["", "  ", "a/b", "a?b", "a#b", "a%2Fb", "a b", "a\tb", "a\u{0}b", "..\\x"] {
+        for bad in ["", "  ", "a/b", "a?b", "a#b", "a%2Fb", "a b", "a\tb", "a\u{0}b", "..\\x", ".", ".."] {
             assert!(MemberId::parse(bad).is_err(), "{bad:?}");
         }
         assert!(MemberId::parse(&"a".repeat(255)).is_ok());
