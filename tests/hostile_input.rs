@@ -27,7 +27,7 @@ proptest! {
             let segments: Vec<String> = url
                 .path_segments()
                 .unwrap()
-                .map(|s| percent_decode(s))
+                .map(percent_decode)
                 .collect();
             prop_assert_eq!(segments.len(), 6, "{}", url);
             prop_assert_eq!(&segments[..5], &["image", "v2", "images", image, "members"]);
