@@ -50,11 +50,17 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
         ));
 
     let origin: Arc<str> = config.public_origin().into();
+    // The bundle and public files are served directly: Leptos' fallback handler renders the
+    // app for any answer but 200, so a browser revalidating its cached bundle (304) got a page.
+    let site = state.leptos_options.site_root.to_string();
+    let pkg = format!("{site}/{}", state.leptos_options.site_pkg_dir);
     let https = config.public_url.scheme() == "https";
 
     Router::new()
         .route("/healthz", get(|| async { ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok\n") }))
         .route("/images/{image_id}/terraform", get(terraform_download))
+        .nest_service("/pkg", tower_http::services::ServeDir::new(pkg).precompressed_br().precompressed_gzip())
+        .route_service("/favicon.svg", tower_http::services::ServeFile::new(format!("{site}/favicon.svg")))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

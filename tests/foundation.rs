@@ -43,8 +43,17 @@ async fn sign_in_page_is_rendered_on_the_server_and_hydrates() {
     let wasm = http().get(server.url(&format!("/pkg/{wasm_name}"))).send().await.unwrap();
     assert_eq!(wasm.status(), 200);
     assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    let last_modified = wasm.headers().get("last-modified").cloned().expect("the bundle has a Last-Modified");
     let bytes = wasm.bytes().await.unwrap();
     assert_eq!(&bytes[..4], b"\0asm", "the bundle is a wasm module");
+    // A browser revalidating its cached bundle gets 304, not a page.
+    let again = http()
+        .get(server.url(&format!("/pkg/{wasm_name}")))
+        .header("if-modified-since", last_modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
     let css = http().get(server.url("/pkg/glance-share.css")).send().await.unwrap();
     assert_eq!(css.status(), 200);
     assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));

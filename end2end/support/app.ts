@@ -129,3 +129,23 @@ export async function expectHydrated(page: Page, pageErrors: () => string[]) {
     ).toBe('still here');
   }).toPass({ timeout: 15_000, intervals: [250, 500, 1_000] });
 }
+
+/** The header's links to the image lists. */
+export function pagesNav(page: Page) {
+  const nav = page.getByRole('navigation', { name: 'Pages' });
+  return { nav, myImages: nav.getByRole('link', { name: 'My images' }), sharedWithMe: nav.getByRole('link', { name: 'Shared with me' }) };
+}
+
+/**
+ * Marks the document on `window`: with JavaScript, actions update the page client-side, so the
+ * mark must still be there afterwards (`expectSameDocument`); a full page load would lose it.
+ */
+export async function markDocument(page: Page) {
+  await page.evaluate(() => ((window as any).__e2eDocument = 'no full reload since'));
+}
+
+export async function expectSameDocument(page: Page, what: string) {
+  expect(await page.evaluate(() => (window as any).__e2eDocument), `${what} loaded a new document instead of updating the page`).toBe(
+    'no full reload since',
+  );
+}

@@ -4,9 +4,11 @@
  * - `problems`: every console error, uncaught page error (a CSP violation is a console error) and
  *   failed same-origin response of the test, checked after the test: any that the test did not
  *   `allow` fails it;
- * - `images`: images made directly in Glance for this test, deleted again afterwards.
+ * - `images`: images made directly in Glance for this test, deleted again afterwards;
+ * - `otherBrowser`: opens another person's browser (a context of its own, same project settings,
+ *   watched by `problems` too), closed after the test.
  */
-import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import { createImage, deleteImage, type CreateImageOptions, type Image, type ScopedToken } from './lab';
 
 export interface Problem {
@@ -26,6 +28,22 @@ export class Problems {
 
   record(p: Problem) {
     this.seen.push(p);
+  }
+
+  /** Records the problems of every page of `context` (a page of the dashboard at `origin`). */
+  watch(context: BrowserContext, origin: string) {
+    context.on('console', (msg) => {
+      if (msg.type() === 'error') this.record({ kind: 'console', text: msg.text(), url: msg.location().url ?? '' });
+    });
+    context.on('weberror', (err) => {
+      const e = err.error();
+      this.record({ kind: 'pageerror', text: e.stack ?? e.message, url: err.page()?.url() ?? '' });
+    });
+    context.on('response', (res) => {
+      if (res.status() >= 400 && new URL(res.url()).origin === origin) {
+        this.record({ kind: 'http', text: `HTTP ${res.status()} for ${res.request().method()}`, url: res.url() });
+      }
+    });
   }
 
   unexpected(): Problem[] {
@@ -62,7 +80,12 @@ export class TestImages {
   }
 }
 
-export const test = base.extend<{ js: boolean; problems: Problems; images: TestImages }>({
+export const test = base.extend<{
+  js: boolean;
+  problems: Problems;
+  images: TestImages;
+  otherBrowser: () => Promise<Page>;
+}>({
   js: async ({ javaScriptEnabled }, use) => {
     await use(javaScriptEnabled !== false);
   },
@@ -70,19 +93,7 @@ export const test = base.extend<{ js: boolean; problems: Problems; images: TestI
   problems: [
     async ({ context, baseURL }, use, testInfo) => {
       const problems = new Problems();
-      const origin = new URL(baseURL!).origin;
-      context.on('console', (msg) => {
-        if (msg.type() === 'error') problems.record({ kind: 'console', text: msg.text(), url: msg.location().url ?? '' });
-      });
-      context.on('weberror', (err) => {
-        const e = err.error();
-        problems.record({ kind: 'pageerror', text: e.stack ?? e.message, url: err.page()?.url() ?? '' });
-      });
-      context.on('response', (res) => {
-        if (res.status() >= 400 && new URL(res.url()).origin === origin) {
-          problems.record({ kind: 'http', text: `HTTP ${res.status()} for ${res.request().method()}`, url: res.url() });
-        }
-      });
+      problems.watch(context, new URL(baseURL!).origin);
 
       await use(problems);
 
@@ -101,6 +112,17 @@ export const test = base.extend<{ js: boolean; problems: Problems; images: TestI
     const images = new TestImages();
     await use(images);
     await images.cleanUp();
+  },
+
+  otherBrowser: async ({ browser, baseURL, javaScriptEnabled, problems }, use) => {
+    const contexts: BrowserContext[] = [];
+    await use(async () => {
+      const context = await browser.newContext({ baseURL, javaScriptEnabled });
+      problems.watch(context, new URL(baseURL!).origin);
+      contexts.push(context);
+      return context.newPage();
+    });
+    for (const context of contexts) await context.close();
   },
 });
 

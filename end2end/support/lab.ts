@@ -168,12 +168,48 @@ export function glanceUrl(t: ScopedToken, region: string = regions().one): strin
   return e.url.replace(/\/+$/, '');
 }
 
-async function glance(t: ScopedToken, region: string | undefined, method: string, p: string, init: RequestInit = {}) {
-  return fetch(`${glanceUrl(t, region)}${p}`, {
-    ...init,
-    method,
-    headers: { 'x-auth-token': t.token, accept: 'application/json', ...(init.headers as Record<string, string>) },
-  });
+/**
+ * One Glance call. The lab's Glance keeps its data in SQLite, which now and then refuses a write
+ * that meets another one ("database is locked": a 500), more so while other suites use the lab
+ * too. Calls that can safely be repeated (everything but POST) are tried up to three times, so
+ * a test's setup or check does not fail for that; the POSTs and the upload handle it themselves. Other
+ * suites may also stop Glance for a few seconds: those calls wait for it to answer again.
+ */
+async function glance(
+  t: ScopedToken,
+  region: string | undefined,
+  method: string,
+  p: string,
+  init: RequestInit = {},
+  retry = method !== 'POST',
+) {
+  for (let attempt = 1; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetch(`${glanceUrl(t, region)}${p}`, {
+        ...init,
+        method,
+        headers: { 'x-auth-token': t.token, accept: 'application/json', ...(init.headers as Record<string, string>) },
+      });
+    } catch (e) {
+      // Glance restarting (another suite may stop it for a few seconds): wait for it.
+      if (!retry || attempt === 5) throw e;
+      await sleep(500 * attempt);
+      continue;
+    }
+    if (res.status !== 500 || !retry || attempt >= 3) return res;
+    await res.body?.cancel();
+    await sleep(250 * attempt);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The images of the token's project called `name` (the tests' names are unique). */
+async function imagesNamed(t: ScopedToken, name: string, region?: string): Promise<Image[]> {
+  const res = await glance(t, region, 'GET', `/v2/images?owner=${t.projectId}&name=${encodeURIComponent(name)}`);
+  if (res.status !== 200) throw await failure(res, `looking for image ${name}`);
+  return ((await res.json()) as { images: Image[] }).images;
 }
 
 export type Visibility = 'private' | 'shared' | 'community' | 'public';
@@ -209,32 +245,52 @@ export interface CreateImageOptions {
   tags?: string[];
 }
 
+/** `POST /v2/images`, once: a 500 (see `glance`) may have made the image all the same. */
+async function postImage(t: ScopedToken, name: string, opts: CreateImageOptions): Promise<Image> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await glance(t, opts.region, 'POST', '/v2/images', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name,
+        visibility: opts.visibility ?? 'shared',
+        disk_format: 'raw',
+        container_format: 'bare',
+        tags: [E2E_TAG, ...(opts.tags ?? [])],
+      }),
+    });
+    if (res.status === 201) return (await res.json()) as Image;
+    if (res.status !== 500 || attempt === 3) throw await failure(res, `creating image ${name}`);
+    await res.body?.cancel();
+    await sleep(250 * attempt);
+    const made = await imagesNamed(t, name, opts.region);
+    for (const stray of made.slice(1)) await deleteImage(t, stray.id, opts.region);
+    if (made[0]) return made[0];
+  }
+}
+
 /** Creates an image owned by the token's project (and uploads a few bytes unless `data: null`). */
 export async function createImage(t: ScopedToken, opts: CreateImageOptions = {}): Promise<Image> {
   const name = opts.name ?? `e2e-${randomUUID().slice(0, 8)}`;
-  const res = await glance(t, opts.region, 'POST', '/v2/images', {
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      name,
-      visibility: opts.visibility ?? 'shared',
-      disk_format: 'raw',
-      container_format: 'bare',
-      tags: [E2E_TAG, ...(opts.tags ?? [])],
-    }),
-  });
-  if (res.status !== 201) throw await failure(res, `creating image ${name}`);
-  let image = (await res.json()) as Image;
   const data = opts.data === undefined ? `glance-share e2e image ${name}\n` : opts.data;
-  if (data !== null) {
-    const up = await glance(t, opts.region, 'PUT', `/v2/images/${image.id}/file`, {
-      headers: { 'content-type': 'application/octet-stream' },
+  for (let attempt = 1; ; attempt++) {
+    const image = await postImage(t, name, opts);
+    if (data === null) return image;
+    // Not repeated on the same image: a refused upload can leave it `saving` for good.
+    const up = await glance(
+      t,
+      opts.region,
+      'PUT',
+      `/v2/images/${image.id}/file`,
       // Node's fetch takes any Uint8Array; TypeScript's DOM types want an ArrayBuffer-backed one.
-      body: data as BodyInit,
-    });
-    if (up.status !== 204) throw await failure(up, `uploading data to image ${image.id}`);
-    image = await getImage(t, image.id, opts.region);
+      { headers: { 'content-type': 'application/octet-stream' }, body: data as BodyInit },
+      false,
+    );
+    if (up.status === 204) return getImage(t, image.id, opts.region);
+    if (up.status !== 500 || attempt === 3) throw await failure(up, `uploading data to image ${image.id}`);
+    await up.body?.cancel();
+    await deleteImage(t, image.id, opts.region);
+    await sleep(250 * attempt);
   }
-  return image;
 }
 
 export async function getImage(t: ScopedToken, imageId: string, region?: string): Promise<Image> {
@@ -279,12 +335,22 @@ export async function getMember(t: ScopedToken, imageId: string, memberId: strin
 
 /** The owner shares an image with a project (Glance answers 200, status `pending`). */
 export async function addMember(t: ScopedToken, imageId: string, memberId: string, region?: string): Promise<Member> {
-  const res = await glance(t, region, 'POST', `/v2/images/${imageId}/members`, {
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ member: memberId }),
-  });
-  if (res.status !== 200) throw await failure(res, `adding member ${memberId} to ${imageId}`);
-  return (await res.json()) as Member;
+  for (let attempt = 1; ; attempt++) {
+    const res = await glance(t, region, 'POST', `/v2/images/${imageId}/members`, {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ member: memberId }),
+    });
+    if (res.status === 200) return (await res.json()) as Member;
+    // SQLite refused a write (see `glance`): the member may have been added all the same.
+    if (res.status === 500 && attempt < 3) {
+      await res.body?.cancel();
+      await sleep(250 * attempt);
+      const added = await getMember(t, imageId, memberId, region);
+      if (added) return added;
+      continue;
+    }
+    throw await failure(res, `adding member ${memberId} to ${imageId}`);
+  }
 }
 
 /** The owner revokes a project's access. */

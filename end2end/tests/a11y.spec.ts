@@ -1,55 +1,10 @@
-import AxeBuilder from '@axe-core/playwright';
+import { randomUUID } from 'node:crypto';
 import type { Page, TestInfo } from '@playwright/test';
 import { test, expect, snap } from '../support/fixtures';
-import { accounts } from '../support/lab';
+import { axeNeedsJs, expectNoHorizontalScroll, expectNoSeriousViolations, horizontalScroll, seriousViolations } from '../support/a11y';
+import { accounts, addMember, keystoneToken } from '../support/lab';
 import { expectStartPage, open, signIn } from '../support/app';
-
-const schemes = ['light', 'dark'] as const;
-
-// axe-core runs asynchronously inside the page, which never finishes with JavaScript disabled. The
-// markup it checks is the server-rendered one in both projects (hydration keeps it as it is).
-const axeNeedsJs = 'axe-core cannot run in a page with JavaScript disabled';
-
-/** Runs axe-core (all rules) in both colour schemes; serious and critical violations fail. */
-async function expectNoSeriousViolations(page: Page, testInfo: TestInfo, name: string) {
-  const found: string[] = [];
-  for (const colorScheme of schemes) {
-    await page.emulateMedia({ colorScheme });
-    const results = await new AxeBuilder({ page }).analyze();
-    await testInfo.attach(`axe-${name}-${colorScheme}.json`, {
-      body: JSON.stringify(results.violations, null, 2),
-      contentType: 'application/json',
-    });
-    for (const v of results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
-      const nodes = v.nodes.map((n) => `    ${n.html}\n      ${(n.failureSummary ?? '').replace(/\n/g, '\n      ')}`);
-      found.push(`[${colorScheme}] ${v.id} (${v.impact}): ${v.help} ${v.helpUrl}\n${nodes.join('\n')}`);
-    }
-  }
-  await page.emulateMedia({ colorScheme: null });
-  expect(found, `serious or critical axe violations on ${name}:\n${found.join('\n')}`).toEqual([]);
-}
-
-/** No horizontal scrolling at a phone's and a laptop's width. */
-async function expectNoHorizontalScroll(page: Page, testInfo: TestInfo, name: string) {
-  const overflow: string[] = [];
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: 844 });
-    const m = await page.evaluate(() => ({
-      scrollWidth: document.scrollingElement!.scrollWidth,
-      innerWidth: window.innerWidth,
-      // What sticks out on the right, to tell the other engineer where to look.
-      wide: [...document.querySelectorAll('body *')]
-        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-        .slice(0, 5)
-        .map((e) => e.outerHTML.slice(0, 160)),
-    }));
-    await snap(page, testInfo, `${name}-${width}px`);
-    if (m.scrollWidth > m.innerWidth) {
-      overflow.push(`${width} px: scrollWidth ${m.scrollWidth} > innerWidth ${m.innerWidth}; sticking out:\n  ${m.wide.join('\n  ')}`);
-    }
-  }
-  expect(overflow, `${name} scrolls sideways:\n${overflow.join('\n')}`).toEqual([]);
-}
+import { imageList, imagePage, madeUpProjectId } from '../support/images';
 
 test.describe('accessibility and layout', () => {
   test('the sign-in page has no serious or critical axe violations', async ({ page, js }, testInfo) => {
@@ -80,5 +35,67 @@ test.describe('accessibility and layout', () => {
     await signIn(page, js, consumer);
     await expectStartPage(page, consumer.user, consumer);
     await expectNoHorizontalScroll(page, testInfo, 'start-page');
+  });
+});
+
+/**
+ * The pages with tables and forms: axe-core (with JavaScript; the markup is the same without) and
+ * no sideways scrolling at 390 and 1280 px (both projects). Every page is looked at before the
+ * test fails, so one run reports them all.
+ */
+test.describe('image pages: accessibility and layout', () => {
+  function checker(page: Page, js: boolean, testInfo: TestInfo) {
+    const found: string[] = [];
+    return {
+      found,
+      async check(name: string) {
+        if (js) found.push(...(await seriousViolations(page, testInfo, name)));
+        found.push(...(await horizontalScroll(page, testInfo, name)));
+        await page.setViewportSize({ width: 1280, height: 720 });
+      },
+    };
+  }
+
+  test("the owner's pages pass axe and fit a phone: my images, an image with members, a batch plan and result", async ({ page, js, images }, testInfo) => {
+    const owner = await keystoneToken(accounts.producer());
+    const consumer = accounts.consumer();
+    const image = await images.create(owner, { visibility: 'shared', name: `e2e-a11y-${randomUUID().slice(0, 8)}` });
+    await addMember(owner, image.id, consumer.projectId);
+    await addMember(owner, image.id, madeUpProjectId());
+    const { found, check } = checker(page, js, testInfo);
+
+    await signIn(page, js, accounts.producer(), { next: '/images?tab=mine' });
+    await expect(imageList(page).table).toBeVisible();
+    await check('my-images');
+
+    await open(page, `/images/${image.id}`, js);
+    await expect(imagePage(page).member(consumer.projectId)).toBeVisible();
+    await check('image-page');
+
+    const members = encodeURIComponent(`${madeUpProjectId()}\nbad/id`);
+    await open(page, `/batch?images=${image.id}&members=${members}&operation=share`, js);
+    const main = page.getByRole('main');
+    await expect(main.getByRole('heading', { level: 2 })).toHaveText('Plan: Share — 1 of 2 pairs will run');
+    await check('batch-plan');
+
+    await main.getByRole('button', { name: /^Run 1 pair/ }).click();
+    await expect(main.getByRole('heading', { level: 1 })).toHaveText('Share — finished');
+    await check('batch-result');
+
+    expect(found, `accessibility or layout problems:\n${found.join('\n')}`).toEqual([]);
+  });
+
+  test("the consumer's Shared with me passes axe and fits a phone", async ({ page, js, images }, testInfo) => {
+    const owner = await keystoneToken(accounts.producer());
+    const consumer = accounts.consumer();
+    const image = await images.create(owner, { visibility: 'shared' });
+    await addMember(owner, image.id, consumer.projectId);
+    const { found, check } = checker(page, js, testInfo);
+
+    await signIn(page, js, consumer, { next: '/images?tab=shared' });
+    await expect(imageList(page).row(image.name)).toBeVisible();
+    await check('shared-with-me');
+
+    expect(found, `accessibility or layout problems:\n${found.join('\n')}`).toEqual([]);
   });
 });

@@ -65,12 +65,24 @@ pub(crate) mod server {
 
     /// Gives an error its HTTP status, and nothing else: for reads the page itself handles.
     pub fn status_only<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(e) = &result
+        if let Err(e) = &result {
+            set_status(e);
+        }
+        result
+    }
+
+    /// True when the browser called a server function itself; false while a page is rendered,
+    /// whose own status (200, or a redirect) must not become the error's.
+    fn called_over_http() -> bool {
+        use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/api/"))
+    }
+
+    fn set_status(e: &AppError) {
+        if called_over_http()
             && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
         {
             options.set_status(http::StatusCode::from_u16(e.status_code()).unwrap_or(http::StatusCode::BAD_GATEWAY));
         }
-        result
     }
 
     /// Finishes a server function's answer: an error gets its HTTP status (a plain form post
@@ -79,7 +91,7 @@ pub(crate) mod server {
     pub async fn reply<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         let Err(e) = &result else { return result };
         let parts = use_context::<http::request::Parts>();
-        let called_over_http = parts.as_ref().is_some_and(|p| p.uri.path().starts_with("/api/"));
+        let called_over_http = called_over_http();
         if *e == AppError::SessionExpired
             && let Ok(session) = session().await
         {
@@ -94,8 +106,8 @@ pub(crate) mod server {
         let plain_form_post = parts.as_ref().is_some_and(|p| {
             p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
         });
-        if !plain_form_post && let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-            options.set_status(http::StatusCode::from_u16(e.status_code()).unwrap_or(http::StatusCode::BAD_GATEWAY));
+        if !plain_form_post {
+            set_status(e);
         }
         match e {
             AppError::Internal(_) | AppError::Unavailable { .. } => tracing::error!("{e}"),

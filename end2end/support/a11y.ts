@@ -1,0 +1,71 @@
+/**
+ * Accessibility and layout checks shared by the specs: axe-core in both colour schemes, and no
+ * sideways scrolling of the page at a phone's and a laptop's width.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { expect, type Page, type TestInfo } from '@playwright/test';
+import { snap } from './fixtures';
+
+const schemes = ['light', 'dark'] as const;
+
+// axe-core runs asynchronously inside the page, which never finishes with JavaScript disabled. The
+// markup it checks is the server-rendered one in both projects (hydration keeps it as it is).
+export const axeNeedsJs = 'axe-core cannot run in a page with JavaScript disabled';
+
+/** Runs axe-core (all rules) in both colour schemes; serious and critical violations fail. */
+export async function expectNoSeriousViolations(page: Page, testInfo: TestInfo, name: string) {
+  const found = await seriousViolations(page, testInfo, name);
+  expect(found, `serious or critical axe violations on ${name}:\n${found.join('\n')}`).toEqual([]);
+}
+
+/** axe-core's serious and critical violations in both colour schemes (all are attached to the report). */
+export async function seriousViolations(page: Page, testInfo: TestInfo, name: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const colorScheme of schemes) {
+    await page.emulateMedia({ colorScheme });
+    const results = await new AxeBuilder({ page }).analyze();
+    await testInfo.attach(`axe-${name}-${colorScheme}.json`, {
+      body: JSON.stringify(results.violations, null, 2),
+      contentType: 'application/json',
+    });
+    for (const v of results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+      const nodes = v.nodes.map((n) => `    ${n.html}\n      ${(n.failureSummary ?? '').replace(/\n/g, '\n      ')}`);
+      found.push(`[${colorScheme}] ${v.id} (${v.impact}): ${v.help} ${v.helpUrl}\n${nodes.join('\n')}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
+  return found;
+}
+
+/**
+ * No horizontal scrolling of the page at a phone's and a laptop's width. Wide tables may scroll
+ * inside their own `.table-wrap`; the page itself must not. Returns what scrolls instead of
+ * failing, so a test can look at several pages and report them all.
+ */
+export async function horizontalScroll(page: Page, testInfo: TestInfo, name: string, widths = [390, 1280]): Promise<string[]> {
+  const overflow: string[] = [];
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: 844 });
+    const m = await page.evaluate(() => ({
+      scrollWidth: document.scrollingElement!.scrollWidth,
+      innerWidth: window.innerWidth,
+      // What sticks out on the right (outside any scrolling table), to tell the other engineer where to look.
+      wide: [...document.querySelectorAll('body *')]
+        .filter((e) => !e.closest('.table-wrap') || e.classList.contains('table-wrap'))
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .slice(0, 5)
+        .map((e) => e.outerHTML.slice(0, 160)),
+    }));
+    await snap(page, testInfo, `${name}-${width}px`);
+    if (m.scrollWidth > m.innerWidth) {
+      overflow.push(`${name} at ${width} px: scrollWidth ${m.scrollWidth} > innerWidth ${m.innerWidth}; sticking out:\n  ${m.wide.join('\n  ')}`);
+    }
+  }
+  return overflow;
+}
+
+/** `horizontalScroll` that fails at once. */
+export async function expectNoHorizontalScroll(page: Page, testInfo: TestInfo, name: string) {
+  const overflow = await horizontalScroll(page, testInfo, name);
+  expect(overflow, `${name} scrolls sideways:\n${overflow.join('\n')}`).toEqual([]);
+}

@@ -1,0 +1,67 @@
+/**
+ * The image pages as a user sees them: the lists, one image with its share form, members and
+ * offer, and batches. Selectors follow the markup of src/ui/images and src/ui/batch, preferring
+ * roles, labels and text.
+ */
+import { randomBytes } from 'node:crypto';
+import { expect, type Locator, type Page } from '@playwright/test';
+import type { MemberStatus } from './lab';
+
+/** `/images?tab=…`: the table of images. */
+export function imageList(page: Page) {
+  const main = page.getByRole('main');
+  return {
+    tabs: main.getByRole('navigation', { name: 'Which images' }),
+    statusFilter: main.getByRole('navigation', { name: 'Offer status' }),
+    search: main.getByRole('searchbox', { name: 'Name contains' }),
+    table: main.locator('table.images'),
+    /** The row of the image called `name`. */
+    row: (name: string) => main.locator('table.images tbody tr').filter({ has: page.getByRole('link', { name, exact: true }) }),
+    visibilityOf: (name: string) => imageList(page).row(name).locator('.badge[class*="vis-"]'),
+    /** The offer's status (Shared with me). */
+    statusOf: (name: string) => imageList(page).row(name).locator('.badge:not([class*="vis-"])'),
+    /** The checkbox that puts an image into a batch (My images). */
+    tick: (name: string) => main.getByRole('checkbox', { name: `Choose ${name} for a batch` }),
+    batchButton: main.getByRole('button', { name: 'Batch share / revoke the ticked images…' }),
+  };
+}
+
+/** `/images/{id}`. */
+export function imagePage(page: Page) {
+  const main = page.getByRole('main');
+  const shareForm = main.locator('form.share');
+  const offer = main.getByRole('region', { name: 'Offered to your project' });
+  return {
+    main,
+    heading: main.getByRole('heading', { level: 1 }),
+    visibility: main.locator('dl.facts .badge'),
+    shareForm,
+    shareMembers: shareForm.getByRole('textbox', { name: /Share with projects/ }),
+    makeShared: shareForm.getByRole('checkbox', { name: /Make the image shared first/ }),
+    shareButton: shareForm.getByRole('button', { name: 'Share', exact: true }),
+    /** The confirmation before sharing with IDs that could not be checked. */
+    confirmation: main.locator('.report.confirm'),
+    shareAnyway: main.getByRole('button', { name: 'Share with the unchecked IDs anyway' }),
+    /** What a share did. */
+    report: main.locator('.report[role="status"]'),
+    members: main.locator('table.members'),
+    member: (projectId: string) => main.locator(`table.members tr[id="member-${projectId}"]`),
+    noMembers: main.getByText('Not shared with any project yet.'),
+    offer,
+    offerStatus: offer.locator('.badge'),
+    /** "Accept", "Set back to pending": buttons named after the image. */
+    offerButton: (action: 'Accept' | 'Set back to pending', imageName: string) => offer.getByRole('button', { name: `${action} ${imageName}` }),
+    rejectLink: (imageName: string) => offer.getByRole('link', { name: `Reject ${imageName}` }),
+  };
+}
+
+/** The status badge of a member row or offer shows `status`, in words and in its class. */
+export async function expectBadge(badge: Locator, status: MemberStatus) {
+  await expect(badge).toHaveText(status);
+  await expect(badge).toHaveClass(new RegExp(`\\bbadge\\b.*\\b${status}\\b`));
+}
+
+/** A made-up, well-formed Keystone-style project ID (32 hex digits) that no project has. */
+export function madeUpProjectId(): string {
+  return randomBytes(16).toString('hex');
+}
