@@ -378,3 +378,17 @@ async fn a_token_revoked_behind_the_dashboards_back_sends_the_user_to_sign_in() 
     assert_eq!(res.headers()["location"], "/signin?next=/images%3Ftab%3Dmine&reason=expired");
     assert_eq!(browser.whoami().await, "SessionExpired", "rendering the page ended the dead session");
 }
+
+#[tokio::test]
+async fn the_member_schemas_are_read_from_glance() {
+    let lab = lab();
+    let direct = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let http = reqwest::Client::new();
+    let token = glance_share::openstack::Token::new(direct.token.clone());
+    let glance = glance_share::openstack::glance::Glance::new(&http, &direct.url, &token).unwrap();
+    let member = glance.schema("member").await.unwrap();
+    assert_eq!(member["name"], "member");
+    assert_eq!(member["properties"]["status"]["enum"], serde_json::json!(["pending", "accepted", "rejected"]));
+    let members = glance.schema("members").await.unwrap();
+    assert_eq!(members["properties"]["members"]["items"]["name"], "member", "{members}");
+}
