@@ -11,7 +11,7 @@ use crate::{
 #[server(endpoint = "clouds")]
 pub async fn list_clouds() -> Result<Vec<CloudChoice>, AppError> {
     use crate::clouds::Cloud;
-    let state = super::server::state();
+    let state = super::server::state()?;
     Ok(state
         .config
         .clouds
@@ -128,7 +128,7 @@ mod signing_in {
     }
 
     pub async fn sign_in(form: Form) -> Result<(), AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let cloud = state
             .config
             .cloud(&form.cloud)
@@ -285,7 +285,7 @@ mod signing_in {
     }
 
     pub async fn sign_out() -> Result<(), AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let session = server::session().await?;
         // Even an expired session is deleted; only a live token needs revoking.
         if let Ok(Some(signed_in)) = session.get::<SignedIn>("signed_in").await
@@ -301,7 +301,7 @@ mod signing_in {
     }
 
     pub async fn switch_project(project_id: String) -> Result<(), AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (session, current) = server::signed_in().await?;
         if !current.can_switch_project {
             return Err(AppError::InvalidInput(

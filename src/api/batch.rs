@@ -99,7 +99,7 @@ mod batches {
     }
 
     pub async fn plan(request: &BatchRequest<'_>) -> Result<BatchPlan, AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         build_plan(&state, &me, request).await
     }
@@ -219,7 +219,7 @@ mod batches {
     }
 
     pub async fn start(request: &BatchRequest<'_>) -> Result<String, AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         // The plan is made again here: the browser's copy is not trusted.
         let plan = build_plan(&state, &me, request).await?;
@@ -281,7 +281,7 @@ mod batches {
     }
 
     pub async fn view(batch_id: &str) -> Result<BatchView, AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         state.batches.view(batch_id, &owner(&me)).ok_or_else(|| AppError::NotFound {
             service: "glance-share".into(),
@@ -291,7 +291,7 @@ mod batches {
     }
 
     pub async fn retry(batch_id: &str) -> Result<String, AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         let old = view(batch_id).await?;
         let pairs: Vec<BatchPair> = old

@@ -57,7 +57,7 @@ mod listing {
         q: Option<String>,
         marker: Option<String>,
     ) -> Result<ImageList, AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         let glance = server::glance(&state, &me)?;
         let tab = ImageTab::from_key(&tab);
@@ -143,7 +143,7 @@ mod listing {
     }
 
     pub async fn details(image_id: String) -> Result<ImageDetails, AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         let glance = server::glance(&state, &me)?;
         let id = ImageId::parse(&image_id)?;
@@ -212,7 +212,7 @@ mod listing {
     }
 
     pub async fn set_visibility(image_id: String, visibility: String) -> Result<(), AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         let id = ImageId::parse(&image_id)?;
         let visibility = match visibility.as_str() {

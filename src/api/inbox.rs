@@ -121,7 +121,7 @@ mod offers {
     }
 
     pub async fn inbox() -> Result<Vec<InboxProject>, AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         let access = project_access(&state, &me, None).await;
         let mut projects = server::bounded(access, state.config.batch_concurrency, |access| {
@@ -162,7 +162,7 @@ mod offers {
     }
 
     pub async fn pending_count(me: &SignedIn) -> Result<usize, AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let glance = server::glance(&state, me)?;
         Ok(super::super::images::offered_to(&glance, "pending", &me.project_id).await?.rows.len())
     }
@@ -172,7 +172,7 @@ mod offers {
         status: &str,
         confirmed: bool,
     ) -> Result<(OfferAnswers, String), AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (session, me) = server::signed_in().await?;
         let status = MemberStatus::from_key(status)?;
         let mut chosen: Vec<(String, ImageId)> = Vec::new();

@@ -33,7 +33,7 @@ pub async fn share_image(
 #[server(endpoint = "members")]
 pub async fn list_members(image_id: String) -> Result<Vec<Member>, AppError> {
     let result = async {
-        let state = super::server::state();
+        let state = super::server::state()?;
         let (_, me) = super::server::signed_in().await?;
         let id = crate::model::ImageId::parse(&image_id)?;
         Ok(super::server::glance(&state, &me)?.members(&id).await?)
@@ -96,7 +96,7 @@ mod sharing {
 
     /// Checks every entry of a pasted list: syntax first, then the user's own projects, then Keystone.
     pub async fn check_list(members: &str) -> Result<Vec<(String, ProjectCheck)>, AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         checks(&state, &me, members).await
     }
@@ -145,7 +145,7 @@ mod sharing {
         confirmed: bool,
         make_shared: bool,
     ) -> Result<(ShareReport, String), AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (session, me) = server::signed_in().await?;
         let id = ImageId::parse(image_id)?;
         let glance = server::glance(&state, &me)?;
@@ -210,7 +210,7 @@ mod sharing {
     }
 
     pub async fn revoke(image_id: &str, member_id: &str) -> Result<(), AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         let id = ImageId::parse(image_id)?;
         let member = MemberId::parse(member_id)?;
@@ -225,7 +225,7 @@ mod sharing {
         member_id: Option<&str>,
         admin_override: bool,
     ) -> Result<Member, AppError> {
-        let state = server::state();
+        let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         let id = ImageId::parse(image_id)?;
         let status = MemberStatus::from_key(status)?;

@@ -23,8 +23,10 @@ pub(crate) mod server {
         state::AppState,
     };
 
-    pub fn state() -> AppState {
-        expect_context::<AppState>()
+    /// The app state Leptos provides to every render and server function. Missing only when a
+    /// task outlives its request (seen under load); that is an error for this call, not a panic.
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| AppError::Internal("the request ended before its work did".into()))
     }
 
     pub async fn session() -> Result<Session, AppError> {

@@ -16,7 +16,7 @@ pub struct TerraformFile {
 #[server(endpoint = "terraform")]
 pub async fn terraform_export(image_id: String, provider: String) -> Result<TerraformFile, AppError> {
     let result = async {
-        let state = super::server::state();
+        let state = super::server::state()?;
         let (_, me) = super::server::signed_in().await?;
         export(&state, &me, &image_id, &provider).await
     }
