@@ -1,0 +1,1106 @@
+#!/usr/bin/env python3
+"""glance-share benchmarks: the six measurements of issue #7, side by side in one run.
+
+Run it with `bench/run` (which installs wrk and brotli if missing and starts the lab). It
+prints a table with ratios and goals to stdout, writes docs/benchmarks.md (method, machine,
+every figure of this run, what each means, which goals are missed), bench/README-table.md
+(the short table for the README) and bench/last-run.json (the raw figures). Nothing here is
+a test: a missed goal is reported, never a failure.
+
+  1 overhead  members list (1, 32, 128 members): glance-share `members` vs direct Glance (real lab)
+  2 render    image page (128 members) and 1000-image list, against the canned upstream
+  3 cli       `openstack image member list` vs the signed-in image page (real lab)
+  4 batch     20 images x 20 projects: batch vs sequential add-member loop vs the CLI (real lab)
+  5 load      200 signed-in sessions, 200 connections, wrk, against the canned upstream
+  6 bundle    wasm + js of the hydrate bundle, raw / gzip -9 / brotli -q 11
+"""
+
+import argparse
+import concurrent.futures as cf
+import gzip
+import hashlib
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import report  # noqa: E402
+from util import (  # noqa: E402
+    Dashboard,
+    Procs,
+    Upstream,
+    cpu_seconds,
+    log,
+    proc_status_kb,
+    read_text,
+    summary,
+    tree_cpu_seconds,
+    wait_for_line,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PREFIX = "glance-share-bench-"
+PAYLOAD = b"glance-share benchmark image bytes\n"
+
+
+class Run:
+    def __init__(self, args):
+        self.args = args
+        self.id = uuid.uuid4().hex[:8]
+        self.work = Path(tempfile.mkdtemp(prefix="glance-share-bench."))
+        self.procs = Procs()
+        self.created_images = []
+        self.lab = None
+        self.upstream = None
+        self.results = {}
+        self.fake = None
+        self.fake_proc = None
+        self.alloc_so = None
+
+    # ------------------------------------------------------------ servers
+
+    def clouds_yaml(self, name, auth_url):
+        path = self.work / f"clouds-{name}.yaml"
+        path.write_text(f"clouds:\n  lab:\n    auth:\n      auth_url: {auth_url}\n    region_name: RegionOne\n")
+        return path
+
+    def start_server(self, name, clouds, extra_env=None):
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/root"),
+            "LANG": "C.UTF-8",
+            "LEPTOS_SITE_ROOT": str(self.args.site),
+            "LEPTOS_SITE_PKG_DIR": "pkg",
+            "LEPTOS_OUTPUT_NAME": "glance-share",
+            "GLANCE_SHARE_LISTEN": "127.0.0.1:0",
+            "GLANCE_SHARE_SESSION_STORE": "memory",
+            "OS_CLIENT_CONFIG_FILE": str(clouds),
+            # warn, plus the one info line that says where the server listens.
+            "RUST_LOG": "warn,glance_share::server=info",
+            "NO_COLOR": "1",
+        }
+        env.update(extra_env or {})
+        logp = self.work / f"server-{name}.log"
+        p = self.procs.spawn([str(self.args.bin)], logp, env=env, cwd=self.work)
+        m = wait_for_line(logp, r"listening on (http://[0-9.:]+)", p, 30)
+        base = m.group(1)
+        log(f"glance-share ({name}) pid {p.pid} on {base}")
+        return p, base
+
+    def start_fake(self, fixtures):
+        ready = self.work / "fake.json"
+        argv = [sys.executable, str(BENCH / "fake_upstream.py"), "--workers", str(self.args.fake_workers),
+                "--ready-file", str(ready)]
+        if fixtures:
+            argv += ["--fixtures", str(fixtures)]
+        p = self.procs.spawn(argv, self.work / "fake.log")
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            if p.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("fake upstream did not start:\n" + read_text(self.work / "fake.log"))
+            time.sleep(0.05)
+        self.fake = json.loads(ready.read_text())
+        self.fake_proc = p
+        log(f"fake Keystone + Glance pid {p.pid} ({self.args.fake_workers} workers) on {self.fake['base']}, "
+            f"{'recorded' if self.fake['recorded'] else 'built-in'} image with {self.fake['members']} members")
+        return self.fake
+
+    # ------------------------------------------------------------ lab
+
+    def load_lab(self):
+        env = {}
+        for line in read_text(self.args.lab_env).splitlines():
+            k, sep, v = line.partition("=")
+            if sep:
+                env[k.strip()] = v.strip()
+        if "LAB_KEYSTONE_URL" not in env:
+            raise RuntimeError(f"no lab environment in {self.args.lab_env} (run lab/lab.sh start)")
+        self.lab = env
+        self.upstream = Upstream(env["LAB_KEYSTONE_URL"], env["LAB_GLANCE_URL"])
+        self.upstream.authenticate(env["LAB_PRODUCER_USER"], env["LAB_PRODUCER_PASSWORD"], env["LAB_PRODUCER_PROJECT"])
+        self.sweep_images()
+
+    def wait_for_lab(self, timeout=120):
+        """Waits until Keystone and Glance answer: the lab is shared (tests stop and restart
+        Glance), and a benchmark started while Glance restarts would only measure that."""
+        from util import Http
+
+        deadline = time.monotonic() + timeout
+        said = False
+        while True:
+            try:
+                g = Http(self.lab["LAB_GLANCE_URL"], timeout=5).request("GET", "/")[0]
+                k = Http(self.lab["LAB_KEYSTONE_URL"], timeout=5).request(
+                    "GET", urlsplit(self.lab["LAB_KEYSTONE_URL"]).path or "/")[0]
+                if g in (200, 300) and k == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the lab's Keystone or Glance does not answer")
+            if not said:
+                log("waiting for the lab's Keystone and Glance to answer")
+                said = True
+            time.sleep(1)
+
+    def thread_upstream(self):
+        u = Upstream(self.lab["LAB_KEYSTONE_URL"], self.lab["LAB_GLANCE_URL"])
+        u.token, u.project_id = self.upstream.token, self.upstream.project_id
+        return u
+
+    def sweep_images(self):
+        """Deletes images an earlier, interrupted run left behind (by their name prefix)."""
+        status, _, data = self.upstream.call("GET", f"/v2/images?owner={self.upstream.project_id}&limit=1000")
+        if status != 200:
+            return
+        old = [i["id"] for i in json.loads(data)["images"] if i.get("name", "").startswith(PREFIX)]
+        for iid in old:
+            self.upstream.call("DELETE", f"/v2/images/{iid}")
+        if old:
+            log(f"deleted {len(old)} images left by an earlier run")
+
+    @staticmethod
+    def retrying(u, method, path, body=None, content_type="application/json", ok=(200,), tries=5):
+        """The lab Glance writes to SQLite: concurrent writes can fail with 500 "database is
+        locked". Set-up calls are retried; the timed calls never are."""
+        for attempt in range(tries):
+            status, resp, data = u.call(method, path, body, content_type)
+            if status in ok or status < 500 or attempt == tries - 1:
+                return status, resp, data
+            time.sleep(0.2 * (attempt + 1))
+
+    def create_image(self, label, upstream=None, active=False):
+        u = upstream or self.upstream
+        body = {"name": f"{PREFIX}{self.id}-{label}", "disk_format": "raw", "container_format": "bare",
+                "visibility": "shared"}
+        status, _, data = self.retrying(u, "POST", "/v2/images", body, ok=(201,))
+        if status != 201:
+            raise RuntimeError(f"could not create an image: {status} {data[:300]!r}")
+        iid = json.loads(data)["id"]
+        self.created_images.append(iid)
+        if active:
+            status, _, data = self.retrying(u, "PUT", f"/v2/images/{iid}/file", PAYLOAD, "application/octet-stream",
+                                            ok=(204,))
+            if status != 204:
+                raise RuntimeError(f"could not upload to {iid}: {status} {data[:300]!r}")
+        return iid
+
+    def add_members(self, iid, members, upstream=None):
+        u = upstream or self.upstream
+        for m in members:
+            status, _, data = self.retrying(u, "POST", f"/v2/images/{iid}/members", {"member": m}, ok=(200,))
+            if status not in (200, 409):
+                raise RuntimeError(f"could not add member {m} to {iid}: {status} {data[:300]!r}")
+
+    def delete_images(self):
+        if not self.created_images or self.upstream is None:
+            return
+        failed = 0
+        u = self.thread_upstream()
+        for iid in list(self.created_images):
+            try:
+                status, _, _ = self.retrying(u, "DELETE", f"/v2/images/{iid}", ok=(204,))
+                if status in (204, 404):
+                    self.created_images.remove(iid)
+                else:
+                    failed += 1
+            except Exception:  # noqa: BLE001 - keep deleting the others
+                failed += 1
+        log(f"deleted the run's lab images ({failed} could not be deleted)" if failed else "deleted the run's lab images")
+
+    def cli_env(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        env.update(
+            OS_AUTH_URL=self.lab["LAB_KEYSTONE_URL"],
+            OS_USERNAME=self.lab["LAB_PRODUCER_USER"],
+            OS_PASSWORD=self.lab["LAB_PRODUCER_PASSWORD"],
+            OS_PROJECT_NAME=self.lab["LAB_PRODUCER_PROJECT"],
+            OS_USER_DOMAIN_NAME="Default",
+            OS_PROJECT_DOMAIN_NAME="Default",
+            OS_IDENTITY_API_VERSION="3",
+            OS_REGION_NAME=self.lab.get("LAB_REGION", "RegionOne"),
+            OS_INTERFACE="public",
+        )
+        return env
+
+    def openstack(self, *argv):
+        cmd = [str(Path(self.lab["LAB_VENV"]) / "bin" / "openstack"), *argv]
+        t = time.perf_counter()
+        p = subprocess.run(cmd, env=self.cli_env(), capture_output=True, text=True, timeout=120)
+        elapsed = time.perf_counter() - t
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed ({p.returncode}): {p.stderr[-500:]}")
+        return elapsed, p.stdout
+
+
+# ================================================================ 1. proxy overhead
+
+
+def bench_overhead(run):
+    a = run.args
+    sizes = [1, 32, 128]
+    log("1 overhead: creating 3 shared images with 1, 32 and 128 members in the lab")
+    images = {}
+
+    def prepare(n):
+        u = run.thread_upstream()
+        iid = run.create_image(f"overhead-{n}", u, active=True)
+        run.add_members(iid, [uuid.uuid4().hex for _ in range(n)], u)
+        return n, iid
+
+    # One after another: the lab Glance's SQLite refuses concurrent writes now and then.
+    for n in sizes:
+        images[n] = prepare(n)[1]
+    run.images_for_cli = images
+
+    # Record the 128-member image as Glance serves it: the canned upstream serves these bytes.
+    fixtures = run.work / "fixtures"
+    fixtures.mkdir(exist_ok=True)
+    for name, path in (("image.json", f"/v2/images/{images[128]}"), ("members.json", f"/v2/images/{images[128]}/members")):
+        status, _, data = run.upstream.call("GET", path)
+        if status == 200:
+            (fixtures / name).write_bytes(data)
+    run.fixtures = fixtures
+
+    clouds = run.clouds_yaml("lab", run.lab["LAB_KEYSTONE_URL"])
+    proc, base = run.start_server("lab", clouds)
+    run.lab_server = (proc, base)
+    dash = Dashboard(base)
+    dash.sign_in(run.lab["LAB_PRODUCER_USER"], run.lab["LAB_PRODUCER_PASSWORD"], run.lab["LAB_PRODUCER_PROJECT"])
+    run.lab_dash = dash
+    # The direct client: its own token of the same user and project (the dashboard's token
+    # is a different one of the same user/project, held server-side).
+    direct = run.thread_upstream()
+    direct.authenticate(run.lab["LAB_PRODUCER_USER"], run.lab["LAB_PRODUCER_PASSWORD"], run.lab["LAB_PRODUCER_PROJECT"])
+
+    out = {"samples": a.overhead_samples, "sizes": {}}
+    rng = random.Random(7)
+    for n in sizes:
+        iid = images[n]
+        path = f"/v2/images/{iid}/members"
+
+        def via_glance():
+            t = time.perf_counter()
+            status, _, data = direct.call("GET", path)
+            ms = (time.perf_counter() - t) * 1000
+            if status != 200:
+                raise RuntimeError(f"direct members call: {status} {data[:200]!r}")
+            return ms, data
+
+        def via_dashboard():
+            t = time.perf_counter()
+            status, data = dash.call("members", {"image_id": iid})
+            ms = (time.perf_counter() - t) * 1000
+            if status != 200:
+                raise RuntimeError(f"glance-share members call: {status} {data[:200]!r}")
+            return ms, data
+
+        errors = []
+
+        def timed(f):
+            try:
+                return f()[0]
+            except (OSError, http.client.HTTPException, RuntimeError) as e:
+                errors.append(f"{f.__name__}: {type(e).__name__}: {e}")
+                log(f"  {errors[-1]}")
+                return None
+
+        # Warm-up: both tokens validated and cached by Glance, connections and code paths warm.
+        for _ in range(5):
+            via_glance()
+            via_dashboard()
+        _, d = via_glance()
+        _, p = via_dashboard()
+        got_direct, got_proxy = len(json.loads(d)["members"]), len(json.loads(p))
+        if got_direct != n or got_proxy != n:
+            raise RuntimeError(f"expected {n} members, got {got_direct} direct and {got_proxy} via glance-share")
+        direct_ms, proxy_ms = [], []
+        for _ in range(a.overhead_samples):
+            # Interleaved, in random order per pair: drift of the machine hits both alike.
+            pair = [via_glance, via_dashboard]
+            rng.shuffle(pair)
+            for f in pair:
+                ms = timed(f)
+                if ms is not None:
+                    (direct_ms if f is via_glance else proxy_ms).append(ms)
+        ds, ps = summary(direct_ms), summary(proxy_ms)
+        out["sizes"][str(n)] = {
+            "direct": ds,
+            "proxy": ps,
+            "ratio_p50": ps["p50"] / ds["p50"],
+            "ratio_p95": ps["p95"] / ds["p95"],
+            "added_p50_ms": ps["p50"] - ds["p50"],
+            "response_bytes_direct": len(d),
+            "response_bytes_proxy": len(p),
+            "errors": errors,
+        }
+        log(f"1 overhead: {n:3d} members  direct p50 {ds['p50']:.1f} ms p95 {ds['p95']:.1f} ms | "
+            f"glance-share p50 {ps['p50']:.1f} ms p95 {ps['p95']:.1f} ms")
+    run.results["overhead"] = out
+
+
+# ================================================================ 3. against the CLI
+
+
+def batch_concurrency_default():
+    """The server's default batch concurrency, read from its source (the benchmark does not set it)."""
+    m = re.search(r'"GLANCE_SHARE_BATCH_CONCURRENCY",\s*(\d+)', read_text(ROOT / "src/config.rs"))
+    return int(m.group(1)) if m else None
+
+
+def ensure_lab_server(run):
+    if not hasattr(run, "lab_dash"):
+        clouds = run.clouds_yaml("lab", run.lab["LAB_KEYSTONE_URL"])
+        proc, base = run.start_server("lab", clouds)
+        run.lab_server = (proc, base)
+        run.lab_dash = Dashboard(base)
+        run.lab_dash.sign_in(run.lab["LAB_PRODUCER_USER"], run.lab["LAB_PRODUCER_PASSWORD"], run.lab["LAB_PRODUCER_PROJECT"])
+
+
+def bench_cli(run):
+    a = run.args
+    ensure_lab_server(run)
+    if not hasattr(run, "images_for_cli"):
+        iid = run.create_image("cli-32", active=True)
+        run.add_members(iid, [uuid.uuid4().hex for _ in range(32)])
+        run.images_for_cli = {32: iid}
+    iid = run.images_for_cli[32]
+    status, _, data = run.upstream.call("GET", f"/v2/images/{iid}/members")
+    member_ids = [m["member_id"] for m in json.loads(data)["members"]]
+
+    log(f"3 cli: `openstack image member list` x{a.cli_runs} (+1 warm-up)")
+    run.openstack("image", "member", "list", iid)  # warm-up: the interpreter's files in the page cache
+    cli_s = []
+    for _ in range(a.cli_runs):
+        s, out = run.openstack("image", "member", "list", iid)
+        rows = sum(1 for m in member_ids if m in out)
+        if rows != len(member_ids):
+            raise RuntimeError(f"the CLI listed {rows} of {len(member_ids)} members")
+        cli_s.append(s * 1000)
+
+    dash = run.lab_dash
+    page = f"/images/{iid}"
+    for _ in range(3):
+        page_or_error(dash, page)
+    page_ms, size, shown, page_errors = [], 0, 0, []
+    for _ in range(a.page_views):
+        t = time.perf_counter()
+        status, html = page_or_error(dash, page)
+        if status != 200:
+            page_errors.append(str(status or html))
+            log(f"  image page: {page_errors[-1]}")
+            continue
+        page_ms.append((time.perf_counter() - t) * 1000)
+        size = len(html)
+        shown = sum(1 for m in member_ids if m.encode() in html)
+    if shown != len(member_ids):
+        raise RuntimeError(f"the image page shows {shown} of {len(member_ids)} members")
+    # What the page waits for: the upstream calls it makes, timed directly with a token of the
+    # same user (median of 5 each). The image, its members and the first project-name lookup
+    # run one after another; the header's pending-offers count runs beside them.
+    u = run.thread_upstream()
+    ks = Upstream(run.lab["LAB_KEYSTONE_URL"], run.lab["LAB_GLANCE_URL"])
+    ks.token = u.token
+    ks_path = urlsplit(run.lab["LAB_KEYSTONE_URL"]).path.rstrip("/") + f"/projects/{member_ids[0]}"
+    calls = {
+        "GET image": lambda: u.call("GET", f"/v2/images/{iid}"),
+        "GET members": lambda: u.call("GET", f"/v2/images/{iid}/members"),
+        "Keystone GET project (first member's name)": lambda: ks.keystone.request(
+            "GET", ks_path, None, {"X-Auth-Token": ks.token, "Accept": "application/json"}),
+        "GET images (pending offers, header badge)": lambda: u.call(
+            "GET", "/v2/images?visibility=shared&member_status=pending&limit=1000&sort_key=name&sort_dir=asc"),
+    }
+    upstream_ms = {}
+    for name, f in calls.items():
+        xs = []
+        for _ in range(5):
+            t = time.perf_counter()
+            status = f()[0]
+            xs.append((time.perf_counter() - t) * 1000)
+        upstream_ms[name] = {"p50": summary(xs)["p50"], "status": status}
+    cs, ps = summary(cli_s), summary(page_ms)
+    run.results["cli"] = {
+        "members": len(member_ids),
+        "cli_ms": cs,
+        "page_ms": ps,
+        "page_bytes": size,
+        "ratio": cs["p50"] / ps["p50"],
+        "upstream_ms": upstream_ms,
+        "page_errors": page_errors,
+    }
+    log(f"3 cli: CLI median {cs['p50']:.0f} ms, page median {ps['p50']:.1f} ms")
+
+
+# ================================================================ 4. batch
+
+
+def bench_batch(run):
+    a = run.args
+    n_img, n_proj = 20, 20
+    projects = [uuid.uuid4().hex for _ in range(n_proj)]
+    log(f"4 batch: creating {2 * n_img + 1} images in the lab")
+    labels = [f"batch-{i:02d}" for i in range(n_img)] + [f"loop-{i:02d}" for i in range(n_img)] + ["cli-add"]
+
+    def make(label):
+        return run.create_image(label, run.thread_upstream())
+
+    made = [make(label) for label in labels]
+    batch_images, loop_images, cli_image = made[:n_img], made[n_img : 2 * n_img], made[-1]
+
+    ensure_lab_server(run)
+    dash = run.lab_dash
+    glance_log = Path(run.lab.get("LAB_STATE_DIR", "")) / "log" / "glance.log"
+
+    def glance_log_size():
+        try:
+            return glance_log.stat().st_size
+        except OSError:
+            return None
+
+    def locked_since(offset):
+        """Glance's "database is locked" failures (SQLite refusing a concurrent write) since offset."""
+        if offset is None:
+            return None
+        with open(glance_log, "rb") as f:
+            f.seek(offset)
+            return f.read().count(b"OperationalError) database is locked")
+
+    log_at = glance_log_size()
+    log(f"4 batch: sharing {n_img} images x {n_proj} projects with one batch")
+    t = time.perf_counter()
+    status, data = dash.call("batch_start", {"images": ",".join(batch_images), "members": "\n".join(projects),
+                                             "operation": "share"})
+    if status != 200:
+        raise RuntimeError(f"batch_start: {status} {data[:300]!r}")
+    batch_id = json.loads(data)
+    started_ms = (time.perf_counter() - t) * 1000
+    deadline = time.monotonic() + 300
+    polls = 0
+    while True:
+        status, data = dash.call("batch_status", {"batch_id": batch_id})
+        polls += 1
+        view = json.loads(data) if status == 200 else {}
+        if view.get("finished"):
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError("the batch did not finish in 300 s")
+        time.sleep(a.batch_poll)
+    batch_s = time.perf_counter() - t
+    outcomes = {}
+    for pair in view["pairs"]:
+        o = pair["outcome"]
+        key = o if isinstance(o, str) else next(iter(o)) if isinstance(o, dict) else str(o)
+        outcomes[key] = outcomes.get(key, 0) + 1
+    ok = outcomes.get("Done", 0) + outcomes.get("AlreadyMember", 0)
+
+    batch_locked = locked_since(log_at)
+    log_at = glance_log_size()
+    log(f"4 batch: the same with {n_img * n_proj} add-member calls to Glance, one after another")
+    u = run.thread_upstream()
+    t = time.perf_counter()
+    loop_ok = 0
+    for iid in loop_images:
+        for p in projects:
+            status, _, _ = u.call("POST", f"/v2/images/{iid}/members", {"member": p})
+            loop_ok += status == 200
+    loop_s = time.perf_counter() - t
+    loop_locked = locked_since(log_at)
+
+    log(f"4 batch: `openstack image add project` x{a.cli_adds} (extrapolated to {n_img * n_proj})")
+    cli_s = []
+    cli_deadline = time.monotonic() + a.cli_add_budget
+    for p in projects[: a.cli_adds]:
+        s, _ = run.openstack("image", "add", "project", cli_image, p)
+        cli_s.append(s)
+        if time.monotonic() > cli_deadline:
+            break
+    cli_total = sum(cli_s) / len(cli_s) * n_img * n_proj
+
+    run.results["batch"] = {
+        "images": n_img,
+        "projects": n_proj,
+        "pairs": n_img * n_proj,
+        "batch_s": batch_s,
+        "batch_start_ms": started_ms,
+        "batch_polls": polls,
+        "batch_outcomes": outcomes,
+        "batch_ok": ok,
+        "loop_s": loop_s,
+        "loop_ok": loop_ok,
+        "loop_call_ms": loop_s * 1000 / (n_img * n_proj),
+        "cli_runs": len(cli_s),
+        "cli_each_s": summary(cli_s),
+        "cli_total_s": cli_total,
+        "cli_extrapolated": len(cli_s) < n_img * n_proj,
+        "ratio_loop": loop_s / batch_s,
+        "ratio_cli": cli_total / batch_s,
+        "batch_concurrency": batch_concurrency_default(),
+        "poll_ms": a.batch_poll * 1000,
+        "glance_locked_batch": batch_locked,
+        "glance_locked_loop": loop_locked,
+    }
+    log(f"4 batch: batch {batch_s:.2f} s ({ok}/{n_img * n_proj} ok), loop {loop_s:.2f} s, CLI ~{cli_total:.0f} s")
+
+
+# ================================================================ 2. render
+
+
+def fake_stats(run):
+    """Requests the canned upstream has served so far, by kind."""
+    from util import Http
+
+    status, _, data = Http(run.fake["base"]).request("GET", "/_stats")
+    return json.loads(data) if status == 200 else {}
+
+
+def stats_delta(before, after, n):
+    return {k: (after[k] - before.get(k, 0)) / n for k in after if after[k] - before.get(k, 0)}
+
+
+def thread_cpu(pid):
+    """CPU seconds per thread ("name/tid": tokio workers, blocking threads, ...) of a process."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = read_text(f"/proc/{pid}/task/{tid}/comm").strip()
+            out[f"{name}/{tid}"] = cpu_seconds(f"{pid}/task/{tid}")
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return out
+
+
+def machine_cpu():
+    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
+    fields = [int(x) for x in read_text("/proc/stat").splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def fake_member_ids(run):
+    from util import Http
+
+    h = Http(run.fake["base"])
+    status, _, data = h.request("GET", f"/v2/images/{run.fake['image_id']}/members")
+    return [m["member_id"] for m in json.loads(data)["members"]]
+
+
+def page_or_error(dash, path):
+    """(status, html), or (None, error text) when the request failed or timed out."""
+    try:
+        return dash.page(path)
+    except (OSError, http.client.HTTPException) as e:
+        return None, f"{type(e).__name__}: {e}"
+
+
+def timed_pages(dash, path, warm, max_n, max_s, server_pid, fake_pid, run=None):
+    html = b""
+    for _ in range(warm):
+        status, html = page_or_error(dash, path)
+        if status is None:
+            log(f"  {path}: warm-up request failed: {html}")
+        elif status != 200:
+            raise RuntimeError(f"{path}: {status} {html[:300]!r}")
+    lat, errors = [], 0
+    calls0 = fake_stats(run) if run else {}
+    rss0 = proc_status_kb(server_pid, "VmRSS")
+    cpu0, fcpu0 = cpu_seconds(server_pid), tree_cpu_seconds(fake_pid)
+    end = time.monotonic() + max_s
+    while len(lat) + errors < max_n and time.monotonic() < end:
+        t = time.perf_counter()
+        status, body = page_or_error(dash, path)
+        if status == 200:
+            lat.append((time.perf_counter() - t) * 1000)
+            html = body
+        else:
+            errors += 1
+            log(f"  {path}: {status or body}")
+    cpu1, fcpu1 = cpu_seconds(server_pid), tree_cpu_seconds(fake_pid)
+    n = len(lat) + errors
+    calls = stats_delta(calls0, fake_stats(run), n) if run else {}
+    return {
+        "upstream_calls_per_request": calls,
+        "latency_ms": summary(lat),
+        "cpu_ms_per_request": (cpu1 - cpu0) * 1000 / n,
+        "cpu_total_s": cpu1 - cpu0,
+        "upstream_cpu_ms_per_request": (fcpu1 - fcpu0) * 1000 / n,
+        "errors": errors,
+        "html_bytes": len(html),
+        "rss_kb_before": rss0,
+        "rss_kb_after": proc_status_kb(server_pid, "VmRSS"),
+    }, html
+
+
+def bench_render(run):
+    a = run.args
+    fake = run.fake
+    clouds = run.clouds_yaml("fake", fake["base"] + "/v3")
+    proc, base = run.start_server("render", clouds)
+    dash = Dashboard(base)
+    dash.sign_in("producer-user", "any", "producer")
+    member_ids = fake_member_ids(run)
+    out = {"canned": {"recorded": fake["recorded"], "members": fake["members"], "workers": a.fake_workers}}
+
+    # The same data through the server functions the page uses, called as the browser does
+    # after hydration: how many upstream requests one call makes.
+    api_calls = {}
+    for endpoint in ("image", "members"):
+        before = fake_stats(run)
+        status, _ = dash.call(endpoint, {"image_id": fake["image_id"]})
+        api_calls[endpoint] = {"status": status, "calls": stats_delta(before, fake_stats(run), 1)}
+    out["api_calls"] = api_calls
+
+    log("2 render: image page with 128 members")
+    r, html = timed_pages(dash, f"/images/{fake['image_id']}", 20, a.render_max, a.render_seconds, proc.pid,
+                          run.fake_proc.pid, run)
+    r["members_shown"] = sum(1 for m in member_ids if m.encode() in html)
+    out["image_page"] = r
+
+    log("2 render: image list of 1000 images")
+    r, html = timed_pages(dash, "/images?tab=all&q=bench-image", 5, a.render_max, a.render_seconds, proc.pid,
+                          run.fake_proc.pid, run)
+    r["rows_shown"] = len(set(re.findall(rb"bench-image-all-(\d{4})", html)))
+    out["list_1000"] = r
+
+    log("2 render: 'My images' with 1000 owned shared images (one member-count call per image)")
+    r, html = timed_pages(dash, "/images?tab=mine&q=bench-image", 2, 30, a.render_seconds / 2, proc.pid,
+                          run.fake_proc.pid, run)
+    r["rows_shown"] = len(set(re.findall(rb"bench-image-mine-(\d{4})", html)))
+    out["list_1000_mine"] = r
+    out["rss_kb_peak"] = proc_status_kb(proc.pid, "VmHWM")
+    run.procs.stop(proc)
+
+    # Allocations: the same requests on a second server whose malloc calls are counted.
+    if run.alloc_so:
+        log("2 render: allocations per request (LD_PRELOAD counter)")
+        counters = run.work / "alloc.bin"
+        proc, base = run.start_server("alloc", clouds, {"LD_PRELOAD": str(run.alloc_so),
+                                                        "BENCH_ALLOC_COUNTERS": str(counters)})
+        dash = Dashboard(base)
+        dash.sign_in("producer-user", "any", "producer")
+
+        def read():
+            import struct
+
+            return struct.unpack("<QQQQ", counters.read_bytes()[:32])
+
+        for key, path, warm, n in (("image_page", f"/images/{fake['image_id']}", 20, 100),
+                                   ("list_1000", "/images?tab=all&q=bench-image", 3, 20)):
+            for _ in range(warm):
+                dash.page(path)
+            c0 = read()
+            for _ in range(n):
+                dash.page(path)
+            c1 = read()
+            out[key]["allocs_per_request"] = (c1[0] - c0[0]) / n
+            out[key]["alloc_bytes_per_request"] = (c1[1] - c0[1]) / n
+            out[key]["reallocs_per_request"] = (c1[3] - c0[3]) / n
+            out[key]["net_allocs_per_request"] = ((c1[0] - c0[0]) - (c1[2] - c0[2])) / n
+        run.procs.stop(proc)
+    else:
+        out["alloc_unavailable"] = run.alloc_error
+    run.results["render"] = out
+    ip, ls = out["image_page"], out["list_1000"]
+    log(f"2 render: image page p50 {ip['latency_ms']['p50']:.2f} ms, {ip['cpu_ms_per_request']:.2f} ms CPU; "
+        f"list p50 {ls['latency_ms']['p50']:.1f} ms, {ls['cpu_ms_per_request']:.1f} ms CPU")
+
+
+# ================================================================ 5. load
+
+
+def bench_load(run):
+    a = run.args
+    fake = run.fake
+    clouds = run.clouds_yaml("fake", fake["base"] + "/v3")
+    proc, base = run.start_server("load", clouds)
+    path = f"/images/{fake['image_id']}"
+    log(f"5 load: signing in {a.sessions} sessions")
+
+    def session(_):
+        d = Dashboard(base)
+        d.sign_in("producer-user", "any", "producer")
+        status, _ = d.page(path)
+        if status != 200:
+            raise RuntimeError(f"a new session's page: {status}")
+        return d.cookie
+
+    with cf.ThreadPoolExecutor(8) as pool:
+        cookies = list(pool.map(session, range(a.sessions)))
+    if len(set(cookies)) != a.sessions:
+        raise RuntimeError("sessions share cookies")
+    cookie_file = run.work / "cookies.txt"
+    cookie_file.write_text("\n".join(cookies) + "\n")
+    rss_signed_in = proc_status_kb(proc.pid, "VmRSS")
+
+    samples = []
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            try:
+                samples.append(proc_status_kb(proc.pid, "VmRSS"))
+            except FileNotFoundError:
+                return
+            stop.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    log(f"5 load: wrk, {a.connections} connections, {a.load_seconds} s")
+    env = dict(os.environ, BENCH_COOKIES=str(cookie_file), BENCH_PATH=path)
+    cmd = ["wrk", f"-t{a.wrk_threads}", f"-c{a.connections}", f"-d{a.load_seconds}s", "--timeout", "10s",
+           "--latency", "-s", str(BENCH / "sessions.lua"), base + path]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu0, fcpu0 = cpu_seconds(proc.pid), tree_cpu_seconds(run.fake_proc.pid)
+    threads0, calls0, mach0 = thread_cpu(proc.pid), fake_stats(run), machine_cpu()
+    sampler.start()
+    t = time.perf_counter()
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=a.load_seconds + 60)
+    wall = time.perf_counter() - t
+    stop.set()
+    sampler.join()
+    cpu1, fcpu1 = cpu_seconds(proc.pid), tree_cpu_seconds(run.fake_proc.pid)
+    threads1, calls1, mach1 = thread_cpu(proc.pid), fake_stats(run), machine_cpu()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    text = p.stdout + p.stderr
+    (run.work / "wrk.txt").write_text(text)
+    if p.returncode != 0:
+        raise RuntimeError(f"wrk failed ({p.returncode}): {text[-1000:]}")
+
+    def num(pattern, default=0.0):
+        m = re.search(pattern, text)
+        return float(m.group(1)) if m else default
+
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    sock = [int(x) for x in sock.groups()] if sock else [0, 0, 0, 0]
+    non200 = int(num(r"BENCH responses=\d+ non200=(\d+)"))
+    statuses = re.search(r"statuses=(\S*)", text)
+    hwm = proc_status_kb(proc.pid, "VmHWM")
+    run.results["load"] = {
+        "sessions": a.sessions,
+        "connections": a.connections,
+        "wrk_threads": a.wrk_threads,
+        "seconds": a.load_seconds,
+        "wall_s": wall,
+        "requests": int(num(r"(\d+) requests in")),
+        "rps": num(r"Requests/sec:\s+([\d.]+)"),
+        "p50_ms": num(r"BENCH p50_us=(\d+)") / 1000,
+        "p90_ms": num(r"p90_us=(\d+)") / 1000,
+        "p99_ms": num(r"p99_us=(\d+)") / 1000,
+        "max_ms": num(r"max_us=(\d+)") / 1000,
+        "non200": non200,
+        "statuses": statuses.group(1) if statuses else "",
+        "socket_errors": dict(zip(("connect", "read", "write", "timeout"), sock)),
+        "errors": non200 + sum(sock),
+        # The kernel updates VmHWM lazily: the peak is the larger of it and the sampled VmRSS.
+        "rss_kb_peak": max([hwm, *[x for x in samples if x]]),
+        "rss_kb_hwm": hwm,
+        "rss_kb_signed_in": rss_signed_in,
+        "rss_kb_max_sampled": max(samples) if samples else None,
+        "server_cpu_pct": (cpu1 - cpu0) / wall * 100,
+        "upstream_cpu_pct": (fcpu1 - fcpu0) / wall * 100,
+        "wrk_cpu_pct": ((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)) / wall * 100,
+        "wrk_output": text.strip(),
+        "server_threads_cpu_pct": {k: (v - threads0.get(k, 0.0)) / wall * 100 for k, v in threads1.items()
+                                   if v - threads0.get(k, 0.0) > 0},
+        "upstream_calls_per_s": (sum(calls1.values()) - sum(calls0.values())) / wall,
+        # All cores busy, in % of one core (like the per-process figures).
+        "machine_busy_pct": (mach1[0] - mach0[0]) / max(1, mach1[1] - mach0[1]) * os.cpu_count() * 100,
+    }
+    run.procs.stop(proc)
+    ld = run.results["load"]
+    log(f"5 load: {ld['rps']:.0f} req/s, p99 {ld['p99_ms']:.1f} ms, {ld['errors']} errors, "
+        f"peak RSS {run.results['load']['rss_kb_peak'] / 1024:.1f} MiB")
+
+
+# ================================================================ 6. bundle
+
+
+def wasm_sections(b):
+    """Bytes per section of a wasm module (custom sections by name): where the size is."""
+    names = {0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global",
+             7: "export", 8: "start", 9: "element", 10: "code", 11: "data", 12: "datacount"}
+
+    def leb(i):
+        r = s = 0
+        while True:
+            x = b[i]
+            i += 1
+            r |= (x & 0x7F) << s
+            s += 7
+            if x < 0x80:
+                return r, i
+
+    out, i = {}, 8
+    try:
+        while i < len(b):
+            sid = b[i]
+            n, i = leb(i + 1)
+            name = names.get(sid, str(sid))
+            if sid == 0:
+                ln, j = leb(i)
+                name = "custom:" + b[j : j + ln].decode(errors="replace")
+            out[name] = out.get(name, 0) + n
+            i += n
+    except IndexError:
+        pass
+    return out
+
+
+def bench_bundle(run):
+    pkg = Path(run.args.site) / "pkg"
+    files = {}
+    for kind in ("wasm", "js", "css"):
+        path = pkg / f"glance-share.{kind}"
+        if not path.exists():
+            cands = sorted(pkg.glob(f"*.{kind}"))
+            if not cands:
+                continue
+            path = cands[0]
+        raw = path.read_bytes()
+        entry = {"file": str(path), "raw": len(raw), "gzip": len(gzip.compress(raw, 9)), "brotli": None}
+        if shutil.which("brotli"):
+            p = subprocess.run(["brotli", "-q", "11", "-c", str(path)], capture_output=True, timeout=300)
+            if p.returncode == 0:
+                entry["brotli"] = len(p.stdout)
+        entry["mtime"] = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+        files[kind] = entry
+    if "wasm" not in files or "js" not in files:
+        raise RuntimeError(f"no glance-share.wasm / .js in {pkg}")
+    files["wasm"]["sections"] = wasm_sections(Path(files["wasm"]["file"]).read_bytes())
+    total = {k: files["wasm"][k] + files["js"][k] for k in ("raw", "gzip")}
+    total["brotli"] = (files["wasm"]["brotli"] + files["js"]["brotli"]) if files["wasm"]["brotli"] else None
+    run.results["bundle"] = {"files": files, "total": total}
+    log(f"6 bundle: wasm+js {total['raw'] / 1000:.0f} kB raw, {total['gzip'] / 1000:.0f} kB gzip")
+
+
+# ================================================================ machine, main
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def machine(run):
+    lscpu = sh("lscpu")
+    model = re.search(r"Model name:\s*(.+)", lscpu)
+    mem = re.search(r"Mem:\s+(\d+)", sh("free -m"))
+    binp = Path(run.args.bin)
+    h = hashlib.sha256()
+    with open(binp, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    versions = {}
+    venv = run.lab.get("LAB_VENV") if run.lab else None
+    if venv:
+        for dist in ("keystone", "glance", "python_openstackclient", "openstacksdk", "uWSGI", "uwsgi"):
+            for d in Path(venv).glob(f"lib/python*/site-packages/{dist}-*.dist-info"):
+                versions[dist.lower().replace("_", "-")] = d.name[len(dist) + 1 : -len(".dist-info")]
+    wrk_v = sh("wrk --version 2>&1 | head -1")
+    uw = re.search(r"--processes (\d+) --threads (\d+)", read_text(ROOT / "lab/lab.sh"))
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "nproc": sh("nproc"),
+        "cpu": model.group(1).strip() if model else platform.processor(),
+        "hypervisor": (re.search(r"Hypervisor vendor:\s*(.+)", lscpu) or [None, ""])[1],
+        "mem_mb": int(mem.group(1)) if mem else None,
+        "kernel": platform.release(),
+        "os": read_text("/etc/debian_version").strip(),
+        "python": platform.python_version(),
+        "loadavg_start": read_text("/proc/loadavg").split()[:3],
+        "binary": str(binp),
+        "binary_sha256": h.hexdigest()[:16],
+        "binary_mtime": datetime.fromtimestamp(binp.stat().st_mtime, timezone.utc).isoformat(timespec="seconds"),
+        "site": str(run.args.site),
+        "git": sh(f"git -C {ROOT} rev-parse --short HEAD"),
+        "git_dirty": bool(sh(f"git -C {ROOT} status --porcelain --untracked-files=no")),
+        "versions": versions,
+        "wrk": wrk_v,
+        "lab_uwsgi": {"processes": int(uw.group(1)), "threads": int(uw.group(2))} if uw else None,
+    }
+
+
+def build_alloc_shim(run):
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if not cc:
+        run.alloc_error = "no C compiler to build the LD_PRELOAD allocation counter"
+        return
+    so = run.work / "alloc_count.so"
+    p = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(so), str(BENCH / "alloc_count.c")],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        run.alloc_error = f"could not build the allocation counter: {p.stderr[-300:]}"
+        return
+    run.alloc_so = so
+
+
+def incidents(run):
+    """Panics and errors the servers logged during the run (they run with RUST_LOG=warn)."""
+    found = []
+    for logp in sorted(run.work.glob("server-*.log")):
+        lines = read_text(logp).splitlines()
+        for i, line in enumerate(lines):
+            if "panicked at" in line or " ERROR " in line:
+                text = line.strip()
+                if "panicked at" in line and i + 1 < len(lines):
+                    text += " " + lines[i + 1].strip()
+                found.append({"server": logp.stem.removeprefix("server-"), "line": text[:400]})
+    return found
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description="glance-share benchmarks (issue #7)")
+    ap.add_argument("--bin", default=os.environ.get("GLANCE_SHARE_BIN", str(ROOT / "target/release/glance-share")))
+    ap.add_argument("--site", default=os.environ.get("GLANCE_SHARE_SITE", str(ROOT / "target/site")))
+    ap.add_argument("--lab-env", default=os.environ.get("BENCH_LAB_ENV", str(ROOT / ".lab/lab.env")))
+    ap.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated benchmarks to run (docs only when all)")
+    ap.add_argument("--docs", default=str(ROOT / "docs/benchmarks.md"))
+    ap.add_argument("--no-docs", action="store_true", help="print the table only")
+    ap.add_argument("--keep-work", action="store_true", help="keep the temporary directory (logs, wrk output)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="measure nothing: write docs/benchmarks.md again from bench/last-run.json")
+    ap.add_argument("--overhead-samples", type=int, default=100)
+    ap.add_argument("--cli-runs", type=int, default=5)
+    ap.add_argument("--page-views", type=int, default=30)
+    ap.add_argument("--cli-adds", type=int, default=20)
+    ap.add_argument("--cli-add-budget", type=float, default=90.0, help="seconds for the CLI add loop")
+    ap.add_argument("--batch-poll", type=float, default=0.05)
+    ap.add_argument("--render-seconds", type=float, default=10.0)
+    ap.add_argument("--render-max", type=int, default=500)
+    ap.add_argument("--sessions", type=int, default=200)
+    ap.add_argument("--connections", type=int, default=200)
+    ap.add_argument("--wrk-threads", type=int, default=2)
+    ap.add_argument("--load-seconds", type=int, default=30)
+    ap.add_argument("--fake-workers", type=int, default=2)
+    args = ap.parse_args()
+    args.only = {int(x) for x in args.only.split(",") if x.strip()}
+    args.bin, args.site = Path(args.bin).resolve(), Path(args.site).resolve()
+    return args
+
+
+def interrupted(*_):
+    raise KeyboardInterrupt
+
+
+def main():
+    signal.signal(signal.SIGTERM, interrupted)
+    args = parse_args()
+    if args.report_only:
+        # The text around the figures changed, not the figures: render the last run again.
+        results = json.loads((BENCH / "last-run.json").read_text())
+        Path(args.docs).write_text(report.docs(results))
+        (BENCH / "README-table.md").write_text(report.readme_table(results) + "\n")
+        print(report.summary_table(results))
+        log(f"wrote {args.docs} and bench/README-table.md from bench/last-run.json ({results['machine']['date']})")
+        return 0
+    for what, path in (("GLANCE_SHARE_BIN", args.bin), ("GLANCE_SHARE_SITE", args.site / "pkg")):
+        if not path.exists():
+            sys.exit(f"bench: {path} does not exist (build the release first, or set {what})")
+    run = Run(args)
+    run.alloc_error = None
+    started = time.monotonic()
+    failures = {}
+    try:
+        if args.only & {1, 3, 4}:
+            run.load_lab()
+        run.results["machine"] = machine(run)
+        m0 = machine_cpu()
+        time.sleep(2)
+        m1 = machine_cpu()
+        idle_busy = (m1[0] - m0[0]) / max(1, m1[1] - m0[1]) * os.cpu_count() * 100
+        run.results["machine"]["busy_before_pct"] = idle_busy
+        if idle_busy > 30:
+            log(f"warning: the machine is {idle_busy:.0f} % busy (of one core) before the benchmarks start; "
+                "the figures will show it")
+        phases = [
+            (6, "bundle", bench_bundle),
+            (1, "overhead", bench_overhead),
+            (3, "cli", bench_cli),
+            (4, "batch", bench_batch),
+            (2, "render", bench_render),
+            (5, "load", bench_load),
+        ]
+        for num, name, fn in phases:
+            if num not in args.only:
+                continue
+            if num in (2, 5) and run.fake is None:
+                if num == 2:
+                    build_alloc_shim(run)
+                fixtures = getattr(run, "fixtures", None)
+                if fixtures is not None and not (fixtures / "members.json").exists():
+                    fixtures = None
+                run.start_fake(fixtures)
+            if num == 2 and hasattr(run, "lab_server"):
+                # The lab server is done with; the rest runs against the canned upstream.
+                run.procs.stop(run.lab_server[0])
+                run.delete_images()
+            try:
+                if num in (1, 3, 4):
+                    run.wait_for_lab()
+                m0, t0 = machine_cpu(), time.monotonic()
+                fn(run)
+                m1 = machine_cpu()
+                run.results.setdefault("phase", {})[name] = {
+                    "seconds": time.monotonic() - t0,
+                    "machine_busy_pct": (m1[0] - m0[0]) / max(1, m1[1] - m0[1]) * os.cpu_count() * 100,
+                }
+            except Exception as e:  # noqa: BLE001 - one benchmark failing leaves the others
+                failures[name] = f"{type(e).__name__}: {e}"
+                log(f"{num} {name} FAILED: {e}")
+    except KeyboardInterrupt:
+        log("interrupted: cleaning up")
+        failures["interrupted"] = "the run was interrupted"
+    finally:
+        run.procs.stop_all()
+        try:
+            run.delete_images()
+        except Exception as e:  # noqa: BLE001
+            log(f"could not delete the lab images: {e}")
+    run.results["incidents"] = incidents(run)
+    run.results.setdefault("machine", {"loadavg_start": []})["loadavg_end"] = read_text("/proc/loadavg").split()[:3]
+    run.results["failures"] = failures
+    run.results["runtime_s"] = time.monotonic() - started
+    run.results["only"] = sorted(args.only)
+
+    (run.work / "results.json").write_text(json.dumps(run.results, indent=1, default=str) + "\n")
+    table = report.summary_table(run.results)
+    print(table)
+    readme = report.readme_table(run.results)
+    print("\nFor the README:\n")
+    print(readme)
+    complete = args.only == {1, 2, 3, 4, 5, 6} and not failures
+    if complete and not args.no_docs:
+        Path(args.docs).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.docs).write_text(report.docs(run.results))
+        (BENCH / "README-table.md").write_text(readme + "\n")
+        (BENCH / "last-run.json").write_text(json.dumps(run.results, indent=1, default=str) + "\n")
+        log(f"wrote {args.docs}, bench/README-table.md and bench/last-run.json")
+    elif not args.no_docs:
+        log("docs/benchmarks.md left as it was: only a complete run without failures writes it")
+    if args.keep_work:
+        log(f"kept the run's files in {run.work}")
+    else:
+        shutil.rmtree(run.work, ignore_errors=True)
+    log(f"done in {run.results['runtime_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

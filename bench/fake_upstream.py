@@ -1,0 +1,456 @@
+#!/usr/bin/env python3
+"""A canned Keystone + Glance for the benchmarks: answers from bytes prepared in advance.
+
+One port serves both services: Keystone under /v3, Glance under /v2 (the catalog's image
+endpoint is this server's own URL, without /v2, like the lab's). The bodies have the shapes
+recorded from the lab's Keystone 30 and Glance 33 (curl transcripts of the lab); when
+`--fixtures DIR` holds `image.json` and `members.json` recorded from the real Glance during the
+same benchmark run, those exact bodies are served for the benchmark image.
+
+What it serves:
+  POST   /v3/auth/tokens      201, X-Subject-Token (a new 183-char token per call), token body
+                              scoped to the recorded image's owner project, catalog -> this server
+  GET    /v3/auth/tokens      200, the same body (token validation)
+  DELETE /v3/auth/tokens      204
+  GET    /v3/auth/projects    200, the one project
+  GET    /v3/projects/{id}    403, as the lab's Keystone answers an ordinary member user
+  GET    /v2/images/{id}      the benchmark image (shared, owned by the token's project);
+                              any image of the 1000-image lists too
+  GET    /v2/images/{id}/members   128 members for the benchmark image, 2 for the others
+  GET    /_stats              requests served so far, by kind (summed over the workers)
+  GET    /v2/images?...       member_status=... -> no images (no pending offers);
+                              owner=<project> -> 1000 shared images owned by the project;
+                              otherwise -> 1000 public images of another project;
+                              `limit`/`marker` honoured, `next` link like Glance's
+
+Stdlib only: asyncio protocol servers in `--workers` pre-forked processes sharing one
+listening socket. Every body is serialised once (lazily for list pages) and then reused.
+"""
+
+import argparse
+import asyncio
+import json
+import mmap
+import os
+import struct
+import signal
+import socket
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+DEFAULT_IMAGE_ID = "5b0d7c39-4d0a-4c61-9a6e-2f0e5ad0b128"
+DEFAULT_PROJECT_ID = "b8d6dda6f8fb4421a105788867f355c0"
+OTHER_PROJECT_ID = "0f5e4c8a1b2d4e6f8a9b0c1d2e3f4a5b"
+LIST_SIZE = 1000
+# Requests served, by kind, one row of counters per worker (no locking needed), summed by GET /_stats.
+KINDS = ["keystone POST auth/tokens", "keystone GET auth/tokens", "keystone GET auth/projects",
+         "keystone GET projects/{id}", "glance GET images/{id}", "glance GET images/{id}/members",
+         "glance GET images (list)", "glance GET images (offers)", "other"]
+MAX_WORKERS = 64
+STATS = mmap.mmap(-1, 8 * len(KINDS) * MAX_WORKERS)
+WORKER = 0
+
+
+def iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def image_body(image_id, name, owner, visibility, created):
+    """An image as Glance 33 shows it (`GET /v2/images/{id}` after an upload)."""
+    return {
+        "name": name,
+        "disk_format": "raw",
+        "container_format": "bare",
+        "visibility": visibility,
+        "size": 36,
+        "virtual_size": 36,
+        "status": "active",
+        "checksum": "7bc71998e5bb9ddb56ac4a3dec93f301",
+        "protected": False,
+        "min_ram": 0,
+        "min_disk": 0,
+        "owner": owner,
+        "os_hidden": False,
+        "os_hash_algo": "sha512",
+        "os_hash_value": "4d58c76c6cb3d992dabc97a17f7b3bcb6f88aee91b4bef87d07f0c2fa4f1074f"
+        "3b9edb36fd198534867cffda8802b036c2bb03489506e4218bfaaf6a8d9cc000",
+        "id": image_id,
+        "created_at": created,
+        "updated_at": created,
+        "tags": [],
+        "self": f"/v2/images/{image_id}",
+        "file": f"/v2/images/{image_id}/file",
+        "schema": "/v2/schemas/image",
+        "stores": "fs",
+    }
+
+
+def member_body(image_id, member_id, created, status="pending"):
+    return {
+        "member_id": member_id,
+        "image_id": image_id,
+        "status": status,
+        "created_at": created,
+        "updated_at": created,
+        "schema": "/v2/schemas/member",
+    }
+
+
+class Canned:
+    """Every answer, prepared before the first request."""
+
+    def __init__(self, base_url, fixtures, members):
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        created = iso(now - timedelta(days=3))
+        image = members_list = None
+        if fixtures and os.path.exists(os.path.join(fixtures, "image.json")):
+            with open(os.path.join(fixtures, "image.json"), "rb") as f:
+                image = json.loads(f.read())
+            with open(os.path.join(fixtures, "members.json"), "rb") as f:
+                members_list = json.loads(f.read())
+            self.recorded = True
+        else:
+            self.recorded = False
+        if image is None:
+            image = image_body(DEFAULT_IMAGE_ID, "bench-image-128-members", DEFAULT_PROJECT_ID, "shared", created)
+            members_list = {
+                "members": [
+                    member_body(DEFAULT_IMAGE_ID, uuid.uuid5(uuid.NAMESPACE_OID, f"m{i}").hex, created)
+                    for i in range(members)
+                ],
+                "schema": "/v2/schemas/members",
+            }
+        self.image_id = image["id"]
+        self.project_id = image["owner"]
+        self.template = image
+        self.created = created
+        self.images = {self.image_id: json.dumps(image).encode()}
+        self.members = {self.image_id: json.dumps(members_list).encode()}
+
+        # The 1000-image lists: names sort like their numbers; ids are stable from run to run.
+        self.lists = {}
+        for kind, owner, visibility in (("mine", self.project_id, "shared"), ("all", OTHER_PROJECT_ID, "public")):
+            rows = []
+            for i in range(LIST_SIZE):
+                iid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"glance-share-bench/{kind}/{i}"))
+                body = dict(image)
+                body.update(
+                    id=iid,
+                    name=f"bench-image-{kind}-{i:04d}",
+                    owner=owner,
+                    visibility=visibility,
+                    self=f"/v2/images/{iid}",
+                    file=f"/v2/images/{iid}/file",
+                )
+                rows.append(body)
+                self.images[iid] = json.dumps(body).encode()
+                self.members[iid] = json.dumps(
+                    {
+                        "members": [
+                            member_body(iid, uuid.uuid5(uuid.NAMESPACE_OID, f"{kind}{i}-{j}").hex, created)
+                            for j in range(2)
+                        ],
+                        "schema": "/v2/schemas/members",
+                    }
+                ).encode()
+            rows.sort(key=lambda r: r["name"])
+            self.lists[kind] = rows
+        self.list_cache = {}
+
+        expires = iso(now + timedelta(hours=6)).replace("Z", ".000000Z")
+        issued = iso(now).replace("Z", ".000000Z")
+        token = {
+            "token": {
+                "methods": ["password"],
+                "user": {
+                    "domain": {"id": "default", "name": "Default"},
+                    "id": "5a32eed96bd94e74a963bab138ec4622",
+                    "name": "producer-user",
+                    "password_expires_at": None,
+                },
+                "audit_ids": ["xpEBKi1TR2SyHNfSAgeTMg"],
+                "expires_at": expires,
+                "issued_at": issued,
+                "project": {
+                    "domain": {"id": "default", "name": "Default"},
+                    "id": self.project_id,
+                    "name": "producer",
+                },
+                "is_domain": False,
+                "roles": [
+                    {"id": "f2d7716f1c904db6a303a43ad5d9eecc", "name": "reader"},
+                    {"id": "77fac0c67a934182a328999530b4d883", "name": "member"},
+                ],
+                "catalog": [
+                    {
+                        "endpoints": [
+                            {
+                                "id": "5a53e70025e8410bb064a3ee0dfc74d9",
+                                "interface": "public",
+                                "region_id": "RegionOne",
+                                "url": f"{base_url}/v3",
+                                "region": "RegionOne",
+                            }
+                        ],
+                        "id": "abf719a5668543d9be140c162e831b50",
+                        "type": "identity",
+                        "name": "keystone",
+                    },
+                    {
+                        "endpoints": [
+                            {
+                                "id": "02e06627692345d8af0fcc6421138216",
+                                "interface": "public",
+                                "region_id": "RegionOne",
+                                "url": base_url,
+                                "region": "RegionOne",
+                            }
+                        ],
+                        "id": "751da618c20f4512a4ba5aa8950045f7",
+                        "type": "image",
+                        "name": "glance",
+                    },
+                ],
+            }
+        }
+        self.token = json.dumps(token).encode()
+        self.projects = json.dumps(
+            {
+                "projects": [
+                    {
+                        "id": self.project_id,
+                        "name": "producer",
+                        "domain_id": "default",
+                        "description": "lab producer project",
+                        "enabled": True,
+                        "parent_id": "default",
+                        "is_domain": False,
+                        "tags": [],
+                        "options": {},
+                        "links": {"self": f"{base_url}/v3/projects/{self.project_id}"},
+                    }
+                ],
+                "links": {"next": None, "self": f"{base_url}/v3/auth/projects", "previous": None},
+            }
+        ).encode()
+        self.forbidden = json.dumps(
+            {
+                "error": {
+                    "code": 403,
+                    "message": "You are not authorized to perform the requested action: identity:get_project.",
+                    "title": "Forbidden",
+                }
+            }
+        ).encode()
+        self.no_offers = json.dumps({"images": [], "first": "/v2/images", "schema": "/v2/schemas/images"}).encode()
+
+    def image_list(self, query):
+        q = parse_qs(query)
+        if "member_status" in q:
+            return 200, self.no_offers
+        kind = "mine" if q.get("owner", [""])[0] == self.project_id else "all"
+        try:
+            limit = min(int(q.get("limit", ["25"])[0]), LIST_SIZE)
+        except ValueError:
+            return 400, b'{"message": "limit param must be an integer", "code": "400 Bad Request"}'
+        marker = q.get("marker", [None])[0]
+        key = (kind, limit, marker)
+        body = self.list_cache.get(key)
+        if body is None:
+            rows = self.lists[kind]
+            start = 0
+            if marker:
+                ids = [r["id"] for r in rows]
+                if marker not in ids:
+                    return 400, b'{"message": "No image found with ID", "code": "400 Bad Request"}'
+                start = ids.index(marker) + 1
+            page = rows[start : start + limit]
+            out = {"images": page, "first": f"/v2/images?limit={limit}", "schema": "/v2/schemas/images"}
+            # Like Glance: a full page links to the next one, even when nothing follows.
+            if page and len(page) == limit:
+                out["next"] = f"/v2/images?limit={limit}&marker={page[-1]['id']}"
+            body = json.dumps(out).encode()
+            self.list_cache[key] = body
+        return 200, body
+
+
+REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+NOT_FOUND = b'{"message": "The resource could not be found.<br /><br />\\n\\n\\n", "code": "404 Not Found", "title": "Not Found"}'
+
+
+class Handler(asyncio.Protocol):
+    canned = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.buf = b""
+
+    def data_received(self, data):
+        self.buf += data
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buf[:end].decode("latin-1")
+            lines = head.split("\r\n")
+            try:
+                method, target, version = lines[0].split(" ", 2)
+            except ValueError:
+                self.transport.close()
+                return
+            length = 0
+            close = version == "HTTP/1.0"
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                name = name.strip().lower()
+                if name == "content-length":
+                    length = int(value.strip() or 0)
+                elif name == "connection":
+                    close = value.strip().lower() == "close"
+            if len(self.buf) < end + 4 + length:
+                return
+            self.buf = self.buf[end + 4 + length :]
+            status, body, extra = self.route(method, target)
+            head = [f"HTTP/1.1 {status} {REASONS.get(status, 'OK')}", "Content-Type: application/json"]
+            head.append(f"Content-Length: {len(body)}")
+            head.extend(extra)
+            if close:
+                head.append("Connection: close")
+            self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+            if close:
+                self.transport.close()
+                return
+
+    def route(self, method, target):
+        status, body, extra, kind = self.dispatch(method, target)
+        if kind is not None:
+            off = 8 * (WORKER * len(KINDS) + KINDS.index(kind))
+            STATS[off : off + 8] = struct.pack("<Q", struct.unpack("<Q", STATS[off : off + 8])[0] + 1)
+        return status, body, extra
+
+    def dispatch(self, method, target):
+        """(status, body, extra headers, kind of request for the statistics)."""
+        c = self.canned
+        parts = urlsplit(target)
+        if parts.path == "/_stats":
+            totals = [0] * len(KINDS)
+            for w in range(MAX_WORKERS):
+                for k in range(len(KINDS)):
+                    off = 8 * (w * len(KINDS) + k)
+                    totals[k] += struct.unpack("<Q", STATS[off : off + 8])[0]
+            return 200, json.dumps(dict(zip(KINDS, totals))).encode(), [], None
+        path = parts.path.rstrip("/")
+        if path.startswith("/v3/"):
+            if path == "/v3/auth/tokens":
+                if method == "POST":
+                    token = "gAAAAAB" + os.urandom(88).hex()
+                    return 201, c.token, [f"X-Subject-Token: {token}"], "keystone POST auth/tokens"
+                if method == "GET":
+                    return 200, c.token, [], "keystone GET auth/tokens"
+                if method == "DELETE":
+                    return 204, b"", [], "other"
+            if path == "/v3/auth/projects" and method == "GET":
+                return 200, c.projects, [], "keystone GET auth/projects"
+            if path.startswith("/v3/projects/") and method == "GET":
+                return 403, c.forbidden, [], "keystone GET projects/{id}"
+            return 404, NOT_FOUND, [], "other"
+        if path == "/v2/images" and method == "GET":
+            status, body = c.image_list(parts.query)
+            kind = "glance GET images (offers)" if "member_status" in parts.query else "glance GET images (list)"
+            return status, body, [], kind
+        segs = path.split("/")
+        if len(segs) >= 4 and segs[1] == "v2" and segs[2] == "images" and method == "GET":
+            iid = segs[3]
+            if len(segs) == 4 and iid in c.images:
+                return 200, c.images[iid], [], "glance GET images/{id}"
+            if len(segs) == 5 and segs[4] == "members" and iid in c.members:
+                return 200, c.members[iid], [], "glance GET images/{id}/members"
+        return 404, NOT_FOUND, [], "other"
+
+
+def serve(sock):
+    async def main():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(Handler, sock=sock, backlog=2048)
+        stop = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        async with server:
+            await stop.wait()
+
+    asyncio.run(main())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--members", type=int, default=128, help="members of the built-in image (no fixtures)")
+    ap.add_argument("--fixtures", help="directory with image.json and members.json recorded from Glance")
+    ap.add_argument("--ready-file", help="written with the base URL once serving")
+    args = ap.parse_args()
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    Handler.canned = Canned(base, args.fixtures, args.members)
+
+    children = []
+    global WORKER
+    for w in range(max(1, min(args.workers, MAX_WORKERS))):
+        pid = os.fork()
+        if pid == 0:
+            WORKER = w
+            try:
+                serve(sock)
+            finally:
+                os._exit(0)
+        children.append(pid)
+
+    def stop(*_):
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    info = {
+        "base": base,
+        "image_id": Handler.canned.image_id,
+        "project_id": Handler.canned.project_id,
+        "recorded": Handler.canned.recorded,
+        "members": len(json.loads(Handler.canned.members[Handler.canned.image_id])["members"]),
+        "workers": children,
+    }
+    if args.ready_file:
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(info, f)
+        os.replace(tmp, args.ready_file)
+    print(f"fake upstream listening on {base}", flush=True)
+    deadline = None
+    while children:
+        try:
+            pid, _ = os.wait()
+            children.remove(pid)
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        if deadline is None:
+            # One worker gone: stop the others too.
+            stop()
+            deadline = time.monotonic() + 5
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

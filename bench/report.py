@@ -1,0 +1,716 @@
+"""Turns one run's figures into the stdout table, the README table and docs/benchmarks.md.
+
+Every number in the output comes from the results of the run; the text around them is fixed
+or chosen by comparing figures with the goals of issue #7.
+"""
+
+GOAL_OVERHEAD = 1.05  # glance-share / direct Glance, p50 and p95
+GOAL_CLI = 20.0  # CLI time per view / page time per view
+GOAL_BATCH = 10.0  # sequential loop / batch
+GOAL_ERRORS = 0
+GOAL_RSS_MB = 60.0  # MB = 1,000,000 bytes
+GOAL_BUNDLE_KB = 350.0  # kB = 1,000 bytes, wasm + js, gzip -9
+
+OK, MISS, NONE = "✓", "✗", "–"
+
+
+def ms(x):
+    if x is None or x != x:
+        return "n/a"
+    if x >= 10000:
+        return f"{x / 1000:.1f} s"
+    if x >= 100:
+        return f"{x:.0f} ms"
+    if x >= 10:
+        return f"{x:.1f} ms"
+    return f"{x:.2f} ms"
+
+
+def secs(x):
+    return f"{x:.1f} s" if x < 100 else f"{x:.0f} s"
+
+
+def times(x):
+    return f"{x:.2f}×" if x < 10 else f"{x:.0f}×"
+
+
+def kb(b):
+    if b is None:
+        return "n/a"
+    return f"{b / 1e6:.2f} MB" if b >= 1e6 else f"{b / 1000:.1f} kB"
+
+
+def mb_kib(kib):
+    """VmRSS/VmHWM (KiB) as MB (10^6 bytes)."""
+    return kib * 1024 / 1e6
+
+
+def mark(ok):
+    return OK if ok else MISS
+
+
+def table(rows, header):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------ goals
+
+
+def goals(r):
+    """(name, met, figure text) for every goal of the issue whose benchmark ran."""
+    g = []
+    if "overhead" in r:
+        for n, s in r["overhead"]["sizes"].items():
+            g.append((f"proxy overhead, {n} member{'s' if n != '1' else ''}: p50 ratio ≤ {GOAL_OVERHEAD}",
+                      s["ratio_p50"] <= GOAL_OVERHEAD, times(s["ratio_p50"])))
+            g.append((f"proxy overhead, {n} member{'s' if n != '1' else ''}: p95 ratio ≤ {GOAL_OVERHEAD}",
+                      s["ratio_p95"] <= GOAL_OVERHEAD, times(s["ratio_p95"])))
+    if "cli" in r:
+        g.append((f"member page ≥ {GOAL_CLI:.0f}× faster per view than the CLI", r["cli"]["ratio"] >= GOAL_CLI,
+                  times(r["cli"]["ratio"])))
+    if "batch" in r:
+        g.append((f"batch ≥ {GOAL_BATCH:.0f}× faster than the sequential loop", r["batch"]["ratio_loop"] >= GOAL_BATCH,
+                  times(r["batch"]["ratio_loop"])))
+    if "load" in r:
+        ld = r["load"]
+        g.append(("0 errors at 200 sessions", ld["errors"] == GOAL_ERRORS, str(ld["errors"])))
+        g.append((f"peak RSS ≤ {GOAL_RSS_MB:.0f} MB at 200 sessions", mb_kib(ld["rss_kb_peak"]) <= GOAL_RSS_MB,
+                  f"{mb_kib(ld['rss_kb_peak']):.1f} MB"))
+    if "bundle" in r:
+        gz = r["bundle"]["total"]["gzip"]
+        g.append((f"hydrate bundle ≤ {GOAL_BUNDLE_KB:.0f} kB gzipped", gz / 1000 <= GOAL_BUNDLE_KB, kb(gz)))
+    return g
+
+
+# ------------------------------------------------------------------ tables
+
+
+def summary_rows(r):
+    rows = []
+    if "overhead" in r:
+        for n, s in r["overhead"]["sizes"].items():
+            d, p = s["direct"], s["proxy"]
+            ok = s["ratio_p50"] <= GOAL_OVERHEAD and s["ratio_p95"] <= GOAL_OVERHEAD
+            rows.append(("1", f"members list, {n} member{'s' if n != '1' else ''} (p50 / p95)",
+                         f"{ms(p['p50'])} / {ms(p['p95'])}", f"{ms(d['p50'])} / {ms(d['p95'])} Glance direct",
+                         f"{times(s['ratio_p50'])} / {times(s['ratio_p95'])}", f"≤ {GOAL_OVERHEAD}×", mark(ok)))
+    if "render" in r:
+        rd = r["render"]
+        for key, what in (("image_page", "SSR image page, 128 members"), ("list_1000", "SSR image list, 1000 images")):
+            x = rd[key]
+            allocs = (f", {x['allocs_per_request']:,.0f} allocs ({kb(x['alloc_bytes_per_request'])})/req"
+                      if "allocs_per_request" in x else "")
+            calls = x.get("upstream_calls_per_request")
+            upstream = f", {sum(calls.values()):.0f} upstream req/req" if calls else ""
+            rows.append(("2", f"{what} (canned upstream)",
+                         f"p50 {ms(x['latency_ms']['p50'])}, CPU {ms(x['cpu_ms_per_request'])}/req{allocs}{upstream}",
+                         "–", "–", "measured", NONE))
+    if "cli" in r:
+        c = r["cli"]
+        rows.append(("3", f"view the members ({c['members']}) of an image (median)", ms(c["page_ms"]["p50"]),
+                     f"{ms(c['cli_ms']['p50'])} `openstack image member list`", f"{times(c['ratio'])} faster",
+                     f"≥ {GOAL_CLI:.0f}×", mark(c["ratio"] >= GOAL_CLI)))
+    if "batch" in r:
+        b = r["batch"]
+        rows.append(("4", f"share {b['images']} images × {b['projects']} projects", f"{secs(b['batch_s'])} batch",
+                     f"{secs(b['loop_s'])} sequential add-member calls", f"{times(b['ratio_loop'])} faster",
+                     f"≥ {GOAL_BATCH:.0f}×", mark(b["ratio_loop"] >= GOAL_BATCH)))
+        extra = f" (extrapolated from {b['cli_runs']})" if b["cli_extrapolated"] else ""
+        rows.append(("4", f"… vs {b['pairs']} `openstack image add project`", f"{secs(b['batch_s'])} batch",
+                     f"{secs(b['cli_total_s'])}{extra}", f"{times(b['ratio_cli'])} faster", "–", NONE))
+    if "load" in r:
+        ld = r["load"]
+        rows.append(("5", f"image page, {ld['sessions']} sessions, {ld['connections']} connections, {ld['seconds']} s",
+                     f"{ld['rps']:.0f} req/s, p99 {ms(ld['p99_ms'])}, {ld['errors']} errors", "–", "–",
+                     "0 errors", mark(ld["errors"] == 0)))
+        rows.append(("5", "server peak RSS under that load", f"{mb_kib(ld['rss_kb_peak']):.1f} MB", "–", "–",
+                     f"≤ {GOAL_RSS_MB:.0f} MB", mark(mb_kib(ld["rss_kb_peak"]) <= GOAL_RSS_MB)))
+    if "bundle" in r:
+        t = r["bundle"]["total"]
+        br = f", {kb(t['brotli'])} brotli" if t["brotli"] else ""
+        rows.append(("6", "hydrate bundle (wasm + js)", f"{kb(t['raw'])} raw, {kb(t['gzip'])} gzip{br}", "–", "–",
+                     f"≤ {GOAL_BUNDLE_KB:.0f} kB gzip", mark(t["gzip"] / 1000 <= GOAL_BUNDLE_KB)))
+    return rows
+
+
+def summary_table(r):
+    out = [table(summary_rows(r), ["#", "measure", "glance-share", "baseline", "ratio", "goal", ""])]
+    missed = [g for g in goals(r) if not g[1]]
+    out.append("")
+    out.append(f"Goals met: {sum(1 for g in goals(r) if g[1])} of {len(goals(r))}."
+               + (" Missed: " + "; ".join(f"{n} ({v})" for n, _, v in missed) + "." if missed else ""))
+    for name, err in r.get("failures", {}).items():
+        out.append(f"FAILED: {name}: {err}")
+    out.append(f"Runtime: {r['runtime_s']:.0f} s.")
+    return "\n".join(out)
+
+
+def readme_table(r):
+    rows = []
+    if "overhead" in r:
+        s = r["overhead"]["sizes"]
+        ok = all(x["ratio_p50"] <= GOAL_OVERHEAD and x["ratio_p95"] <= GOAL_OVERHEAD for x in s.values())
+        rows.append(("Proxy overhead, members list of " + " / ".join(s) + " members (p50; p95)",
+                     " / ".join(times(x["ratio_p50"]) for x in s.values()) + "; "
+                     + " / ".join(times(x["ratio_p95"]) for x in s.values()) + " of direct Glance",
+                     f"≤ {GOAL_OVERHEAD}×", mark(ok)))
+    if "render" in r:
+        ip, ls = r["render"]["image_page"], r["render"]["list_1000"]
+        rows.append(("Server render: image page with 128 members; list of 1000 images",
+                     f"{ms(ip['latency_ms']['p50'])}, {ms(ip['cpu_ms_per_request'])} CPU; "
+                     f"{ms(ls['latency_ms']['p50'])}, {ms(ls['cpu_ms_per_request'])} CPU", "–", NONE))
+    if "cli" in r:
+        c = r["cli"]
+        rows.append(("Member page vs `openstack image member list`",
+                     f"{times(c['ratio'])} faster ({ms(c['page_ms']['p50'])} vs {ms(c['cli_ms']['p50'])})",
+                     f"≥ {GOAL_CLI:.0f}×", mark(c["ratio"] >= GOAL_CLI)))
+    if "batch" in r:
+        b = r["batch"]
+        rows.append((f"Batch share {b['images']} images × {b['projects']} projects vs sequential calls",
+                     f"{times(b['ratio_loop'])} faster ({secs(b['batch_s'])} vs {secs(b['loop_s'])}; "
+                     f"{times(b['ratio_cli'])} vs the CLI)", f"≥ {GOAL_BATCH:.0f}×", mark(b["ratio_loop"] >= GOAL_BATCH)))
+    if "load" in r:
+        ld = r["load"]
+        ok = ld["errors"] == 0 and mb_kib(ld["rss_kb_peak"]) <= GOAL_RSS_MB
+        rows.append((f"{ld['sessions']} signed-in sessions, {ld['seconds']} s",
+                     f"{ld['rps']:.0f} req/s, p99 {ms(ld['p99_ms'])}, {ld['errors']} errors, "
+                     f"peak RSS {mb_kib(ld['rss_kb_peak']):.1f} MB", f"0 errors, ≤ {GOAL_RSS_MB:.0f} MB", mark(ok)))
+    if "bundle" in r:
+        t = r["bundle"]["total"]
+        rows.append(("Hydrate bundle (wasm + js)", f"{kb(t['gzip'])} gzip ({kb(t['raw'])} raw)",
+                     f"≤ {GOAL_BUNDLE_KB:.0f} kB gzip", mark(t["gzip"] / 1000 <= GOAL_BUNDLE_KB)))
+    m = r.get("machine", {})
+    head = table(rows, ["Benchmark", "Result", "Goal", ""])
+    return (head + f"\n\n{m.get('nproc', '?')} cores ({m.get('cpu', '?')}), {m.get('date', '')[:10]}; "
+            "`bench/run` prints these, [docs/benchmarks.md](docs/benchmarks.md) has the method and every figure.")
+
+
+# ------------------------------------------------------------------ docs
+
+
+def stats_rows(label_stats):
+    rows = []
+    for label, s in label_stats:
+        rows.append((label, s["n"], ms(s["p50"]), ms(s["p95"]), ms(s["p99"]), ms(s["min"]), ms(s["mean"]), ms(s["max"])))
+    return table(rows, ["", "n", "p50", "p95", "p99", "min", "mean", "max"])
+
+
+def docs(r):
+    m = r["machine"]
+    o, rd, c, b, ld, bu = r["overhead"], r["render"], r["cli"], r["batch"], r["load"], r["bundle"]
+    g = goals(r)
+    missed = [x for x in g if not x[1]]
+    L = []
+    w = L.append
+    w("# Benchmarks")
+    w("")
+    w(f"*Generated by `bench/run` on {m['date']} in {r['runtime_s']:.0f} s. Every figure below was inserted by the "
+      "script from that run; run `bench/run` again to replace them. Do not edit by hand.*")
+    w("")
+    w("A dashboard in front of Glance should add nearly nothing to Glance's own latency and be far quicker to use "
+      "than the alternatives (issue #7). These benchmarks print figures: they are not timed tests and never fail "
+      "CI on a number. A missed goal is reported here for whoever profiles and fixes it.")
+    w("")
+    w("## Running them")
+    w("")
+    w("```sh")
+    w(f"bench/run                      # all six ({r['runtime_s']:.0f} s this time); prints the table, rewrites this file")
+    w("GLANCE_SHARE_BIN=... GLANCE_SHARE_SITE=... bench/run   # another build than target/release + target/site")
+    w("bench/run --only 1,6 --no-docs # some of them, table only")
+    w("bench/run --report-only        # this file again from bench/last-run.json, when only the text changed")
+    w("```")
+    w("")
+    w("`bench/run` needs a release build (`target/release/glance-share`, `target/site`); it installs `wrk` and "
+      "`brotli` with apt-get when they are missing, starts the lab (`lab/lab.sh start`, idempotent), and cleans up "
+      "after itself: the lab images it created are deleted (images with the `glance-share-bench-` name prefix left "
+      "by an interrupted run are deleted at the next start), and every process it started is stopped. Everything "
+      "runs on 127.0.0.1. Python 3 standard library only, plus `wrk`, `brotli`, and `gcc` for the allocation counter.")
+    w("")
+    w("## Summary")
+    w("")
+    w(table(summary_rows(r), ["#", "measure", "glance-share", "baseline", "ratio", "goal", ""]))
+    w("")
+    w(f"Goals met: **{len(g) - len(missed)} of {len(g)}**. Units: kB = 1,000 bytes, MB = 1,000,000 bytes; "
+      "ratios are glance-share ÷ baseline for times where lower is better (benchmark 1), baseline ÷ glance-share "
+      "where they say \"faster\".")
+    w("")
+    w("## Goals missed")
+    w("")
+    if not missed:
+        w("None in this run.")
+    for name, _, value in missed:
+        w(f"- **{name}**: {value}. {why(name, r)}")
+    w("")
+    w("## The machine")
+    w("")
+    v = m.get("versions", {})
+    rows = [
+        ("CPU", f"{m['nproc']} × {m['cpu']}" + (f" ({m['hypervisor']} guest)" if m.get("hypervisor") else "")),
+        ("memory", f"{m['mem_mb']} MiB"),
+        ("OS", f"Debian {m['os']}, Linux {m['kernel']}"),
+        ("load average (1, 5, 15 min) at start / end", f"{' '.join(m['loadavg_start'])} / {' '.join(m['loadavg_end'])}"),
+        ("CPU busy, whole machine, 2 s before the run (% of one core)", f"{m.get('busy_before_pct', float('nan')):.0f} %"),
+        ("CPU busy, whole machine, during each benchmark (% of one core)",
+         ", ".join(f"{k} {v['machine_busy_pct']:.0f} % ({v['seconds']:.0f} s)" for k, v in r.get("phase", {}).items())
+         or "n/a"),
+        ("Python (benchmark driver, canned upstream)", m["python"]),
+        ("lab", ", ".join(f"{k} {x}" for k, x in sorted(v.items())) or "n/a"),
+        ("glance-share binary", f"`{m['binary']}` (sha256 {m['binary_sha256']}…, built {m['binary_mtime']})"),
+        ("site (hydrate bundle)", f"`{m['site']}`"),
+        ("source tree when run (the binary may be older)", f"git {m['git']}" + (" with uncommitted changes" if m["git_dirty"] else "")),
+        ("load generator", m["wrk"]),
+    ]
+    w(table(rows, ["", ""]))
+    w("")
+    w(f"Everything shares these cores: Keystone and Glance (uWSGI, {uw_text(m)} each, SQLite), the "
+      "dashboard, the canned upstream, the load generator and the benchmark driver, and whatever else runs on the "
+      "machine (the \"CPU busy\" rows show how much did). Figures from another machine, or from this one under "
+      "other load, differ; compare ratios from the same run rather than absolute times across runs.")
+    w("")
+
+    # 1
+    w("## 1. Proxy overhead")
+    w("")
+    w("**Method.** Three shared images are created in the real lab Glance (RegionOne, `image_member_quota` 128) with "
+      "1, 32 and 128 members. For each, the benchmark calls glance-share's `members` server function "
+      "(`POST /api/members`, form `image_id`, with the session cookie and `Origin`), which makes exactly one Glance "
+      "call, `GET /v2/images/{id}/members`; and calls that same URL directly with a token of the same user and project "
+      "taken from Keystone. "
+      f"After 5 warm-up calls of each, {o['samples']} pairs are timed, each pair in random order, so that drift of the "
+      "machine hits both alike. Times are wall-clock from the client (Python `http.client`, request sent to body "
+      "read). The dashboard is reached over a kept-alive connection, as a browser would; Glance (uWSGI "
+      "`--http-socket` with `Connection: close`) opens a new connection per call, for the direct client and for the "
+      "dashboard alike.")
+    w("")
+    for n, s in o["sizes"].items():
+        w(f"**{n} member{'s' if n != '1' else ''}**: ratio p50 {times(s['ratio_p50'])}, p95 {times(s['ratio_p95'])}; "
+          f"glance-share adds {ms(s['added_p50_ms'])} at the median. Response bodies: {s['response_bytes_direct']} bytes "
+          f"from Glance, {s['response_bytes_proxy']} bytes from glance-share.")
+        w("")
+        w(stats_rows([("Glance direct", s["direct"]), ("through glance-share", s["proxy"])]))
+        w("")
+        if s.get("errors"):
+            w(f"Calls that failed and are not in the figures: {len(s['errors'])} ({'; '.join(s['errors'][:3])}).")
+            w("")
+    w("**What it means.** The ratio is what a user of the dashboard pays over calling Glance themselves for the same "
+      "data: session lookup, the Glance call from the server, parsing Glance's JSON into typed members and serialising "
+      "them again. Glance's own time (policy checks, SQLite) dominates both columns; the difference of the medians is "
+      "the dashboard's own cost per call. At p95 both columns are dominated by Glance's and the machine's variance, so "
+      "the p95 ratio moves more from run to run than the p50 ratio.")
+    w("")
+
+    # 2
+    ip, ls, lm = rd["image_page"], rd["list_1000"], rd["list_1000_mine"]
+    cn = rd["canned"]
+    w("## 2. Page render")
+    w("")
+    w("**Method.** A second server runs against a canned upstream (`bench/fake_upstream.py`): a Keystone + Glance on "
+      "one port that answers from bytes prepared in advance, in "
+      f"{cn['workers']} pre-forked asyncio processes. Its image and member list are "
+      + ("the JSON recorded from the real lab Glance in benchmark 1 (the 128-member image)"
+         if cn["recorded"] else "built-in bodies of the shapes recorded from the lab's Glance")
+      + "; its image lists are 1000 images of the same shape. Keystone answers `GET /v3/projects/{id}` with 403, as the "
+      "lab does for an ordinary member, so the image page asks for one project name and stops. One signed-in session "
+      "requests the full server-rendered page (`GET` with `Accept: text/html`, as a browser's first visit), one request "
+      "at a time, after a warm-up. CPU time per request is the server's `utime + stime` (`/proc/<pid>/stat`, all "
+      "threads) over the timed requests divided by their number (10 ms clock ticks, so the figure is exact only to "
+      "10 ms ÷ n). The upstream's CPU per request is shown apart: it is not glance-share's cost. Allocations are "
+      "counted on a third server started with an `LD_PRELOAD` shim (`bench/alloc_count.c`) that counts calls to "
+      "glibc's malloc family: glance-share uses Rust's system allocator, so every heap allocation goes through it and "
+      "no change to the Rust code is needed.")
+    w("")
+    rows = []
+    for label, x, shown in (("image page, 128 members", ip, f"{ip['members_shown']} of 128 members on the page"),
+                            ("image list, 1000 images (All images, name search)", ls, f"{ls['rows_shown']} rows"),
+                            ("My images, 1000 owned shared images", lm, f"{lm['rows_shown']} rows")):
+        rows.append((label, x["latency_ms"]["n"], ms(x["latency_ms"]["p50"]), ms(x["latency_ms"]["p95"]),
+                     ms(x["cpu_ms_per_request"]), ms(x["upstream_cpu_ms_per_request"]),
+                     (f"{x['allocs_per_request']:,.0f}" + (f" (+{x['reallocs_per_request']:,.0f} reallocs)"
+                                                           if "reallocs_per_request" in x else ""))
+                     if "allocs_per_request" in x else "n/a",
+                     kb(x.get("alloc_bytes_per_request")) if "alloc_bytes_per_request" in x else "n/a",
+                     kb(x["html_bytes"]), shown))
+    errs = sum(x["errors"] for x in (ip, ls, lm))
+    if errs:
+        w(f"Requests that failed or timed out (not in the latency figures): {errs}. See \"Incidents\" below.")
+        w("")
+    w(table(rows, ["page", "n", "p50", "p95", "server CPU / req", "upstream CPU / req", "allocations / req",
+                   "bytes allocated / req", "HTML", "check"]))
+    w("")
+    if "alloc_unavailable" in rd:
+        w(f"Allocations were not measured: {rd['alloc_unavailable']}. A counting global allocator behind a cargo "
+          "feature (e.g. `bench-alloc`) would give the same figure from inside.")
+        w("")
+    rows = []
+    for label, x in (("image page, 128 members", ip), ("image list, 1000 images", ls), ("My images, 1000 owned", lm)):
+        calls = x.get("upstream_calls_per_request", {})
+        rows.append((label, f"{sum(calls.values()):,.1f}",
+                     ", ".join(f"{k} {v:,.1f}" for k, v in sorted(calls.items())) or "n/a"))
+    for endpoint, x in rd.get("api_calls", {}).items():
+        calls = x["calls"]
+        rows.append((f"server function `{endpoint}` (one call, as after hydration)", f"{sum(calls.values()):,.1f}",
+                     ", ".join(f"{k} {v:,.1f}" for k, v in sorted(calls.items())) or "none"))
+    w("Upstream requests per page, as the canned upstream counted them over the timed requests:")
+    w("")
+    w(table(rows, ["request", "upstream requests", "by kind"]))
+    w("")
+    net = ip.get("net_allocs_per_request")
+    w(f"Resident memory of the render server: {mb_kib(ip['rss_kb_before']):.1f} MB before the image-page requests, "
+      f"{mb_kib(ip['rss_kb_after']):.1f} MB after; {mb_kib(ls['rss_kb_after']):.1f} MB after the 1000-image lists; "
+      f"peak {mb_kib(rd['rss_kb_peak']):.1f} MB."
+      + (f" New blocks minus frees per image-page request: {net:,.1f} (what a request leaves allocated on "
+         "average, e.g. in the session store and connection pools; near 0 means no leak)." if net is not None else ""))
+    w("")
+    w("**What it means.** This is glance-share's own cost of a page, with the upstream answering from memory: the "
+      "session lookup, the upstream calls' JSON parsing, the Leptos server render and the HTML. "
+      + calls_text(ip, ls, r.get("load"))
+      + " The list of 1000 images reads them with `GET /v2/images?limit=1000` (a name search reads up to 1000 "
+      "images; without a search a page shows 50). \"My images\" with a search also counts the members of every owned shared "
+      f"image, one Glance call each ({b['batch_concurrency']} at a time, the batch concurrency): with 1000 such images "
+      f"the page made {lm.get('upstream_calls_per_request', {}).get('glance GET images/{id}/members', 0):,.0f} "
+      "member-list calls (third row), a cost to know about; against a real Glance each of those calls costs "
+      "what benchmark 1 measured.")
+    w("")
+
+    # 3
+    w("## 3. Against the CLI")
+    w("")
+    w(f"**Method.** The same image with {c['members']} members in the real lab. "
+      f"`openstack image member list IMAGE` (python-openstackclient from the lab venv, the password in `OS_*` "
+      f"environment variables) is run {c['cli_ms']['n']} times after one untimed run; each run is a "
+      "new process that starts the interpreter, gets a token from Keystone and calls Glance. The glance-share side is "
+      f"{c['page_ms']['n']} requests of the full server-rendered image page (`GET /images/{{id}}`, "
+      f"{kb(c['page_bytes'])} of HTML with every member) in a session signed in beforehand. Median per view.")
+    w("")
+    w(stats_rows([("openstack image member list", c["cli_ms"]), ("glance-share image page", c["page_ms"])]))
+    w("")
+    up = c.get("upstream_ms", {})
+    if up:
+        rows = [(name, ms(x["p50"]), x["status"]) for name, x in up.items()]
+        w("What the page waits for: the upstream calls it makes, timed directly with a token of the same user "
+          "(median of 5 each). The first three run one after another (the image, then its members, then the "
+          "first member's project name, which Keystone refuses an ordinary user); the header's pending-offers "
+          "count is a separate resource of the page.")
+        w("")
+        w(table(rows, ["upstream call", "median", "status"]))
+        w("")
+        seq = sum(x["p50"] for name, x in up.items() if "pending" not in name)
+        w(f"Sum of the sequential ones: {ms(seq)}, of the page's {ms(c['page_ms']['p50'])}.")
+        w("")
+    if c.get("page_errors"):
+        w(f"Page requests that failed: {len(c['page_errors'])} ({'; '.join(c['page_errors'][:3])}).")
+        w("")
+    w(f"**What it means.** Looking at who an image is shared with takes {ms(c['page_ms']['p50'])} in the dashboard "
+      f"and {ms(c['cli_ms']['p50'])} with the CLI: {times(c['ratio'])}. The CLI pays for a Python start-up, its "
+      "plugin loading and a new token on every command; the dashboard keeps the token in the session and answers "
+      "with the page already rendered. The page figure is the HTML only: a browser's first visit also loads the "
+      "hydrate bundle (benchmark 6) once, and later pages reuse it.")
+    w("")
+
+    # 4
+    w("## 4. Batch")
+    w("")
+    w(f"**Method.** {b['projects']} project IDs (random, Glance does not check them against Keystone) and three sets "
+      "of fresh shared images in the real lab. (a) glance-share's batch feature: one `batch_start` "
+      f"(`operation=share`, {b['images']} images, {b['projects']} projects), then `batch_status` polled every "
+      f"{b.get('poll_ms', 50):.0f} ms until `finished`; wall time from the `batch_start` request to the first "
+      "finished answer. The batch plans first (reads every image and its members), then runs the images in "
+      f"parallel (up to `GLANCE_SHARE_BATCH_CONCURRENCY`, default {b['batch_concurrency']}) and each image's projects one after another (Glance's member "
+      f"quota check is not safe against concurrent adds). (b) The same {b['pairs']} pairs as direct "
+      "`POST /v2/images/{id}/members` calls, one after another, with a token taken once: the fastest sequential "
+      f"script. (c) `openstack image add project IMAGE PROJECT`, {b['cli_runs']} runs"
+      + (f", extrapolated to {b['pairs']} by their mean." if b["cli_extrapolated"] else ".") + "")
+    w("")
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(b["batch_outcomes"].items()))
+    rows = [
+        ("glance-share batch", secs(b["batch_s"]), ms(b["batch_s"] * 1000 / b["pairs"]), f"{b['batch_ok']} of {b['pairs']} ({outcomes})"),
+        ("sequential add-member calls", secs(b["loop_s"]), ms(b["loop_call_ms"]), f"{b['loop_ok']} of {b['pairs']} answered 200"),
+        ("`openstack image add project`", secs(b["cli_total_s"]) + (" (extrapolated)" if b["cli_extrapolated"] else ""),
+         ms(b["cli_each_s"]["p50"] * 1000) + " (median run)", f"{b['cli_runs']} runs"),
+    ]
+    w(table(rows, ["", "wall time", "per pair", "outcome"]))
+    w("")
+    if b.get("glance_locked_batch") is not None:
+        w(f"Glance's log counted {b['glance_locked_batch']} writes refused with SQLite's \"database is locked\" "
+          f"during the batch (the batch retries such a pair once after 300 ms) and {b['glance_locked_loop']} during "
+          "the sequential loop.")
+        w("")
+    w(f"Ratios: batch vs sequential calls **{times(b['ratio_loop'])}**, batch vs the CLI **{times(b['ratio_cli'])}**. "
+      f"The `batch_start` request itself (planning: {b['images']} image reads and {b['images']} member lists) "
+      f"answered after {ms(b['batch_start_ms'])}.")
+    w("")
+    w("**What it means.** The sequential loop's time per pair is Glance's add-member latency; the batch's time per "
+      "pair shows how many of those calls overlap. The batch cannot be faster than Glance can take concurrent "
+      "member writes, and it never runs more images at once than its concurrency setting, so against the fastest "
+      "sequential script its speed-up is bounded by min(concurrency, Glance's parallel capacity). Against the CLI, "
+      "which pays a process start and a token per pair, the batch is the difference between minutes and seconds.")
+    w("")
+
+    # 5
+    w("## 5. Load")
+    w("")
+    w(f"**Method.** A fresh server against the canned upstream; {ld['sessions']} sessions signed in (each its own "
+      f"Keystone token) and each used once. Then `wrk -t{ld['wrk_threads']} -c{ld['connections']} -d{ld['seconds']}s "
+      "--timeout 10s --latency` requests the 128-member image page (full SSR HTML) with a Lua script "
+      "(`bench/sessions.lua`) that gives every request the next of the session cookies; any answer but 200 counts as "
+      "an error (a redirect to sign-in would mean a lost session), and so do wrk's socket errors. Peak RSS is the "
+      "larger of the server's `VmHWM` after the run (since start: start-up, sign-ins and load) and its `VmRSS` "
+      "sampled every 0.2 s during the load (the kernel updates `VmHWM` lazily).")
+    w("")
+    se = ld["socket_errors"]
+    rows = [
+        ("requests", f"{ld['requests']:,} in {ld['seconds']} s"),
+        ("requests per second", f"{ld['rps']:.0f}"),
+        ("latency p50 / p90 / p99 / max", f"{ms(ld['p50_ms'])} / {ms(ld['p90_ms'])} / {ms(ld['p99_ms'])} / {ms(ld['max_ms'])}"),
+        ("errors", f"{ld['errors']} (non-200: {ld['non200']}{' ' + ld['statuses'] if ld['statuses'] else ''}; "
+                   f"socket connect {se['connect']}, read {se['read']}, write {se['write']}, timeout {se['timeout']})"),
+        ("server peak RSS (larger of VmHWM and the samples)", f"{mb_kib(ld['rss_kb_peak']):.1f} MB"
+         + (f" (VmHWM {mb_kib(ld['rss_kb_hwm']):.1f} MB)" if "rss_kb_hwm" in ld else "")),
+        ("server RSS after the sign-ins, before the load", f"{mb_kib(ld['rss_kb_signed_in']):.1f} MB"),
+        ("server RSS, highest 0.2 s sample during the load",
+         f"{mb_kib(ld['rss_kb_max_sampled']):.1f} MB" if ld["rss_kb_max_sampled"] else "n/a"),
+        ("upstream requests per second (canned upstream)",
+         f"{ld.get('upstream_calls_per_s', 0):,.0f}, i.e. {ld.get('upstream_calls_per_s', 0) / max(ld['rps'], 1e-9):.1f} per page"),
+        ("server CPU by thread", ", ".join(f"{k} {v:.0f} %" for k, v in
+                                          sorted(ld.get("server_threads_cpu_pct", {}).items(), key=lambda kv: -kv[1])
+                                          if v >= 1) or "n/a"),
+        ("CPU during the load: server / canned upstream / wrk / whole machine",
+         f"{ld['server_cpu_pct']:.0f} % / {ld['upstream_cpu_pct']:.0f} % / {ld['wrk_cpu_pct']:.0f} % / "
+         f"{ld.get('machine_busy_pct', float('nan')):.0f} % "
+         f"(% of one core; {m['nproc']} cores = {int(m['nproc']) * 100} %)"),
+    ]
+    w(table(rows, ["", ""]))
+    w("")
+    w("**What it means.** Requests per second is how many full member pages the dashboard renders per second on this "
+      "machine while also hosting the load generator and the upstream; with 200 connections always waiting, latency "
+      "is mostly queueing (Little's law: connections ÷ throughput), so p99 says how evenly the server shares itself "
+      "between sessions rather than how fast one page is (benchmark 2). The CPU split shows who the bottleneck was: "
+      + load_bottleneck(ld, m) + ".")
+    w("")
+    w("<details><summary>wrk output</summary>")
+    w("")
+    w("```")
+    w(ld["wrk_output"])
+    w("```")
+    w("")
+    w("</details>")
+    w("")
+
+    # 6
+    f = bu["files"]
+    w("## 6. The hydrate bundle")
+    w("")
+    w(f"**Method.** The files of the site directory (`{m['site']}/pkg`), compressed with Python's gzip at level 9 and "
+      "with `brotli -q 11`, as a server or CDN would serve them. The goal counts wasm + js.")
+    w("")
+    rows = []
+    for kind in ("wasm", "js", "css"):
+        if kind in f:
+            x = f[kind]
+            rows.append((f"`{x['file'].rsplit('/', 1)[-1]}`", kb(x["raw"]), kb(x["gzip"]), kb(x["brotli"]), x["mtime"]))
+    t = bu["total"]
+    rows.append(("**wasm + js**", kb(t["raw"]), kb(t["gzip"]), kb(t["brotli"]), ""))
+    w(table(rows, ["file", "raw", "gzip -9", "brotli -q 11", "modified"]))
+    w("")
+    sec = f["wasm"].get("sections", {})
+    if sec:
+        big = sorted(sec.items(), key=lambda kv: -kv[1])
+        w("Sections of the wasm module (raw bytes, those over 1 kB): "
+          + ", ".join(f"{k} {kb(v)}" for k, v in big if v >= 1000) + ".")
+        w("")
+    code_share = sec.get("code", 0) / f["wasm"]["raw"] * 100 if sec else None
+    w("**What it means.** This is what a browser downloads once before pages become interactive (pages work without "
+      "it). Gzip is what most servers send; brotli what a CDN can."
+      + (f" The code section is {code_share:.0f} % of the module: the size is compiled Rust (Leptos, the router, "
+         "serde and the components) rather than data or debug names." if code_share else ""))
+    w("")
+    w("## Incidents")
+    w("")
+    inc = r.get("incidents", [])
+    if not inc:
+        w("The servers logged no panic and no error during this run.")
+    else:
+        w(f"The servers (run with `RUST_LOG=warn`) logged {len(inc)} panic or error line(s) during this run:")
+        w("")
+        w("```")
+        for x in inc[:20]:
+            w(f"[{x['server']}] {x['line']}")
+        w("```")
+        if any("reactive_graph" in x["line"] for x in inc):
+            w("")
+            w("These are panics inside Leptos' reactive system (`reactive_graph`) on a tokio worker: a task of the "
+              "render ran after what it needed was gone (\"expected context … to be present\": the request's "
+              "context; \"already been disposed\": a reactive value of a finished render). A panic ends only that "
+              "task; when the response was waiting for it, the request never completes, which the benchmark counts "
+              "as a timed-out request. This suggests resource tasks outliving their render, which fits the repeated "
+              "server-function runs that benchmark 2 counts. It is intermittent: a page requested a few hundred "
+              "times in a row, alternating the image page and the image list, shows it within minutes.")
+    w("")
+    w("## Caveats")
+    w("")
+    w("- One run on a shared 2-core VM. Ratios within a run are meaningful; absolute times move with load.")
+    w("- The canned upstream is Python: under load it competes with the dashboard for the same two cores (see the CPU "
+      "split in benchmark 5), so benchmark 5's throughput is a lower bound for the dashboard alone.")
+    w(f"- The lab's Glance is uWSGI with {uw_text(m)} on SQLite, so benchmarks 1, 3 and 4 measure against a "
+      "small Glance; a production Glance (several workers, MySQL) answers faster and takes more concurrent writes, "
+      "which makes the ratio of benchmark 1 stricter and lets the batch of benchmark 4 gain more.")
+    w("- CPU time per request has 10 ms resolution over the whole measured interval (it is divided by the number of "
+      "requests).")
+    w("")
+    return "\n".join(L) + "\n"
+
+
+def uw_text(m):
+    uw = m.get("lab_uwsgi")
+    if not uw:
+        return "processes and threads as lab/lab.sh sets them"
+    p, t = uw["processes"], uw["threads"]
+    return f"{p} process{'es' if p != 1 else ''} × {t} thread{'s' if t != 1 else ''}"
+
+
+def load_bottleneck(ld, m):
+    cores = int(m.get("nproc", 2)) * 100
+    ours = ld["server_cpu_pct"] + ld["upstream_cpu_pct"] + ld["wrk_cpu_pct"]
+    busy = ld.get("machine_busy_pct")
+    text = f"the server, the canned upstream and wrk used {ours:.0f} % of the {cores} % the machine has"
+    if busy is not None:
+        text += f", and the whole machine was {busy:.0f} % busy (other processes: {max(0.0, busy - ours):.0f} %)"
+    workers = sorted((v for k, v in ld.get("server_threads_cpu_pct", {}).items() if k.startswith("tokio")),
+                     reverse=True)
+    if busy is not None and busy < cores * 0.85:
+        text += (f". The machine was not saturated, yet the server used only {ld['server_cpu_pct']:.0f} % "
+                 "while 200 requests waited")
+        if workers:
+            text += (" (its tokio workers: " + ", ".join(f"{v:.0f} %" for v in workers) + ")")
+        text += (": something other than CPU paces the renders. Candidates to profile: a lock held across "
+                 "awaits (the session store), the upstream connection pool, or render work confined to one thread")
+    elif busy is not None:
+        text += ("; the machine was saturated, so the throughput is bounded by sharing the cores among the server, "
+                 "the upstream, wrk and the other processes")
+    return text
+
+
+def repeats(x):
+    """How many times each upstream request of a page was made, if every kind was made equally often."""
+    calls = x.get("upstream_calls_per_request", {})
+    counts = {round(v, 1) for v in calls.values()}
+    return counts.pop() if len(counts) == 1 else None
+
+
+def calls_text(ip, ls, ld=None):
+    n_ip = sum(ip.get("upstream_calls_per_request", {}).values())
+    kinds = len(ip.get("upstream_calls_per_request", {}))
+    rep = repeats(ip)
+    text = (f"The image page makes {n_ip:.1f} upstream requests per view, of {kinds} kinds (the image, its "
+            "members, the first member's project name, the header's pending-offers count)")
+    if rep and rep > 1:
+        rep_ls = repeats(ls)
+        per_page_load = ld["upstream_calls_per_s"] / ld["rps"] if ld and ld.get("rps") else None
+        text += (f": **each one {rep:g} times**. Every server function of the page runs {rep:g} times during one "
+                 "server render" + (f" (the image list's too: {rep_ls:g}×)" if rep_ls else "")
+                 + f", so a page pays for its upstream calls {rep:g} times over, while the same server functions "
+                 "called directly make each call once (last two rows).")
+        if per_page_load:
+            text += (f" How often they repeat depends on timing: under load (benchmark 5) a page made "
+                     f"{per_page_load:.1f} upstream requests on average.")
+        text += (" This is the first thing to fix: one run per resource cuts the upstream work, and most of a "
+                 "page's latency against a real Glance, by the same factor.")
+    else:
+        text += "."
+    return text
+
+
+def why(name, r):
+    """A reasoned explanation of a missed goal, from the run's own figures."""
+    if name.startswith("proxy overhead"):
+        n = name.split(",")[1].strip().split()[0]
+        s_ = r["overhead"]["sizes"][n]
+        which = "p95" if "p95" in name else "p50"
+        added = s_["proxy"][which] - s_["direct"][which]
+        budget = s_["direct"][which] * (GOAL_OVERHEAD - 1)
+        return (f"At {which} glance-share took {ms(s_['proxy'][which])} against Glance's {ms(s_['direct'][which])}: "
+                f"{ms(added)} more, where the {GOAL_OVERHEAD - 1:.0%} budget is {ms(budget)}. "
+                + ("The smaller Glance's own time, the smaller that budget: the dashboard's fixed cost per call (one "
+                   "more HTTP hop on loopback, the session lookup, Glance's JSON parsed and serialised again) is "
+                   "what is left over. " if which == "p50" else
+                   "At p95 the difference mixes the dashboard's cost with both columns' tails on a shared machine; "
+                   "a repeat run tells a real cost from noise. ")
+                + "To profile: run the server with `RUST_LOG=info,tower_http=debug` (its request log then carries "
+                "each request's latency) and compare the `members` calls with Glance's uWSGI log of the same calls.")
+    if name.startswith("member page"):
+        c = r["cli"]
+        up = c.get("upstream_ms", {})
+        seq = sum(x["p50"] for n, x in up.items() if "pending" not in n)
+        ip = r.get("render", {}).get("image_page", {})
+        own = ip.get("latency_ms", {}).get("p50")
+        rep = repeats(ip)
+        text = f"The page took {ms(c['page_ms']['p50'])} and the CLI {ms(c['cli_ms']['p50'])}."
+        if seq:
+            text += (f" One view needs three upstream calls one after another, {ms(seq)} together when called "
+                     f"directly (table in benchmark 3), and the dashboard's own work on the page is "
+                     f"{ms(own)} (benchmark 2, instant upstream).")
+            if rep and rep > 1:
+                text += (f" But the page makes every upstream call {rep:g} times (benchmark 2 counted them), so it "
+                         f"waits for up to {rep:g} × {ms(seq)} = {ms(rep * seq)} of upstream time: that is where "
+                         f"the page's time goes. With each call made once the page would take about "
+                         f"{ms(seq + (own or 0))}, {c['cli_ms']['p50'] / (seq + (own or 0)):.0f}× faster than the CLI.")
+            else:
+                text += (f" Even a dashboard costing nothing would reach only about {c['cli_ms']['p50'] / seq:.0f}× "
+                         "here: the time is upstream latency of the lab.")
+            text += (" Further gains: fetch the members concurrently with the image (they are independent), and "
+                     "remember in the session that Keystone refused project names instead of asking on every page.")
+        return text
+    if name.startswith("batch"):
+        b = r["batch"]
+        conc = b["batch_concurrency"]
+        text = (f"The sequential loop spends {ms(b['loop_call_ms'])} per add-member call, all of it in Glance; the "
+                f"batch spends {ms(b['batch_s'] * 1000 / b['pairs'])} per pair, so it overlaps about "
+                f"{b['loop_s'] / b['batch_s']:.1f} calls at a time. Two limits keep it far from 10×. First, the lab "
+                f"Glance is uWSGI with {uw_text(r['machine'])}: threads of one process share one Python interpreter lock and one SQLite "
+                "database, so concurrent member writes do not run in parallel: they queue")
+        if b.get("glance_locked_batch"):
+            text += f" (and {b['glance_locked_batch']} were refused with \"database is locked\" and retried)"
+        text += (". Second, the batch runs at most "
+                 f"{conc} images at once (`GLANCE_SHARE_BATCH_CONCURRENCY`, default {conc}), so {conc}× is its "
+                 "ceiling against a sequential script of the same calls even with a Glance that scales; the goal "
+                 "needs a concurrency of at least 10 and a Glance with several API worker processes. The batch "
+                 "also pays for planning (it reads every image and its members first: "
+                 f"{ms(b['batch_start_ms'])}) and for up to one status poll interval. Against the CLI the goal "
+                 f"is met many times over ({times(b['ratio_cli'])}).")
+        return text
+    if name.startswith("0 errors"):
+        ld = r["load"]
+        return (f"non-200 answers {ld['non200']} ({ld['statuses'] or 'none'}), socket errors {ld['socket_errors']}. "
+                "Timeouts or resets point at the server's or the upstream's connection handling under 200 connections; "
+                "3xx answers at lost sessions (session store).")
+    if name.startswith("peak RSS"):
+        ld = r["load"]
+        ip = r.get("render", {}).get("image_page", {})
+        grow = mb_kib(ld["rss_kb_peak"]) - mb_kib(ld["rss_kb_signed_in"])
+        text = (f"RSS was {mb_kib(ld['rss_kb_signed_in']):.1f} MB with {ld['sessions']} sessions signed in and idle, "
+                f"and peaked at {mb_kib(ld['rss_kb_peak']):.1f} MB under load: the load added {grow:.1f} MB, about "
+                f"{grow * 1000 / ld['connections']:.0f} kB per connection. wrk keeps all {ld['connections']} requests "
+                "in flight at once, and every page is rendered whole before its first byte (`SsrMode::Async`), so "
+                "each in-flight request holds its upstream bodies, parsed data and its page until it is sent")
+        if "alloc_bytes_per_request" in ip:
+            text += (f" (benchmark 2: one 128-member page allocates {kb(ip['alloc_bytes_per_request'])} in "
+                     f"{ip['allocs_per_request']:,.0f} allocations for {kb(ip['html_bytes'])} of HTML)")
+        text += (". What would bring it down: fewer and smaller intermediate allocations in the render, a bound on "
+                 "concurrent renders (excess requests wait in the accept queue instead of in memory), and an "
+                 "allocator that returns memory sooner (glibc keeps freed memory in per-thread arenas; "
+                 "`MALLOC_ARENA_MAX=2` is a cheap first test).")
+        return text
+    if name.startswith("hydrate bundle"):
+        bu = r["bundle"]
+        sec = bu["files"]["wasm"].get("sections", {})
+        code = sec.get("code")
+        return (f"The wasm module alone is {kb(bu['files']['wasm']['gzip'])} gzipped"
+                + (f"; its code section is {kb(code)} of {kb(bu['files']['wasm']['raw'])} raw" if code else "")
+                + ". The module has no name or debug sections left, so it is already stripped and the size is "
+                "compiled code: it shrinks only with less code in the hydrate build. Where to look: what "
+                "`twiggy top` ranks biggest in the module, server-only code or crates reachable from the `hydrate` "
+                "feature, large generic instantiations (serde derives of big types), and Leptos 0.8's lazy routes or "
+                "islands to ship less code to each page.")
+    return ""
