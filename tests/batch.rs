@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Browser, Cleanup, GlanceDirect, Server, lab, signed_in_as};
+use common::{Cleanup, GlanceDirect, Server, lab, signed_in_as};
 use serde_json::Value;
 
 fn id(n: u32) -> String {
@@ -67,7 +67,7 @@ async fn five_images_by_four_projects_end_with_exactly_the_expected_outcome_per_
     let batch_id: String = res.json().await.unwrap();
     assert_eq!(location, format!("/batch/{batch_id}"));
 
-    let view = wait_finished(&browser, &batch_id).await;
+    let view = common::wait_finished(&browser, &batch_id, 20).await;
     let outcomes: BTreeMap<(String, String), String> = view["pairs"]
         .as_array()
         .unwrap()
@@ -119,27 +119,8 @@ async fn five_images_by_four_projects_end_with_exactly_the_expected_outcome_per_
     assert!(page.contains("20 of 20 pairs done") && page.contains("member quota reached (3)"), "result page");
 
     // Another user cannot open the batch.
-    let consumer = Browser::new(&server);
-    consumer
-        .sign_in_password(
-            lab.get("LAB_CONSUMER_USER"),
-            lab.get("LAB_CONSUMER_PASSWORD"),
-            lab.get("LAB_CONSUMER_PROJECT"),
-        )
-        .await;
+    let consumer = signed_in_as(&server, "consumer").await;
     assert_eq!(consumer.call_json("batch_status", &[("batch_id", &batch_id)]).await.0, 404);
-}
-
-pub async fn wait_finished(browser: &Browser, batch_id: &str) -> Value {
-    for _ in 0..200 {
-        let (status, view) = browser.call_json("batch_status", &[("batch_id", batch_id)]).await;
-        assert_eq!(status, 200, "{view}");
-        if view["finished"] == true {
-            return view;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the batch did not finish within 20 s");
 }
 
 #[tokio::test]
@@ -229,14 +210,7 @@ async fn the_terraform_export_parses_and_matches_glance() {
     assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"image-"));
 
     // The consumer side: the accept resource for its own answer.
-    let consumer = Browser::new(&server);
-    consumer
-        .sign_in_password(
-            lab.get("LAB_CONSUMER_USER"),
-            lab.get("LAB_CONSUMER_PASSWORD"),
-            lab.get("LAB_CONSUMER_PROJECT"),
-        )
-        .await;
+    let consumer = signed_in_as(&server, "consumer").await;
     let (status, file) = consumer.call_json("terraform", &[("image_id", &image), ("provider", "openstack")]).await;
     assert_eq!(status, 200, "{file}");
     let body: hcl::Body = hcl::from_str(file["text"].as_str().unwrap()).unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Browser, Cleanup, GlanceDirect, Server, lab, project_root, signed_in_as, user_message};
+use common::{Cleanup, GlanceDirect, Server, lab, project_root, signed_in_as, user_message};
 
 fn lab_sh(arg: &str) {
     let status = std::process::Command::new(project_root().join("lab/lab.sh")).arg(arg).status().unwrap();
@@ -87,7 +87,7 @@ async fn retry_failed_runs_only_the_pairs_that_failed_while_glance_was_down() {
     let first = first.as_str().unwrap().to_string();
     let restart = RestartGlance;
     lab_sh("stop-glance");
-    let view = wait_finished(&browser, &first).await;
+    let view = common::wait_finished(&browser, &first, 60).await;
     drop(restart);
 
     let failed: Vec<(String, String)> = pairs_with(&view, "Failed");
@@ -100,7 +100,7 @@ async fn retry_failed_runs_only_the_pairs_that_failed_while_glance_was_down() {
 
     let (status, second) = browser.call_json("batch_retry", &[("batch_id", &first)]).await;
     assert_eq!(status, 200, "{second}");
-    let second = wait_finished(&browser, second.as_str().unwrap()).await;
+    let second = common::wait_finished(&browser, second.as_str().unwrap(), 60).await;
     let mut retried: Vec<(String, String)> = second["pairs"]
         .as_array()
         .unwrap()
@@ -130,16 +130,4 @@ fn pairs_with(view: &serde_json::Value, outcome: &str) -> Vec<(String, String)> 
         .filter(|p| p["outcome"] == outcome || p["outcome"].get(outcome).is_some())
         .map(|p| (p["image_id"].as_str().unwrap().to_string(), p["member_id"].as_str().unwrap().to_string()))
         .collect()
-}
-
-async fn wait_finished(browser: &Browser, batch_id: &str) -> serde_json::Value {
-    for _ in 0..600 {
-        let (status, view) = browser.call_json("batch_status", &[("batch_id", batch_id)]).await;
-        assert_eq!(status, 200, "{view}");
-        if view["finished"] == true {
-            return view;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the batch did not finish within 60 s");
 }

@@ -515,3 +515,16 @@ impl Drop for Cleanup {
         .join();
     }
 }
+
+/// Polls a batch until it has finished (at most `seconds`) and returns its final view.
+pub async fn wait_finished(browser: &Browser, batch_id: &str, seconds: u64) -> serde_json::Value {
+    for _ in 0..seconds * 10 {
+        let (status, view) = browser.call_json("batch_status", &[("batch_id", batch_id)]).await;
+        assert_eq!(status, 200, "{view}");
+        if view["finished"] == true {
+            return view;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the batch did not finish within {seconds} s");
+}
