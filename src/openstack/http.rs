@@ -4,23 +4,49 @@
 use super::{Service, UpstreamError};
 
 /// Sends a request; a transport failure becomes an `UpstreamError` of `service`. An
-/// idempotent call (GET, PUT) that could not connect, or got a 5xx, is tried once more: doing
-/// it twice changes nothing, and a closed pooled connection or a briefly locked database is
-/// the usual cause.
+/// idempotent call (GET, PUT) whose connection failed or was closed before the answer came,
+/// or that got a 5xx, is tried once more: doing it twice changes nothing, and a closed pooled
+/// connection or a briefly locked database is the usual cause.
 pub async fn send(service: Service, req: reqwest::RequestBuilder) -> Result<reqwest::Response, UpstreamError> {
+    send_with(service, req, Repeat::IfIdempotent).await
+}
+
+/// `send` for a POST that is safe to make twice, such as issuing a token: a second token
+/// nobody holds does no harm, while a sign-in lost to a dropped connection does.
+pub async fn send_repeatable(
+    service: Service,
+    req: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, UpstreamError> {
+    send_with(service, req, Repeat::Always).await
+}
+
+enum Repeat {
+    IfIdempotent,
+    Always,
+}
+
+async fn send_with(
+    service: Service,
+    req: reqwest::RequestBuilder,
+    repeat: Repeat,
+) -> Result<reqwest::Response, UpstreamError> {
     let failed = |e| UpstreamError::from_reqwest(service, e);
     let (client, request) = req.header(reqwest::header::ACCEPT, "application/json").build_split();
     let request = request.map_err(failed)?;
-    let idempotent = matches!(*request.method(), reqwest::Method::GET | reqwest::Method::PUT);
-    let again = if idempotent { request.try_clone() } else { None };
+    let repeatable = match repeat {
+        Repeat::Always => true,
+        Repeat::IfIdempotent => matches!(*request.method(), reqwest::Method::GET | reqwest::Method::PUT),
+    };
+    let again = if repeatable { request.try_clone() } else { None };
     let first = client.execute(request).await;
     let worth_again = match &first {
-        Err(e) => e.is_connect(),
+        // A timeout is not worth repeating: the user would wait twice as long for the same answer.
+        Err(e) => !e.is_timeout() && (e.is_connect() || e.is_request()),
         Ok(res) => res.status().is_server_error(),
     };
     match again {
         Some(again) if worth_again => {
-            tracing::debug!("{service}: trying an idempotent call once more");
+            tracing::debug!("{service}: trying the call once more");
             tokio::time::sleep(std::time::Duration::from_millis(150)).await;
             client.execute(again).await.map_err(failed)
         }

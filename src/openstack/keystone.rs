@@ -8,7 +8,7 @@ use url::Url;
 
 use super::{
     Service, Token, UpstreamError,
-    http::{check, fetch_json, read_json, send},
+    http::{check, fetch_json, read_json, send, send_repeatable},
 };
 
 const SUBJECT_TOKEN: &str = "X-Subject-Token";
@@ -202,7 +202,7 @@ impl<'a> Keystone<'a> {
             }});
         }
         let req = self.http.post(self.url("auth/tokens")).json(&json!({ "auth": auth }));
-        let res = check(Service::Keystone, send(Service::Keystone, req).await?).await?;
+        let res = check(Service::Keystone, send_repeatable(Service::Keystone, req).await?).await?;
         let token =
             res.headers().get(SUBJECT_TOKEN).and_then(|v| v.to_str().ok()).map(Token::new).ok_or_else(|| {
                 UpstreamError::BadResponse { service: Service::Keystone, detail: "no X-Subject-Token header".into() }

@@ -160,6 +160,20 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
+/// Sends a set-up or checking call straight to the lab, once more if the connection dropped:
+/// uWSGI now and then closes one before answering, and that is not what the tests test.
+pub async fn lab_call(req: reqwest::RequestBuilder) -> reqwest::Response {
+    let again = req.try_clone().expect("lab calls have no streamed body");
+    match req.send().await {
+        Err(e) if e.is_connect() || e.is_request() => {
+            eprintln!("lab call dropped ({e}); once more");
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            again.send().await.unwrap()
+        }
+        res => res.unwrap(),
+    }
+}
+
 /// A browser signed in with a password as one of the lab's users: producer, consumer or admin.
 pub async fn signed_in_as(server: &Server, who: &str) -> Browser {
     let lab = lab();
@@ -306,7 +320,7 @@ impl KeystoneDirect<'_> {
             "identity": {"methods": ["password"], "password": {"user": {"name": user, "domain": {"id": "default"}, "password": password}}},
             "scope": {"project": {"name": project, "domain": {"id": "default"}}}
         }});
-        let res = http().post(format!("{}/auth/tokens", self.lab.keystone_url())).json(&body).send().await.unwrap();
+        let res = lab_call(http().post(format!("{}/auth/tokens", self.lab.keystone_url())).json(&body)).await;
         assert_eq!(res.status(), 201, "lab sign-in for {user} failed");
         let token = res.headers()["x-subject-token"].to_str().unwrap().to_string();
         (token, res.json().await.unwrap())
@@ -331,15 +345,15 @@ impl KeystoneDirect<'_> {
                 self.lab.get("LAB_ADMIN_PROJECT"),
             )
             .await;
-        http()
-            .get(format!("{}/auth/tokens", self.lab.keystone_url()))
-            .header("x-auth-token", admin)
-            .header("x-subject-token", token)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
+        lab_call(
+            http()
+                .get(format!("{}/auth/tokens", self.lab.keystone_url()))
+                .header("x-auth-token", admin)
+                .header("x-subject-token", token),
+        )
+        .await
+        .status()
+        .as_u16()
     }
 
     pub async fn revoke(&self, token: &str) {
@@ -446,23 +460,16 @@ impl GlanceDirect {
     }
 
     pub async fn image(&self, id: &str) -> (u16, serde_json::Value) {
-        let res = http()
-            .get(format!("{}/v2/images/{id}", self.url))
-            .header("x-auth-token", &self.token)
-            .send()
-            .await
-            .unwrap();
+        let res =
+            lab_call(http().get(format!("{}/v2/images/{id}", self.url)).header("x-auth-token", &self.token)).await;
         (res.status().as_u16(), res.json().await.unwrap_or_default())
     }
 
     /// `(status, [(member_id, status)])` of `GET members`, sorted.
     pub async fn members(&self, id: &str) -> (u16, Vec<(String, String)>) {
-        let res = http()
-            .get(format!("{}/v2/images/{id}/members", self.url))
-            .header("x-auth-token", &self.token)
-            .send()
-            .await
-            .unwrap();
+        let res =
+            lab_call(http().get(format!("{}/v2/images/{id}/members", self.url)).header("x-auth-token", &self.token))
+                .await;
         let status = res.status().as_u16();
         let body: serde_json::Value = res.json().await.unwrap_or_default();
         let mut members: Vec<(String, String)> = body["members"]
