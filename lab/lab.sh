@@ -592,15 +592,19 @@ uwsgi_args() { # name -> uwsgi command line (one arg per line)
         "$VENV/bin/uwsgi"
         --http-socket "127.0.0.1:$port"
         --virtualenv "$VENV"
-        --master --processes 1 --threads 4 --enable-threads
+        --master --processes 1 --enable-threads
         --lazy-apps --need-app --die-on-term
         --add-header "Connection: close"
         --buffer-size 65535
         --procname-prefix-spaced "glance-share-lab-$name"
     )
     if [[ $name == keystone ]]; then
-        a+=(--module keystone.wsgi.api:application)
+        a+=(--threads 4 --module keystone.wsgi.api:application)
     else
+        # One request at a time: SQLAlchemy opens deferred transactions, and two of them that
+        # both read and then write deadlock in SQLite, which answers "database is locked" at
+        # once (no busy timeout helps) and Glance turns that into a 500. Real clouds use MySQL.
+        a+=(--threads 1)
         # streamed uploads (PUT /v2/images/{id}/file) need these (FACTS §4.7)
         a+=(--module glance.wsgi.api:application --http-auto-chunked --http-chunked-input --http-raw-body)
     fi

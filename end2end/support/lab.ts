@@ -302,7 +302,12 @@ export async function getImage(t: ScopedToken, imageId: string, region?: string)
 /** Deletes an image; one that is already gone is fine. */
 export async function deleteImage(t: ScopedToken, imageId: string, region?: string): Promise<void> {
   const res = await glance(t, region, 'DELETE', `/v2/images/${imageId}`);
-  if (res.status !== 204 && res.status !== 404) throw await failure(res, `deleting image ${imageId}`);
+  if (res.status === 204 || res.status === 404) return;
+  // An image deleted a moment ago can still be found, in status "deleted": Glance then
+  // refuses the transition "from deleted to deleted" with a 400. It is gone all the same.
+  const body = await res.text();
+  if (res.status === 400 && body.includes('from deleted to deleted')) return;
+  throw new Error(`deleting image ${imageId}: HTTP ${res.status} ${body}`);
 }
 
 /** Changes visibility (Glance wants the json-patch media type here). */

@@ -4,14 +4,22 @@ use leptos::prelude::*;
 use leptos_router::{components::Redirect, hooks::use_location};
 
 use crate::{
-    api::auth::{SignIn, SwitchProject, SwitchRegion, whoami},
+    api::{
+        auth::{SignIn, SwitchProject, SwitchRegion, whoami},
+        inbox::pending_count,
+    },
     error::AppError,
     model::Me,
 };
 
+/// Everything here is made once per page, outside any `<Suspense>`: Leptos renders a
+/// suspense's children more than once on the server (to find what it waits for, then to
+/// render), so a resource made inside one is made, and fetched, again each time.
 #[derive(Clone, Copy)]
 pub struct Auth {
     pub me: Resource<Result<Option<Me>, AppError>>,
+    /// Offers to the current project that wait for an answer (the header's badge).
+    pub pending: Resource<Result<Option<usize>, AppError>>,
     pub sign_in: ServerAction<SignIn>,
     pub switch_project: ServerAction<SwitchProject>,
     pub switch_region: ServerAction<SwitchRegion>,
@@ -27,7 +35,11 @@ impl Auth {
             move || (sign_in.version().get(), switch_project.version().get(), switch_region.version().get()),
             |_| whoami(),
         );
-        provide_context(Auth { me, sign_in, switch_project, switch_region });
+        let pending = Resource::new(
+            move || (switch_project.version().get(), switch_region.version().get()),
+            |_| pending_count(),
+        );
+        provide_context(Auth { me, pending, sign_in, switch_project, switch_region });
     }
 }
 

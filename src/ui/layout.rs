@@ -118,11 +118,7 @@ fn SignedInBar(me: Me) -> impl IntoView {
 /// How many offers to the current project wait for an answer.
 #[component]
 fn PendingBadge() -> impl IntoView {
-    let auth = use_auth();
-    let count = Resource::new(
-        move || (auth.switch_project.version().get(), auth.switch_region.version().get()),
-        |_| crate::api::inbox::pending_count(),
-    );
+    let count = use_auth().pending;
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -5,6 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::batch::{StartBatch, plan_batch},
+    error::AppError,
     model::{BatchPlan, Me, MemberStatus},
     ui::{
         auth::RequireSignIn,
@@ -13,24 +14,12 @@ use crate::{
     },
 };
 
+/// The plan and the action are made outside the sign-in check's `<Suspense>`: once per page.
 #[component]
 pub fn BatchPage() -> impl IntoView {
-    view! { <RequireSignIn signed_in=|me| view! { <BatchForm me/> }/> }
-}
-
-#[component]
-fn BatchForm(me: Me) -> impl IntoView {
-    let query = use_query_map();
-    let images = move || {
-        let q = query.read();
-        let mut ids = q.get_all("image").unwrap_or_default();
-        ids.extend(q.get("images").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_string));
-        ids.join(",")
-    };
-    let members = move || query.read().get("members").unwrap_or_default();
-    let operation = move || query.read().get("operation").unwrap_or_else(|| "share".into());
-    let status = move || query.read().get("status");
-    let make_shared = move || query.read().get("make_shared").is_some();
+    let q = BatchQuery(use_query_map());
+    let (images, members, operation, status, make_shared) =
+        (move || q.images(), move || q.members(), move || q.operation(), move || q.status(), move || q.make_shared());
     let plan = Resource::new(
         move || (images(), members(), operation(), status(), make_shared()),
         |(images, members, operation, status, make_shared)| async move {
@@ -41,6 +30,42 @@ fn BatchForm(me: Me) -> impl IntoView {
         },
     );
     let start = ServerAction::<StartBatch>::new();
+    view! { <RequireSignIn signed_in=move |me| view! { <BatchForm me plan start/> }/> }
+}
+
+/// What the page's query asks for; the form below is a GET, so the query is the form.
+#[derive(Clone, Copy)]
+struct BatchQuery(Memo<leptos_router::params::ParamsMap>);
+
+impl BatchQuery {
+    /// `image=a&image=b` from the image list's ticks, or `images=a,b` from this form.
+    fn images(self) -> String {
+        let q = self.0.read();
+        let mut ids = q.get_all("image").unwrap_or_default();
+        ids.extend(q.get("images").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_string));
+        ids.join(",")
+    }
+    fn members(self) -> String {
+        self.0.read().get("members").unwrap_or_default()
+    }
+    fn operation(self) -> String {
+        self.0.read().get("operation").unwrap_or_else(|| "share".into())
+    }
+    fn status(self) -> Option<String> {
+        self.0.read().get("status")
+    }
+    fn make_shared(self) -> bool {
+        self.0.read().get("make_shared").is_some()
+    }
+}
+
+type Plan = Resource<Option<Result<BatchPlan, AppError>>>;
+
+#[component]
+fn BatchForm(me: Me, plan: Plan, start: ServerAction<StartBatch>) -> impl IntoView {
+    let q = BatchQuery(use_query_map());
+    let (images, members, operation, status, make_shared) =
+        (move || q.images(), move || q.members(), move || q.operation(), move || q.status(), move || q.make_shared());
     let is_admin = me.is_admin();
 
     view! {

@@ -6,17 +6,14 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::batch::{RetryBatch, batch_status},
+    error::AppError,
     model::BatchView,
     ui::{auth::RequireSignIn, bits::error_view, layout::ActionError},
 };
 
+/// The status and the polling are made outside the sign-in check's `<Suspense>`: once per page.
 #[component]
 pub fn BatchResultPage() -> impl IntoView {
-    view! { <RequireSignIn signed_in=|_| view! { <BatchResult/> }/> }
-}
-
-#[component]
-fn BatchResult() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("batch_id").unwrap_or_default();
     let tick = RwSignal::new(0u32);
@@ -39,6 +36,11 @@ fn BatchResult() -> impl IntoView {
         }
     }
 
+    view! { <RequireSignIn signed_in=move |_| view! { <BatchResult status retry/> }/> }
+}
+
+#[component]
+fn BatchResult(status: Resource<Result<BatchView, AppError>>, retry: ServerAction<RetryBatch>) -> impl IntoView {
     view! {
         <section class="page batch-result">
             <p class="crumbs"><a href="/images?tab=mine">"← My images"</a></p>

@@ -8,7 +8,7 @@ use super::{
     members::MemberTable,
     offer::{ConfirmReject, OfferButtons},
     share::{ShareForm, ShareReportView},
-    terraform::TerraformPanel,
+    terraform::{TerraformExport, TerraformPanel},
 };
 use crate::{
     api::{
@@ -25,25 +25,13 @@ use crate::{
     },
 };
 
+/// The page's data and actions are made here, outside the sign-in check's `<Suspense>`, so
+/// that each is made and fetched once per page (see `Auth`).
 #[component]
 pub fn ImagePage() -> impl IntoView {
-    view! { <RequireSignIn signed_in=|_| view! { <ImageView/> }/> }
-}
-
-#[derive(Clone, Copy)]
-struct Actions {
-    share: ServerAction<ShareImage>,
-    revoke: ServerAction<RevokeMember>,
-    status: ServerAction<SetMemberStatus>,
-    visibility: ServerAction<SetVisibility>,
-}
-
-#[component]
-fn ImageView() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let image_id = move || params.read().get("image_id").unwrap_or_default();
-    let focus = move || params.read().get("member_id");
     let actions = Actions {
         share: ServerAction::new(),
         revoke: ServerAction::new(),
@@ -73,6 +61,25 @@ fn ImageView() -> impl IntoView {
             }
         },
     );
+    let terraform = TerraformExport::new(image_id);
+    view! { <RequireSignIn signed_in=move |_| view! { <ImageView details report actions terraform/> }/> }
+}
+
+type Details = Resource<Result<ImageDetails, AppError>>;
+type Report = Resource<Result<Option<crate::model::ShareReport>, AppError>>;
+
+#[derive(Clone, Copy)]
+struct Actions {
+    share: ServerAction<ShareImage>,
+    revoke: ServerAction<RevokeMember>,
+    status: ServerAction<SetMemberStatus>,
+    visibility: ServerAction<SetVisibility>,
+}
+
+#[component]
+fn ImageView(details: Details, report: Report, actions: Actions, terraform: TerraformExport) -> impl IntoView {
+    let params = use_params_map();
+    let focus = move || params.read().get("member_id");
     view! {
         <section class="page image-page">
             <p class="crumbs"><a href="/images">"← Images"</a></p>
@@ -81,7 +88,7 @@ fn ImageView() -> impl IntoView {
                     match (details.await, report.await) {
                         (Ok(details), report) => {
                             let report = report.ok().flatten();
-                            view! { <ImageBody details report focus=focus() actions/> }.into_any()
+                            view! { <ImageBody details report focus=focus() actions terraform/> }.into_any()
                         }
                         (Err(AppError::NotFound { message, .. }), _) => view! {
                             <h1>"Image not found"</h1>
@@ -101,6 +108,7 @@ fn ImageBody(
     report: Option<crate::model::ShareReport>,
     focus: Option<String>,
     actions: Actions,
+    terraform: TerraformExport,
 ) -> impl IntoView {
     let query = use_query_map();
     let confirm = query.read_untracked().get("confirm");
@@ -172,7 +180,7 @@ fn ImageBody(
             <h2 id="members-title">"Members"</h2>
             {members_view}
         </section>
-        {(details.owned || details.my_membership.is_some()).then(|| view! { <TerraformPanel image_id=id.clone()/> })}
+        {(details.owned || details.my_membership.is_some()).then(|| view! { <TerraformPanel image_id=id.clone() export=terraform/> })}
     }
 }
 

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 use super::offer::OfferButtons;
 use crate::{
     api::{images::list_images, members::SetMemberStatus},
+    error::AppError,
     model::{ImageList, ImageRow, ImageTab, Me, MemberStatus},
     ui::{
         auth::{RequireSignIn, urlencode},
@@ -17,13 +18,9 @@ use crate::{
 
 const STATUS_FILTERS: [&str; 4] = ["all", "pending", "accepted", "rejected"];
 
+/// Data and actions are made outside the sign-in check's `<Suspense>`: once per page.
 #[component]
 pub fn ImagesPage() -> impl IntoView {
-    view! { <RequireSignIn signed_in=|me| view! { <ImageListing me/> }/> }
-}
-
-#[component]
-fn ImageListing(me: Me) -> impl IntoView {
     let query = use_query_map();
     let tab = move || ImageTab::from_key(&query.read().get("tab").unwrap_or_default());
     let status = move || {
@@ -36,6 +33,21 @@ fn ImageListing(me: Me) -> impl IntoView {
         move || (tab(), status(), search(), marker(), respond.version().get()),
         |(tab, status, q, marker, _)| list_images(tab.key().to_string(), Some(status), Some(q), marker),
     );
+    view! { <RequireSignIn signed_in=move |me| view! { <ImageListing me respond images/> }/> }
+}
+
+#[component]
+fn ImageListing(
+    me: Me,
+    respond: ServerAction<SetMemberStatus>,
+    images: Resource<Result<ImageList, AppError>>,
+) -> impl IntoView {
+    let query = use_query_map();
+    let tab = move || ImageTab::from_key(&query.read().get("tab").unwrap_or_default());
+    let status = move || {
+        query.read().get("status").filter(|s| STATUS_FILTERS.contains(&s.as_str())).unwrap_or_else(|| "all".into())
+    };
+    let search = move || query.read().get("q").unwrap_or_default();
     let href = move |tab: ImageTab, status: &str, q: &str| {
         let mut url = format!("/images?tab={}", tab.key());
         if tab == ImageTab::SharedWithMe && status != "all" {

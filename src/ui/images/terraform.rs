@@ -3,22 +3,33 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::{api::terraform::terraform_export, terraform::Provider, ui::bits::error_view};
+use crate::{api::terraform::{TerraformFile, terraform_export}, error::AppError, terraform::Provider, ui::bits::error_view};
+
+/// The export of the provider chosen in the page's query (`?tf=`), fetched only once one is.
+#[derive(Clone, Copy)]
+pub struct TerraformExport(Resource<Option<Result<TerraformFile, AppError>>>);
+
+impl TerraformExport {
+    pub fn new(image_id: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        let query = use_query_map();
+        let chosen = move || query.read().get("tf").and_then(|k| Provider::from_key(&k));
+        TerraformExport(Resource::new(
+            move || (image_id(), chosen()),
+            |(id, provider)| async move {
+                match provider {
+                    Some(p) => Some(terraform_export(id, p.key().to_string()).await),
+                    None => None,
+                }
+            },
+        ))
+    }
+}
 
 #[component]
-pub fn TerraformPanel(image_id: String) -> impl IntoView {
+pub fn TerraformPanel(image_id: String, export: TerraformExport) -> impl IntoView {
     let query = use_query_map();
     let chosen = move || query.read().get("tf").and_then(|k| Provider::from_key(&k));
-    let id = image_id.clone();
-    let export = Resource::new(chosen, move |provider| {
-        let id = id.clone();
-        async move {
-            match provider {
-                Some(p) => Some(terraform_export(id, p.key().to_string()).await),
-                None => None,
-            }
-        }
-    });
+    let export = export.0;
     let base = format!("/images/{image_id}");
     view! {
         <section aria-labelledby="tf-title">

@@ -15,13 +15,9 @@ use crate::{
     },
 };
 
+/// Data and actions are made outside the sign-in check's `<Suspense>`: once per page.
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    view! { <RequireSignIn signed_in=|_| view! { <Inbox/> }/> }
-}
-
-#[component]
-fn Inbox() -> impl IntoView {
     let query = use_query_map();
     let respond = ServerAction::<RespondToOffers>::new();
     let offers = Resource::new(move || respond.version().get(), |_| inbox());
@@ -34,6 +30,15 @@ fn Inbox() -> impl IntoView {
             }
         },
     );
+    view! { <RequireSignIn signed_in=move |_| view! { <Inbox respond offers report/> }/> }
+}
+
+#[component]
+fn Inbox(
+    respond: ServerAction<RespondToOffers>,
+    offers: Resource<Result<Vec<InboxProject>, AppError>>,
+    report: Resource<Option<OfferAnswers>>,
+) -> impl IntoView {
     view! {
         <section class="page inbox">
             <h1>"Inbox"</h1>
