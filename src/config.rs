@@ -3,7 +3,7 @@
 //! Every setting has a documented default (README, "Configuration") so that the dashboard starts
 //! with no configuration at all against the local lab.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use url::Url;
 
@@ -48,6 +48,12 @@ pub struct Config {
     pub batch_concurrency: usize,
     /// The clouds offered on the sign-in page, in the order configured.
     pub clouds: Vec<Cloud>,
+    /// Sign-in attempts allowed a minute from one client address, and for one user name.
+    pub sign_ins_per_client_minute: NonZeroU32,
+    pub sign_ins_per_user_minute: NonZeroU32,
+    /// Behind a reverse proxy: the header it puts the client's address in (its last entry is
+    /// the one the proxy added). Unset, the address of the TCP peer is the client's.
+    pub client_ip_header: Option<http::HeaderName>,
 }
 
 impl Config {
@@ -123,6 +129,16 @@ impl Config {
                 3_000,
             )?),
             upstream_timeout: Duration::from_millis(parse_number(&get, "GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", 15_000)?),
+            sign_ins_per_client_minute: parse_nonzero(&get, "GLANCE_SHARE_SIGN_INS_PER_CLIENT_MINUTE", 30)?,
+            sign_ins_per_user_minute: parse_nonzero(&get, "GLANCE_SHARE_SIGN_INS_PER_USER_MINUTE", 10)?,
+            client_ip_header: match get("GLANCE_SHARE_CLIENT_IP_HEADER") {
+                None => None,
+                Some(v) => Some(http::HeaderName::try_from(v.trim()).map_err(|_| ConfigError {
+                    name: "GLANCE_SHARE_CLIENT_IP_HEADER",
+                    value: v.clone(),
+                    reason: "expected an HTTP header name such as X-Forwarded-For".into(),
+                })?),
+            },
         })
     }
 
@@ -164,6 +180,19 @@ fn parse_number(
             _ => Err(ConfigError { name, value: v, reason: "expected a whole number above 0".into() }),
         },
     }
+}
+
+fn parse_nonzero(
+    get: &impl Fn(&'static str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+) -> Result<NonZeroU32, ConfigError> {
+    let n = parse_number(get, name, default.into())?;
+    NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)).ok_or_else(|| ConfigError {
+        name,
+        value: n.to_string(),
+        reason: "expected a whole number above 0".into(),
+    })
 }
 
 #[cfg(test)]
@@ -214,6 +243,22 @@ mod tests {
             config(&[("GLANCE_SHARE_SESSION_IDLE_MINUTES", "0")]).unwrap_err().name,
             "GLANCE_SHARE_SESSION_IDLE_MINUTES"
         );
+    }
+
+    #[test]
+    fn sign_in_limits_and_the_proxy_header() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.sign_ins_per_client_minute.get(), c.sign_ins_per_user_minute.get()), (30, 10));
+        assert_eq!(c.client_ip_header, None);
+        let c = config(&[("GLANCE_SHARE_CLIENT_IP_HEADER", "X-Forwarded-For")]).unwrap();
+        assert_eq!(c.client_ip_header.unwrap(), "x-forwarded-for");
+        for (name, value) in [
+            ("GLANCE_SHARE_CLIENT_IP_HEADER", "not a header"),
+            ("GLANCE_SHARE_SIGN_INS_PER_USER_MINUTE", "0"),
+            ("GLANCE_SHARE_SIGN_INS_PER_CLIENT_MINUTE", "many"),
+        ] {
+            assert_eq!(config(&[(name, value)]).unwrap_err().name, name);
+        }
     }
 
     #[test]

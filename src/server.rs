@@ -124,6 +124,14 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     let store_kind = config.session_store.clone();
     let state = AppState::new(config, leptos_options)?;
     let batches = state.batches.clone();
+    let throttle = state.sign_in_throttle.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(crate::throttle::SignInThrottle::FORGET_EVERY);
+        loop {
+            every.tick().await;
+            throttle.forget_idle();
+        }
+    });
     let app = match store_kind {
         SessionStoreKind::Memory => router(state, tower_sessions::MemoryStore::default()),
         SessionStoreKind::Sqlite(path) => {
@@ -142,6 +150,8 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     };
 
     tracing::info!("glance-share listening on http://{addr}");
+    // The peer address is the client's for the sign-in limits (unless a proxy header says otherwise).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(StartError::Serve)?;
     // Batches run outside any request: give them the same bounded time to finish.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);

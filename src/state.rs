@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{batch::Batches, config::Config};
+use crate::{batch::Batches, config::Config, throttle::SignInThrottle};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,6 +15,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Batches running or recently finished, in this process.
     pub batches: Arc<Batches>,
+    /// Sign-in attempts counted per client and per user name, in this process.
+    pub sign_in_throttle: Arc<SignInThrottle>,
 }
 
 impl AppState {
@@ -25,7 +27,9 @@ impl AppState {
             .pool_max_idle_per_host(32)
             .user_agent(concat!("glance-share/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(AppState { leptos_options, config: Arc::new(config), http, batches: Arc::default() })
+        let sign_in_throttle =
+            Arc::new(SignInThrottle::new(config.sign_ins_per_client_minute, config.sign_ins_per_user_minute));
+        Ok(AppState { leptos_options, config: Arc::new(config), http, batches: Arc::default(), sign_in_throttle })
     }
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Browser, COOKIE_NAME, KeystoneDirect, Server, free_port, http, lab};
+use common::{Browser, COOKIE_NAME, KeystoneDirect, Server, free_port, http, lab, signed_in_as};
 
 fn producer(lab: &common::Lab) -> (&str, &str, &str) {
     (lab.get("LAB_PRODUCER_USER"), lab.get("LAB_PRODUCER_PASSWORD"), lab.get("LAB_PRODUCER_PROJECT"))
@@ -483,4 +483,45 @@ async fn a_restart_keeps_users_signed_in_with_the_sqlite_store() {
     assert_eq!(again.whoami().await["user_name"], user, "still signed in after the restart");
     drop(second);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_limited_per_user_name_and_per_client() {
+    let lab = lab();
+    let (user, password, project) = wrong_password_user(lab);
+    // Per user name: three guesses a minute, from any client; then even the right password waits.
+    let server = Server::start(&[("GLANCE_SHARE_SIGN_INS_PER_USER_MINUTE", "3")]);
+    let browser = Browser::new(&server);
+    for _ in 0..3 {
+        let (code, _, body) = attempt(&browser, project, user, "wrong").await;
+        assert_eq!(code, 401, "{body}");
+    }
+    let (code, retry_after, body) = attempt(&browser, project, &format!(" {} ", user.to_uppercase()), password).await;
+    assert_eq!(code, 429, "{body}");
+    let wait: u64 = retry_after.expect("a Retry-After header").parse().unwrap();
+    assert!((1..=20).contains(&wait), "one attempt comes back within 20 s, not {wait}");
+    let message = common::user_message(&serde_json::from_str(&body).unwrap());
+    assert!(message.contains(&format!("Try again in {wait} s")), "{message}");
+    assert_eq!(browser.whoami().await, serde_json::Value::Null, "a refused attempt signs nobody in");
+    // Another user from the same client is not held up.
+    let other = signed_in_as(&server, "consumer").await;
+    assert_eq!(other.whoami().await["user_name"], lab.get("LAB_CONSUMER_USER"));
+
+    // Per client: two attempts a minute from one address, whatever the names.
+    let server = Server::start(&[("GLANCE_SHARE_SIGN_INS_PER_CLIENT_MINUTE", "2")]);
+    let browser = Browser::new(&server);
+    assert_eq!(attempt(&browser, project, "nobody-1", "x").await.0, 401);
+    assert_eq!(attempt(&browser, project, "nobody-2", "x").await.0, 401);
+    let (code, _, body) = attempt(&browser, project, user, password).await;
+    assert_eq!(code, 429, "{body}");
+    assert_eq!(browser.whoami().await, serde_json::Value::Null);
+}
+
+/// One password sign-in: status, Retry-After, body.
+async fn attempt(browser: &Browser, project: &str, user: &str, password: &str) -> (u16, Option<String>, String) {
+    let form =
+        [("cloud", "lab"), ("method", "password"), ("user_name", user), ("password", password), ("project", project)];
+    let res = browser.call("sign_in", &form).await;
+    let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+    (res.status().as_u16(), retry_after, res.text().await.unwrap())
 }

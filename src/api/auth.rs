@@ -136,6 +136,18 @@ mod signing_in {
             .clone();
         let method = SignInMethod::from_key(&form.method)
             .ok_or_else(|| AppError::InvalidInput("Choose how to sign in.".into()))?;
+        // A pasted token is not guessable; names and credential IDs are what guessing targets.
+        let who = match method {
+            SignInMethod::Password => given(form.user_name.clone()).map(|u| {
+                let domain = given(form.user_domain.clone()).unwrap_or_else(|| Cloud::domain_label(&cloud.user_domain));
+                format!("{}/{domain}/{u}", cloud.name)
+            }),
+            SignInMethod::ApplicationCredential => {
+                given(form.credential_id.clone()).map(|id| format!("{}/credential/{id}", cloud.name))
+            }
+            SignInMethod::Token => None,
+        };
+        state.sign_in_throttle.attempt(server::client_ip(&state).await, who.as_deref())?;
         let keystone = Keystone::new(&state.http, &cloud.auth_url);
         let project = given(form.project).or_else(|| cloud.project_name.clone());
         let scope = project.map(|p| Scope::ProjectName { name: p, domain: cloud.project_domain.clone() });

@@ -29,6 +29,21 @@ pub(crate) mod server {
         use_context::<AppState>().ok_or_else(|| AppError::Internal("the request ended before its work did".into()))
     }
 
+    /// The browser's address: the TCP peer, or behind a reverse proxy the last entry of the
+    /// header it is configured to set; a request without a usable one counts as the proxy's.
+    pub async fn client_ip(state: &AppState) -> Option<std::net::IpAddr> {
+        let forwarded = state.config.client_ip_header.as_ref().and_then(|header| {
+            let parts = use_context::<http::request::Parts>()?;
+            crate::throttle::forwarded_client(&parts.headers, header)
+        });
+        match forwarded {
+            Some(ip) => Some(ip),
+            None => {
+                leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|c| c.0.ip())
+            }
+        }
+    }
+
     pub async fn session() -> Result<Session, AppError> {
         leptos_axum::extract::<Session>().await.map_err(|e| AppError::Internal(format!("no session: {e}")))
     }
@@ -84,6 +99,9 @@ pub(crate) mod server {
             && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
         {
             options.set_status(http::StatusCode::from_u16(e.status_code()).unwrap_or(http::StatusCode::BAD_GATEWAY));
+            if let AppError::TooManyAttempts(secs) = e {
+                options.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*secs));
+            }
         }
     }
 

@@ -35,10 +35,8 @@ impl Auth {
             move || (sign_in.version().get(), switch_project.version().get(), switch_region.version().get()),
             |_| whoami(),
         );
-        let pending = Resource::new(
-            move || (switch_project.version().get(), switch_region.version().get()),
-            |_| pending_count(),
-        );
+        let pending =
+            Resource::new(move || (switch_project.version().get(), switch_region.version().get()), |_| pending_count());
         provide_context(Auth { me, pending, sign_in, switch_project, switch_region });
     }
 }

@@ -3,7 +3,12 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::{api::terraform::{TerraformFile, terraform_export}, error::AppError, terraform::Provider, ui::bits::error_view};
+use crate::{
+    api::terraform::{TerraformFile, terraform_export},
+    error::AppError,
+    terraform::Provider,
+    ui::bits::error_view,
+};
 
 /// The export of the provider chosen in the page's query (`?tf=`), fetched only once one is.
 #[derive(Clone, Copy)]
