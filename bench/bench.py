@@ -91,6 +91,7 @@ class Run:
             "LEPTOS_OUTPUT_NAME": "glance-share",
             "GLANCE_SHARE_LISTEN": "127.0.0.1:0",
             "GLANCE_SHARE_SESSION_STORE": "memory",
+            "GLANCE_SHARE_AUDIT_LOG": "memory",
             # 200 sessions sign in from one address within seconds.
             "GLANCE_SHARE_SIGN_INS_PER_CLIENT_MINUTE": "100000",
             "GLANCE_SHARE_SIGN_INS_PER_USER_MINUTE": "100000",

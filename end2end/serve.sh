@@ -26,7 +26,7 @@ printf 'end2end/serve.sh: %s with site %s on 127.0.0.1:%s; log in %s\n' "$bin" "
 export LEPTOS_SITE_ROOT=$site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=glance-share
 export LEPTOS_SITE_ADDR=127.0.0.1:$port
 export GLANCE_SHARE_LISTEN=127.0.0.1:$port
-export GLANCE_SHARE_SESSION_STORE=memory
+export GLANCE_SHARE_SESSION_STORE=memory GLANCE_SHARE_AUDIT_LOG=memory
 # The suite signs the same lab users in many times a minute from one address; the limits
 # themselves are tested in tests/sign_in.rs.
 export GLANCE_SHARE_SIGN_INS_PER_CLIENT_MINUTE=100000 GLANCE_SHARE_SIGN_INS_PER_USER_MINUTE=100000

@@ -10,8 +10,9 @@ use std::{
 use tokio::sync::watch;
 
 use crate::{
+    audit::{Actor, AuditLog},
     error::AppError,
-    model::{BatchOperation, BatchView, ImageId, MemberId, PairOutcome, Visibility},
+    model::{BatchOperation, BatchView, Change, ImageId, MemberId, PairOutcome, Via, Visibility},
     openstack::{Token, glance::Glance},
 };
 
@@ -40,6 +41,9 @@ pub struct Job {
     pub concurrency: usize,
     /// Private images to make shared before sharing.
     pub make_shared: Vec<ImageId>,
+    /// Where every change is recorded, and as whom.
+    pub audit: AuditLog,
+    pub actor: Actor,
 }
 
 #[derive(Default)]
@@ -112,6 +116,7 @@ async fn execute(run: &Run, job: Job) {
         let glance = &glance;
         let pairs = &pairs;
         let make_shared = job.make_shared.iter().any(|m| m.as_str() == image);
+        let job = &job;
         async move {
             let Ok(image_id) = ImageId::parse(&image) else {
                 for i in indexes {
@@ -120,10 +125,13 @@ async fn execute(run: &Run, job: Job) {
                 return;
             };
             if make_shared {
-                match glance.set_visibility(&image_id, Visibility::Shared).await {
+                let made = glance.set_visibility(&image_id, Visibility::Shared).await.map_err(AppError::from);
+                let (change, failure) = (Change::Visibility(Visibility::Shared), crate::audit::failure(&made));
+                job.audit.record(&job.actor, Via::Batch, &image_id, change, None, failure).await;
+                match made {
                     Ok(_) => run.view.lock().unwrap_or_else(|e| e.into_inner()).made_shared.push(image.clone()),
                     Err(e) => {
-                        let outcome = PairOutcome::from_error(&AppError::from(e));
+                        let outcome = PairOutcome::from_error(&e);
                         for i in indexes {
                             record(run, i, outcome.clone());
                         }
@@ -133,7 +141,19 @@ async fn execute(run: &Run, job: Job) {
             }
             for i in indexes {
                 let outcome = match MemberId::parse(&pairs[i].member_id) {
-                    Ok(member) => run_pair(glance, operation, &image_id, &member).await,
+                    Ok(member) => {
+                        let outcome = run_pair(glance, operation, &image_id, &member).await;
+                        let change = match operation {
+                            BatchOperation::Share => Change::Share,
+                            BatchOperation::Revoke => Change::Revoke,
+                            BatchOperation::SetStatus(status) => Change::Status(status),
+                        };
+                        let failure = (!outcome.is_success()).then(|| outcome.describe(operation));
+                        job.audit
+                            .record(&job.actor, Via::Batch, &image_id, change, Some(member.as_str()), failure)
+                            .await;
+                        outcome
+                    }
                     Err(e) => PairOutcome::Skipped(e.to_string()),
                 };
                 record(run, i, outcome);

@@ -7,7 +7,10 @@ use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use url::Url;
 
-use crate::clouds::{self, Cloud};
+use crate::{
+    audit::AuditStoreKind,
+    clouds::{self, Cloud},
+};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{name} is not valid ({value:?}): {reason}")]
@@ -22,6 +25,8 @@ pub struct ConfigError {
 pub enum SessionStoreKind {
     Memory,
     Sqlite(PathBuf),
+    /// Shared by several instances behind a load balancer: `redis://` or `rediss://` URL.
+    Redis(String),
 }
 
 #[derive(Clone, Debug)]
@@ -38,6 +43,7 @@ pub struct Config {
     /// A session ends after this long without a request (and never after its token expires).
     pub session_idle: Duration,
     pub session_store: SessionStoreKind,
+    pub audit_store: AuditStoreKind,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub upstream_connect_timeout: Duration,
@@ -94,16 +100,24 @@ impl Config {
         let session_store = match get("GLANCE_SHARE_SESSION_STORE").as_deref() {
             None => SessionStoreKind::Sqlite(PathBuf::from("glance-share-sessions.sqlite")),
             Some("memory") => SessionStoreKind::Memory,
-            Some(other) => match other.strip_prefix("sqlite://") {
-                Some(path) if !path.is_empty() => SessionStoreKind::Sqlite(PathBuf::from(path)),
-                _ => {
-                    return Err(ConfigError {
-                        name: "GLANCE_SHARE_SESSION_STORE",
-                        value: other.into(),
-                        reason: "expected `memory` or `sqlite://PATH`".into(),
-                    });
-                }
-            },
+            Some(redis) if redis.starts_with("redis://") || redis.starts_with("rediss://") => {
+                SessionStoreKind::Redis(redis.to_string())
+            }
+            Some(other) => SessionStoreKind::Sqlite(sqlite_path(
+                "GLANCE_SHARE_SESSION_STORE",
+                other,
+                "expected `memory`, `sqlite://PATH` or `redis://HOST:PORT`",
+            )?),
+        };
+
+        let audit_store = match get("GLANCE_SHARE_AUDIT_LOG").as_deref() {
+            None => AuditStoreKind::Sqlite(PathBuf::from("glance-share-audit.sqlite")),
+            Some("memory") => AuditStoreKind::Memory,
+            Some(other) => AuditStoreKind::Sqlite(sqlite_path(
+                "GLANCE_SHARE_AUDIT_LOG",
+                other,
+                "expected `memory` or `sqlite://PATH`",
+            )?),
         };
 
         let clouds = clouds::load(&|name: &str| lookup(name))?;
@@ -122,6 +136,7 @@ impl Config {
             secure_cookies,
             session_idle: Duration::from_secs(60 * parse_number(&get, "GLANCE_SHARE_SESSION_IDLE_MINUTES", 60)?),
             session_store,
+            audit_store,
             max_body_bytes: parse_number(&get, "GLANCE_SHARE_MAX_BODY_BYTES", 64 * 1024)? as usize,
             upstream_connect_timeout: Duration::from_millis(parse_number(
                 &get,
@@ -179,6 +194,14 @@ fn parse_number(
             Ok(n) if n > 0 => Ok(n),
             _ => Err(ConfigError { name, value: v, reason: "expected a whole number above 0".into() }),
         },
+    }
+}
+
+/// The file of a `sqlite://PATH` setting.
+fn sqlite_path(name: &'static str, value: &str, expected: &str) -> Result<PathBuf, ConfigError> {
+    match value.strip_prefix("sqlite://") {
+        Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+        _ => Err(ConfigError { name, value: value.into(), reason: expected.into() }),
     }
 }
 
@@ -280,6 +303,10 @@ mod tests {
         assert_eq!(
             config(&[("GLANCE_SHARE_SESSION_STORE", "sqlite:///var/lib/gs/s.db")]).unwrap().session_store,
             SessionStoreKind::Sqlite("/var/lib/gs/s.db".into())
+        );
+        assert_eq!(
+            config(&[("GLANCE_SHARE_SESSION_STORE", "redis://10.0.0.5:6379/2")]).unwrap().session_store,
+            SessionStoreKind::Redis("redis://10.0.0.5:6379/2".into())
         );
     }
 }

@@ -9,6 +9,8 @@ pub mod terraform;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod audit;
+#[cfg(feature = "ssr")]
 pub mod batch;
 #[cfg(feature = "ssr")]
 pub mod clouds;

@@ -15,6 +15,7 @@ use tower_sessions_sqlx_store::{SqliteStore, sqlx::sqlite::SqliteConnectOptions}
 
 use crate::{
     app::{App, shell},
+    audit::AuditLog,
     config::{Config, SessionStoreKind},
     security,
     state::AppState,
@@ -27,6 +28,12 @@ pub enum StartError {
     HttpClient(#[from] reqwest::Error),
     #[error("could not open the session store: {0}")]
     SessionStore(#[from] tower_sessions_sqlx_store::sqlx::Error),
+    #[error("could not use the Redis session store: {0}")]
+    Redis(tower_sessions_redis_store::fred::error::Error),
+    #[error("the Redis session store did not answer within 10 s")]
+    RedisTimeout,
+    #[error("could not open the audit log: {0}")]
+    AuditLog(tower_sessions_sqlx_store::sqlx::Error),
     #[error("could not listen on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("the server stopped with an error: {0}")]
@@ -122,7 +129,8 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
     let config = config.bound_to(addr);
     let store_kind = config.session_store.clone();
-    let state = AppState::new(config, leptos_options)?;
+    let audit = AuditLog::open(&config.audit_store).await.map_err(StartError::AuditLog)?;
+    let state = AppState::new(config, leptos_options, audit)?;
     let batches = state.batches.clone();
     let throttle = state.sign_in_throttle.clone();
     tokio::spawn(async move {
@@ -146,6 +154,21 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
                 tokio::time::Duration::from_secs(600),
             ));
             router(state, store)
+        }
+        SessionStoreKind::Redis(url) => {
+            use tower_sessions_redis_store::{
+                RedisStore,
+                fred::prelude::{ClientLike, Config as RedisConfig, Pool},
+            };
+            let redis = RedisConfig::from_url(&url).map_err(StartError::Redis)?;
+            let pool = Pool::new(redis, None, None, None, 4).map_err(StartError::Redis)?;
+            // Connects in the background and reconnects by itself; start only once it answers.
+            let _connection = pool.connect();
+            tokio::time::timeout(Duration::from_secs(10), pool.wait_for_connect())
+                .await
+                .map_err(|_| StartError::RedisTimeout)?
+                .map_err(StartError::Redis)?;
+            router(state, RedisStore::new(pool))
         }
     };
 

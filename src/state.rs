@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{batch::Batches, config::Config, throttle::SignInThrottle};
+use crate::{audit::AuditLog, batch::Batches, config::Config, throttle::SignInThrottle};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,10 +17,12 @@ pub struct AppState {
     pub batches: Arc<Batches>,
     /// Sign-in attempts counted per client and per user name, in this process.
     pub sign_in_throttle: Arc<SignInThrottle>,
+    /// Who changed which image's sharing, and how it went.
+    pub audit: AuditLog,
 }
 
 impl AppState {
-    pub fn new(config: Config, leptos_options: LeptosOptions) -> Result<Self, reqwest::Error> {
+    pub fn new(config: Config, leptos_options: LeptosOptions, audit: AuditLog) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.upstream_connect_timeout)
             .timeout(config.upstream_timeout)
@@ -29,7 +31,14 @@ impl AppState {
             .build()?;
         let sign_in_throttle =
             Arc::new(SignInThrottle::new(config.sign_ins_per_client_minute, config.sign_ins_per_user_minute));
-        Ok(AppState { leptos_options, config: Arc::new(config), http, batches: Arc::default(), sign_in_throttle })
+        Ok(AppState {
+            leptos_options,
+            config: Arc::new(config),
+            http,
+            batches: Arc::default(),
+            sign_in_throttle,
+            audit,
+        })
     }
 }
 

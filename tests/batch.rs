@@ -110,6 +110,20 @@ async fn five_images_by_four_projects_end_with_exactly_the_expected_outcome_per_
     assert!(d.contains(&p1) && !d.contains(&p2) && !d.contains(&p3));
     assert_eq!(glance.image(&images[4]).await.1["visibility"], "private", "the private image was left alone");
 
+    // Every pair sent to Glance is in its image's history, made through the batch.
+    let (_, details) = browser.call_json("image", &[("image_id", &images[3])]).await;
+    let mut history: Vec<(String, bool)> = details["history"]["Ok"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{details}"))
+        .iter()
+        .inspect(|e| assert_eq!(e["via"], "Batch", "{e}"))
+        .map(|e| (e["member_id"].as_str().unwrap().to_string(), e["failure"].is_null()))
+        .collect();
+    history.sort();
+    let mut expected = vec![(p1.clone(), true), (p2.clone(), false), (p3.clone(), false)];
+    expected.sort();
+    assert_eq!(history, expected, "one added, two over the quota");
+
     // Nothing failed in a way worth retrying, so there is nothing to retry.
     let (status, body) = browser.call_json("batch_retry", &[("batch_id", &batch_id)]).await;
     assert_eq!(status, 400, "{body}");

@@ -61,6 +61,17 @@ async fn the_inbox_lists_offers_to_every_project_and_answers_many_at_once() {
     assert!(done["answers"].as_array().unwrap().iter().all(|a| a["outcome"]["Ok"] == "rejected"), "{done}");
     assert_eq!(glance.members(&b).await.1, vec![(consumer_b.to_string(), "rejected".to_string())]);
 
+    // Both answers are in the image's history, as made in the inbox for the member project.
+    let (_, details) = browser.call_json("image", &[("image_id", &a)]).await;
+    let changes: Vec<(String, String, String)> = details["history"]["Ok"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{details}"))
+        .iter()
+        .map(|e| (e["change"].to_string(), e["via"].to_string(), e["project_id"].as_str().unwrap().to_string()))
+        .collect();
+    let entry = |status: &str| (format!(r#"{{"Status":"{status}"}}"#), r#""Inbox""#.to_string(), consumer.to_string());
+    assert_eq!(changes, vec![entry("rejected"), entry("accepted")], "{details}");
+
     // Rejected offers stay in the inbox, to be accepted later; the page renders server-side.
     let (_, inbox) = browser.call_json("inbox", &[]).await;
     assert_eq!(offer(&inbox, consumer_b, &b).unwrap()["my_status"], "rejected");

@@ -392,3 +392,92 @@ async fn the_member_schemas_are_read_from_glance() {
     let members = glance.schema("members").await.unwrap();
     assert_eq!(members["properties"]["members"]["items"]["name"], "member", "{members}");
 }
+
+/// The history entries the image page gets, as (user, project name, change key, member, ok).
+async fn history(browser: &Browser, image: &str) -> Vec<(String, String, String, Option<String>, bool)> {
+    let (code, body) = browser.call_json("image", &[("image_id", image)]).await;
+    assert_eq!(code, 200, "{body}");
+    let entries: Vec<glance_share::model::AuditEntry> =
+        serde_json::from_value(body["history"]["Ok"].clone()).unwrap_or_else(|e| panic!("{e}: {body}"));
+    entries
+        .into_iter()
+        .map(|e| (e.user_name, e.project_name, e.change.key(), e.member_id, e.failure.is_none()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_change_is_in_the_audit_log_which_survives_a_restart_and_holds_no_token() {
+    let lab = lab();
+    let (consumer, other) = (lab.get("LAB_CONSUMER_PROJECT_ID"), lab.get("LAB_CONSUMER_B_PROJECT_ID"));
+    let (producer_user, consumer_user) = (lab.get("LAB_PRODUCER_USER"), lab.get("LAB_CONSUMER_USER"));
+    let (_glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("audit"), "private").await;
+    let dir = std::env::temp_dir().join(format!("gs-audit-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("audit.sqlite");
+    let store = format!("sqlite://{}", file.display());
+    let env = [("GLANCE_SHARE_AUDIT_LOG", store.as_str())];
+
+    let server = Server::start(&env);
+    // Signed in with a token the test knows, to look for it in the log file afterwards.
+    let token = common::KeystoneDirect { lab }.producer_token().await;
+    let producer = Browser::new(&server);
+    assert_eq!(producer.sign_in_token(&token).await.0, 200);
+    let consumer_browser = signed_in_as(&server, "consumer").await;
+
+    let (code, body) = share(&producer, &image, &format!("{consumer} {other}"), true, true).await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = share(&producer, &image, consumer, true, false).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body["Done"]["results"][0]["outcome"]["Err"]["Conflict"].is_object(), "a second share is a 409: {body}");
+    let (code, body) =
+        consumer_browser.call_json("member_status", &[("image_id", &image), ("status", "accepted")]).await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = producer.call_json("revoke", &[("image_id", &image), ("member_id", other)]).await;
+    assert_eq!(code, 200, "{body}");
+    // Refused before Glance is asked: not a change, so not in the log.
+    let (code, _) = producer.call_json("revoke", &[("image_id", &image), ("member_id", "a/b")]).await;
+    assert_eq!(code, 400);
+
+    let p = |change: &str, member: Option<&str>, ok: bool| {
+        (producer_user.to_string(), "producer".to_string(), change.to_string(), member.map(str::to_string), ok)
+    };
+    let accepted = (
+        consumer_user.to_string(),
+        lab.get("LAB_CONSUMER_PROJECT").to_string(),
+        "status:accepted".to_string(),
+        Some(consumer.to_string()),
+        true,
+    );
+    let everything = vec![
+        p("revoke", Some(other), true),
+        accepted.clone(),
+        p("share", Some(consumer), false),
+        p("share", Some(other), true),
+        p("share", Some(consumer), true),
+        p("visibility:shared", None, true),
+    ];
+    assert_eq!(history(&producer, &image).await, everything, "the owner sees every change, newest first");
+    // A member project sees what concerns it, never the other members.
+    let mine: Vec<_> = everything.iter().filter(|e| e.3.as_deref() == Some(consumer)).cloned().collect();
+    assert_eq!(history(&consumer_browser, &image).await, mine);
+    let page = producer.get(&format!("/images/{image}")).await.text().await.unwrap();
+    assert!(page.contains("History") && page.contains("accepted for"), "the image page shows the history");
+
+    // The log is a file: a restarted server still shows it; no token or password is in it.
+    assert!(server.stop().success());
+    let server = Server::start(&env);
+    let producer = Browser::new(&server);
+    assert_eq!(producer.sign_in_token(&token).await.0, 200);
+    assert_eq!(history(&producer, &image).await, everything);
+    drop(server);
+    let mut bytes = std::fs::read(&file).unwrap();
+    for extra in ["-wal", "-shm"] {
+        bytes.extend(std::fs::read(dir.join(format!("audit.sqlite{extra}"))).unwrap_or_default());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains(&image), "the scan reads the real log");
+    for secret in [token.as_str(), lab.get("LAB_PRODUCER_PASSWORD"), lab.get("LAB_CONSUMER_PASSWORD")] {
+        assert!(!text.contains(secret), "the audit log holds a token or password");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

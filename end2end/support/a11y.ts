@@ -46,7 +46,8 @@ export async function horizontalScroll(page: Page, testInfo: TestInfo, name: str
   const overflow: string[] = [];
   for (const width of widths) {
     await page.setViewportSize({ width, height: 844 });
-    const m = await page.evaluate(() => ({
+    // The resize reaches layout a moment later under load: measure until it has settled.
+    const measure = () => page.evaluate(() => ({
       scrollWidth: document.scrollingElement!.scrollWidth,
       innerWidth: window.innerWidth,
       // What sticks out on the right (outside any scrolling table), to tell the other engineer where to look.
@@ -56,6 +57,11 @@ export async function horizontalScroll(page: Page, testInfo: TestInfo, name: str
         .slice(0, 5)
         .map((e) => e.outerHTML.slice(0, 160)),
     }));
+    let m = await measure();
+    for (let i = 0; i < 10 && (m.innerWidth !== width || m.scrollWidth > m.innerWidth); i++) {
+      await page.waitForTimeout(100);
+      m = await measure();
+    }
     await snap(page, testInfo, `${name}-${width}px`);
     if (m.scrollWidth > m.innerWidth) {
       overflow.push(`${name} at ${width} px: scrollWidth ${m.scrollWidth} > innerWidth ${m.innerWidth}; sticking out:\n  ${m.wide.join('\n  ')}`);

@@ -265,6 +265,8 @@ mod batches {
             token: me.token.clone(),
             concurrency: state.config.batch_concurrency,
             make_shared,
+            audit: state.audit.clone(),
+            actor: crate::audit::Actor::new(me),
         };
         state.batches.start(owner(me), view, job);
         tracing::info!(batch = %id, operation = operation.key(), pairs = total, project = %me.project_id, "batch started");

@@ -41,7 +41,9 @@ mod listing {
 
     use super::super::server;
     use crate::{
+        audit::{self, Actor, Viewer},
         error::AppError,
+        model::{Change, Via},
         model::{ImageDetails, ImageId, ImageList, ImageRow, ImageTab, MemberId, MemberRow, MemberStatus, Visibility},
         openstack::glance::{Glance, ImageQuery, SortBy},
         session::SignedIn,
@@ -147,14 +149,12 @@ mod listing {
         let (_, me) = server::signed_in().await?;
         let glance = server::glance(&state, &me)?;
         let id = ImageId::parse(&image_id)?;
-        let image = glance.image(&id).await?;
+        // Independent reads, so at once: the page waits for the slower, not for the sum.
+        let (image, members) = tokio::join!(glance.image(&id), glance.members(&id));
+        let image = image?;
         let owned = image.owner.as_deref() == Some(me.project_id.as_str());
-
-        let members = match glance.members(&id).await {
-            Ok(members) => Ok(members),
-            // A private image's members are hidden; its owner gets 403 and the page explains.
-            Err(e) => Err(AppError::from(e)),
-        };
+        // A private image's members are hidden; its owner gets 403 and the page explains.
+        let members = members.map_err(AppError::from);
         if let Err(e) = &members
             && e.needs_sign_in()
         {
@@ -178,7 +178,9 @@ mod listing {
             }
             Err(e) => Err(e),
         };
-        Ok(ImageDetails { image, owned, members, my_membership, is_admin: me.is_admin() })
+        let viewer = if owned || me.is_admin() { Viewer::Everything } else { Viewer::Project(&me.project_id) };
+        let history = state.audit.history(&Actor::new(&me), &id, viewer).await;
+        Ok(ImageDetails { image, owned, members, my_membership, is_admin: me.is_admin(), history })
     }
 
     /// Names of member projects: the user's own projects are known; others are asked of
@@ -224,7 +226,10 @@ mod listing {
                 )));
             }
         };
-        server::glance(&state, &me)?.set_visibility(&id, visibility).await?;
+        let changed = server::glance(&state, &me)?.set_visibility(&id, visibility).await.map_err(AppError::from);
+        let (actor, change, failure) = (Actor::new(&me), Change::Visibility(visibility), audit::failure(&changed));
+        state.audit.record(&actor, Via::ImagePage, &id, change, None, failure).await;
+        changed?;
         tracing::info!(image = %id, visibility = visibility.label(), project = %me.project_id, "changed visibility");
         Ok(())
     }

@@ -54,7 +54,9 @@ pub async fn get_inbox_report(report_id: String) -> Result<Option<OfferAnswers>,
 mod offers {
     use super::super::server;
     use crate::{
+        audit::{self, Actor},
         error::AppError,
+        model::{Change, Via},
         model::{ImageId, InboxProject, MemberId, MemberStatus, OfferAnswer, OfferAnswers},
         openstack::{
             Token,
@@ -201,7 +203,18 @@ mod offers {
             {
                 Some(Ok(p)) => match (Glance::new(&state.http, &p.image_url, &p.token), MemberId::parse(project)) {
                     (Ok(glance), Ok(member)) => {
-                        glance.set_member_status(image, &member, status).await.map(|m| m.status).map_err(AppError::from)
+                        let answered = glance
+                            .set_member_status(image, &member, status)
+                            .await
+                            .map(|m| m.status)
+                            .map_err(AppError::from);
+                        let actor = Actor::new(&me).in_project(&p.id, &p.name);
+                        let failure = audit::failure(&answered);
+                        state
+                            .audit
+                            .record(&actor, Via::Inbox, image, Change::Status(status), Some(project), failure)
+                            .await;
+                        answered
                     }
                     (Err(e), _) => Err(e.into()),
                     (_, Err(e)) => Err(e.into()),

@@ -85,7 +85,9 @@ pub async fn set_member_status(
 mod sharing {
     use super::super::server;
     use crate::{
+        audit::{self, Actor},
         error::AppError,
+        model::{Change, Via},
         model::{
             ImageId, Member, MemberId, MemberStatus, ProjectCheck, ShareReport, ShareResult, Visibility,
             ids::parse_member_list,
@@ -174,21 +176,30 @@ mod sharing {
         } else {
             let made_shared = image.visibility == Visibility::Private;
             if made_shared {
-                glance.set_visibility(&id, Visibility::Shared).await?;
+                let made = glance.set_visibility(&id, Visibility::Shared).await.map_err(AppError::from);
+                let change = Change::Visibility(Visibility::Shared);
+                state.audit.record(&Actor::new(&me), Via::ImagePage, &id, change, None, audit::failure(&made)).await;
+                made?;
                 tracing::info!(image = %id, project = %me.project_id, "made shared to share it");
             }
             // One at a time: Glance checks image_member_quota before inserting, so concurrent
             // adds to one image all pass the check and exceed the quota (seen in the lab).
+            let actor = &Actor::new(&me);
             let results = server::bounded(checks, 1, |(raw, check)| {
                 let glance = &glance;
                 let id = &id;
+                let state = &state;
                 async move {
                     let outcome = if check.is_refused() {
                         Err(AppError::InvalidInput(format!("Not shared: {}.", check.describe())))
                     } else {
                         match MemberId::parse(&raw) {
                             Ok(member) => {
-                                glance.add_member(id, &member).await.map(|m| m.status).map_err(AppError::from)
+                                let added =
+                                    glance.add_member(id, &member).await.map(|m| m.status).map_err(AppError::from);
+                                let failure = audit::failure(&added);
+                                state.audit.record(actor, Via::ImagePage, id, Change::Share, Some(&raw), failure).await;
+                                added
                             }
                             Err(e) => Err(e.into()),
                         }
@@ -214,7 +225,10 @@ mod sharing {
         let (_, me) = server::signed_in().await?;
         let id = ImageId::parse(image_id)?;
         let member = MemberId::parse(member_id)?;
-        server::glance(&state, &me)?.remove_member(&id, &member).await?;
+        let revoked = server::glance(&state, &me)?.remove_member(&id, &member).await.map_err(AppError::from);
+        let failure = audit::failure(&revoked);
+        state.audit.record(&Actor::new(&me), Via::ImagePage, &id, Change::Revoke, Some(member.as_str()), failure).await;
+        revoked?;
         tracing::info!(image = %id, member = %member, project = %me.project_id, "revoked");
         Ok(())
     }
@@ -241,7 +255,11 @@ mod sharing {
                 MemberId::parse(other)?
             }
         };
-        let updated = server::glance(&state, &me)?.set_member_status(&id, &member, status).await?;
+        let updated =
+            server::glance(&state, &me)?.set_member_status(&id, &member, status).await.map_err(AppError::from);
+        let (actor, change, failure) = (Actor::new(&me), Change::Status(status), audit::failure(&updated));
+        state.audit.record(&actor, Via::ImagePage, &id, change, Some(member.as_str()), failure).await;
+        let updated = updated?;
         tracing::info!(image = %id, member = %member, status = status.key(), project = %me.project_id, admin_override, "member status");
         Ok(updated)
     }

@@ -221,6 +221,9 @@ pub struct ImageDetails {
     /// The current project's own membership, for an image offered to it.
     pub my_membership: Option<Member>,
     pub is_admin: bool,
+    /// The changes the dashboard made to this image's sharing that this project may see,
+    /// newest first; or why they cannot be shown.
+    pub history: Result<Vec<super::AuditEntry>, AppError>,
 }
 
 /// What checking one pasted project ID with Keystone found.

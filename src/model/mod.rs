@@ -1,9 +1,11 @@
 //! Values shared by the server and the browser.
 
+pub mod audit;
 pub mod batch;
 pub mod ids;
 pub mod images;
 
+pub use audit::{AuditEntry, Change, Via};
 pub use batch::*;
 pub use ids::{IdError, ImageId, MemberId};
 pub use images::*;

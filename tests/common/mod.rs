@@ -88,6 +88,7 @@ impl Server {
             .env("LEPTOS_OUTPUT_NAME", "glance-share")
             .env("GLANCE_SHARE_LISTEN", "127.0.0.1:0")
             .env("GLANCE_SHARE_SESSION_STORE", "memory")
+            .env("GLANCE_SHARE_AUDIT_LOG", "memory")
             .env("OS_CLIENT_CONFIG_FILE", lab_dir().join("clouds.yaml"))
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")

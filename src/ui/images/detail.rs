@@ -5,6 +5,7 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
+    history::History,
     members::MemberTable,
     offer::{ConfirmReject, OfferButtons},
     share::{ShareForm, ShareReportView},
@@ -180,6 +181,7 @@ fn ImageBody(
             <h2 id="members-title">"Members"</h2>
             {members_view}
         </section>
+        <History entries=details.history.clone()/>
         {(details.owned || details.my_membership.is_some()).then(|| view! { <TerraformPanel image_id=id.clone() export=terraform/> })}
     }
 }

@@ -1,6 +1,7 @@
 //! Image lists and the image page with its members.
 
 pub mod detail;
+pub mod history;
 pub mod list;
 pub mod members;
 pub mod offer;

@@ -1,0 +1,66 @@
+//! The image page's History: who changed this image's sharing through the dashboard.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    model::AuditEntry,
+    ui::bits::{When, middle},
+};
+
+#[component]
+pub fn History(entries: Result<Vec<AuditEntry>, AppError>) -> impl IntoView {
+    let body = match entries {
+        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+        Ok(entries) if entries.is_empty() => {
+            view! { <p class="empty">"No change to this image's sharing has been made through glance-share yet."</p> }
+                .into_any()
+        }
+        Ok(entries) => view! {
+            <div class="table-wrap">
+                <table class="history">
+                    <thead>
+                        <tr>
+                            <th scope="col">"When"</th>
+                            <th scope="col">"Who"</th>
+                            <th scope="col">"Change"</th>
+                            <th scope="col">"Outcome"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {entries.into_iter().map(|e| view! { <HistoryRow entry=e/> }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+        .into_any(),
+    };
+    view! {
+        <section aria-labelledby="history-title">
+            <h2 id="history-title">"History"</h2>
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn HistoryRow(entry: AuditEntry) -> impl IntoView {
+    let who_title = format!("{} in project {} ({})", entry.user_name, entry.project_name, entry.project_id);
+    let change = match &entry.member_id {
+        Some(member) => format!("{} {}", entry.change.describe(), middle(member)),
+        None => entry.change.describe(),
+    };
+    let change_title = entry.member_id.clone().unwrap_or_default();
+    let (class, outcome) = match entry.failure {
+        None => ("outcome done", "done".to_string()),
+        Some(why) => ("outcome failed", why),
+    };
+    view! {
+        <tr>
+            <td><When time=Some(entry.at)/></td>
+            <td title=who_title>{entry.user_name}<span class="muted">{format!(" ({})", entry.project_name)}</span></td>
+            <td title=change_title>{change}<span class="muted">{format!(" · {}", entry.via.key())}</span></td>
+            <td class=class>{outcome}</td>
+        </tr>
+    }
+}
