@@ -35,7 +35,7 @@ struct Run {
 
 /// What a run needs to call Glance on the user's behalf.
 pub struct Job {
-    pub http: reqwest::Client,
+    pub http: crate::openstack::Upstream,
     pub image_url: String,
     pub token: Token,
     pub concurrency: usize,

@@ -48,6 +48,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub upstream_connect_timeout: Duration,
     pub upstream_timeout: Duration,
+    /// Requests handled at once; more wait in line (bounds memory under a burst of users).
+    pub max_concurrent_requests: usize,
+    /// Keystone and Glance calls in flight at once, over every user; more wait their turn.
+    pub upstream_max_in_flight: usize,
     /// The cloud's image_member_quota when the operator states it (Glance does not publish it).
     pub member_quota: Option<u32>,
     /// How many Glance calls one request or batch makes at once.
@@ -144,6 +148,9 @@ impl Config {
                 3_000,
             )?),
             upstream_timeout: Duration::from_millis(parse_number(&get, "GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", 15_000)?),
+            max_concurrent_requests: parse_number(&get, "GLANCE_SHARE_MAX_CONCURRENT_REQUESTS", 64)?.min(65_536)
+                as usize,
+            upstream_max_in_flight: parse_number(&get, "GLANCE_SHARE_UPSTREAM_MAX_IN_FLIGHT", 64)?.min(4096) as usize,
             sign_ins_per_client_minute: parse_nonzero(&get, "GLANCE_SHARE_SIGN_INS_PER_CLIENT_MINUTE", 30)?,
             sign_ins_per_user_minute: parse_nonzero(&get, "GLANCE_SHARE_SIGN_INS_PER_USER_MINUTE", 10)?,
             client_ip_header: match get("GLANCE_SHARE_CLIENT_IP_HEADER") {

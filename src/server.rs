@@ -76,6 +76,9 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
         .layer(sessions)
         .layer(middleware::from_fn_with_state(origin, security::require_same_origin))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        // One limit over every route: a page being rendered holds its upstream answers and
+        // its HTML in memory until it is sent, so a burst of users waits in line instead.
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
         .layer(middleware::from_fn_with_state(https, security::security_headers))
         .layer(
             ServiceBuilder::new()

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{audit::AuditLog, batch::Batches, config::Config, throttle::SignInThrottle};
+use crate::{audit::AuditLog, batch::Batches, config::Config, openstack::Upstream, throttle::SignInThrottle};
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
-    /// One pooled HTTP client for every upstream call (Keystone and Glance).
-    pub http: reqwest::Client,
+    /// One pooled HTTP client for every upstream call (Keystone and Glance), bounded.
+    pub http: Upstream,
     /// Batches running or recently finished, in this process.
     pub batches: Arc<Batches>,
     /// Sign-in attempts counted per client and per user name, in this process.
@@ -29,6 +29,7 @@ impl AppState {
             .pool_max_idle_per_host(32)
             .user_agent(concat!("glance-share/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let http = Upstream::new(http, config.upstream_max_in_flight);
         let sign_in_throttle =
             Arc::new(SignInThrottle::new(config.sign_ins_per_client_minute, config.sign_ins_per_user_minute));
         Ok(AppState {

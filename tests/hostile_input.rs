@@ -8,7 +8,7 @@ use glance_share::{
 use proptest::prelude::*;
 
 fn glance_url(segments: &[&str]) -> url::Url {
-    let http = reqwest::Client::new();
+    let http = glance_share::openstack::Upstream::new(reqwest::Client::new(), 4);
     let token = Token::new("t");
     Glance::new(&http, "http://glance.example:9292/image", &token).unwrap().url(segments)
 }

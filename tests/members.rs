@@ -383,7 +383,7 @@ async fn a_token_revoked_behind_the_dashboards_back_sends_the_user_to_sign_in() 
 async fn the_member_schemas_are_read_from_glance() {
     let lab = lab();
     let direct = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
-    let http = reqwest::Client::new();
+    let http = glance_share::openstack::Upstream::new(reqwest::Client::new(), 4);
     let token = glance_share::openstack::Token::new(direct.token.clone());
     let glance = glance_share::openstack::glance::Glance::new(&http, &direct.url, &token).unwrap();
     let member = glance.schema("member").await.unwrap();

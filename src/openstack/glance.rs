@@ -6,7 +6,7 @@ use url::Url;
 
 use super::{
     Service, Token, UpstreamError,
-    http::{check, fetch_json, send},
+    http::{Upstream, check, fetch_json, send},
 };
 use crate::model::{Image, ImageId, Member, MemberId, MemberStatus, Visibility};
 
@@ -50,14 +50,14 @@ struct MembersBody {
 
 /// One Glance endpoint, called with one user's token.
 pub struct Glance<'a> {
-    http: &'a reqwest::Client,
+    http: &'a Upstream,
     base: Url,
     token: &'a Token,
 }
 
 impl<'a> Glance<'a> {
     /// `endpoint` is the image endpoint from the catalog (without `/v2`).
-    pub fn new(http: &'a reqwest::Client, endpoint: &str, token: &'a Token) -> Result<Glance<'a>, UpstreamError> {
+    pub fn new(http: &'a Upstream, endpoint: &str, token: &'a Token) -> Result<Glance<'a>, UpstreamError> {
         let base = Url::parse(endpoint)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
@@ -114,7 +114,7 @@ impl<'a> Glance<'a> {
                 None => {}
             }
         }
-        let body: ImagesBody = fetch_json(Service::Glance, self.get(url)).await?;
+        let body: ImagesBody = fetch_json(self.http, Service::Glance, self.get(url)).await?;
         // Only the marker is taken from Glance's `next` link; the next request is built here,
         // so an upstream link can never send the dashboard elsewhere.
         let next_marker = body.next.as_deref().and_then(marker_of).filter(|_| !body.images.is_empty());
@@ -123,7 +123,7 @@ impl<'a> Glance<'a> {
 
     /// `GET /v2/images/{id}`.
     pub async fn image(&self, id: &ImageId) -> Result<Image, UpstreamError> {
-        fetch_json(Service::Glance, self.get(self.url(&["images", id.as_str()]))).await
+        fetch_json(self.http, Service::Glance, self.get(self.url(&["images", id.as_str()]))).await
     }
 
     /// `PATCH /v2/images/{id}` replacing the visibility (Glance insists on its JSON-patch type).
@@ -135,19 +135,20 @@ impl<'a> Glance<'a> {
             .header("X-Auth-Token", self.token.expose())
             .header(reqwest::header::CONTENT_TYPE, JSON_PATCH)
             .body(body.to_string());
-        fetch_json(Service::Glance, req).await
+        fetch_json(self.http, Service::Glance, req).await
     }
 
     /// `GET /v2/images/{id}/members`: all members for the owner, only its own entry for a member.
     pub async fn members(&self, id: &ImageId) -> Result<Vec<Member>, UpstreamError> {
         let body: MembersBody =
-            fetch_json(Service::Glance, self.get(self.url(&["images", id.as_str(), "members"]))).await?;
+            fetch_json(self.http, Service::Glance, self.get(self.url(&["images", id.as_str(), "members"]))).await?;
         Ok(body.members)
     }
 
     /// `GET /v2/images/{id}/members/{member}`.
     pub async fn member(&self, id: &ImageId, member: &MemberId) -> Result<Member, UpstreamError> {
-        fetch_json(Service::Glance, self.get(self.url(&["images", id.as_str(), "members", member.as_str()]))).await
+        fetch_json(self.http, Service::Glance, self.get(self.url(&["images", id.as_str(), "members", member.as_str()])))
+            .await
     }
 
     /// `POST /v2/images/{id}/members` (Glance answers 200 with the new pending member).
@@ -157,7 +158,7 @@ impl<'a> Glance<'a> {
             .post(self.url(&["images", id.as_str(), "members"]))
             .header("X-Auth-Token", self.token.expose())
             .json(&json!({ "member": member.as_str() }));
-        fetch_json(Service::Glance, req).await
+        fetch_json(self.http, Service::Glance, req).await
     }
 
     /// `PUT /v2/images/{id}/members/{member}`: only the member itself (or an admin) may.
@@ -172,7 +173,7 @@ impl<'a> Glance<'a> {
             .put(self.url(&["images", id.as_str(), "members", member.as_str()]))
             .header("X-Auth-Token", self.token.expose())
             .json(&json!({ "status": status.key() }));
-        fetch_json(Service::Glance, req).await
+        fetch_json(self.http, Service::Glance, req).await
     }
 
     /// `DELETE /v2/images/{id}/members/{member}` (204).
@@ -181,12 +182,12 @@ impl<'a> Glance<'a> {
             .http
             .delete(self.url(&["images", id.as_str(), "members", member.as_str()]))
             .header("X-Auth-Token", self.token.expose());
-        check(Service::Glance, send(Service::Glance, req).await?).await.map(drop)
+        check(Service::Glance, send(self.http, Service::Glance, req).await?).await.map(drop)
     }
 
     /// `GET /v2/schemas/member` or `members`, as Glance publishes it.
     pub async fn schema(&self, name: &str) -> Result<serde_json::Value, UpstreamError> {
-        fetch_json(Service::Glance, self.get(self.url(&["schemas", name]))).await
+        fetch_json(self.http, Service::Glance, self.get(self.url(&["schemas", name]))).await
     }
 }
 
@@ -202,8 +203,8 @@ fn marker_of(next: &str) -> Option<ImageId> {
 mod tests {
     use super::*;
 
-    fn glance(endpoint: &str) -> (reqwest::Client, Token, String) {
-        (reqwest::Client::new(), Token::new("t"), endpoint.to_string())
+    fn glance(endpoint: &str) -> (Upstream, Token, String) {
+        (Upstream::new(reqwest::Client::new(), 4), Token::new("t"), endpoint.to_string())
     }
 
     #[test]

@@ -1,23 +1,60 @@
 //! What every upstream call does the same way: send, turn failures into `UpstreamError`,
 //! read JSON without ever panicking on what came back.
 
+use std::{ops::Deref, sync::Arc};
+
+use tokio::sync::Semaphore;
+
 use super::{Service, UpstreamError};
+
+/// The one pooled HTTP client for Keystone and Glance, with a bound on calls in flight: past
+/// it, calls wait for a free slot instead of opening ever more connections to a cloud that is
+/// already slow to answer.
+#[derive(Clone)]
+pub struct Upstream {
+    client: reqwest::Client,
+    slots: Arc<Semaphore>,
+}
+
+impl Upstream {
+    pub fn new(client: reqwest::Client, max_in_flight: usize) -> Upstream {
+        Upstream { client, slots: Arc::new(Semaphore::new(max_in_flight.max(1))) }
+    }
+
+    /// Slots no call holds right now.
+    pub fn free_slots(&self) -> usize {
+        self.slots.available_permits()
+    }
+}
+
+/// Requests are built on the plain client; `send` is where the bound applies.
+impl Deref for Upstream {
+    type Target = reqwest::Client;
+    fn deref(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
 
 /// Sends a request; a transport failure becomes an `UpstreamError` of `service`. An
 /// idempotent call (GET, PUT) whose connection failed or was closed before the answer came,
 /// or that got a 5xx, is tried once more: doing it twice changes nothing, and a closed pooled
 /// connection or a briefly locked database is the usual cause.
-pub async fn send(service: Service, req: reqwest::RequestBuilder) -> Result<reqwest::Response, UpstreamError> {
-    send_with(service, req, Repeat::IfIdempotent).await
+pub async fn send(
+    upstream: &Upstream,
+    service: Service,
+    req: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, UpstreamError> {
+    send_with(upstream, service, req, Repeat::IfIdempotent).await
 }
 
 /// `send` for a POST that is safe to make twice, such as issuing a token: a second token
 /// nobody holds does no harm, while a sign-in lost to a dropped connection does.
 pub async fn send_repeatable(
+    upstream: &Upstream,
     service: Service,
     req: reqwest::RequestBuilder,
 ) -> Result<reqwest::Response, UpstreamError> {
-    send_with(service, req, Repeat::Always).await
+    send_with(upstream, service, req, Repeat::Always).await
 }
 
 enum Repeat {
@@ -26,10 +63,13 @@ enum Repeat {
 }
 
 async fn send_with(
+    upstream: &Upstream,
     service: Service,
     req: reqwest::RequestBuilder,
     repeat: Repeat,
 ) -> Result<reqwest::Response, UpstreamError> {
+    // The semaphore is never closed; should it be, the call goes ahead unbounded.
+    let _slot = upstream.slots.acquire().await.ok();
     let failed = |e| UpstreamError::from_reqwest(service, e);
     let (client, request) = req.header(reqwest::header::ACCEPT, "application/json").build_split();
     let request = request.map_err(failed)?;
@@ -74,8 +114,63 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
 
 /// `send`, `check` and `read_json` in one.
 pub async fn fetch_json<T: serde::de::DeserializeOwned>(
+    upstream: &Upstream,
     service: Service,
     req: reqwest::RequestBuilder,
 ) -> Result<T, UpstreamError> {
-    read_json(service, check(service, send(service, req).await?).await?).await
+    read_json(service, check(service, send(upstream, service, req).await?).await?).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A server that holds every request for a moment and records how many it held at once.
+    async fn holding_server() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let seen = most.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else { return };
+                let (now, most) = (now.clone(), most.clone());
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut buf = [0u8; 1024];
+                    let _ = socket.read(&mut buf).await;
+                    let held = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(held, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    let body = "{}";
+                    let head =
+                        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                    let _ = socket.write_all(format!("{head}{body}").as_bytes()).await;
+                });
+            }
+        });
+        (url, seen)
+    }
+
+    #[tokio::test]
+    async fn calls_past_the_bound_wait_for_a_slot() {
+        for bound in [1, 3] {
+            let (url, most) = holding_server().await;
+            let upstream = Upstream::new(reqwest::Client::new(), bound);
+            let calls = (0..6).map(|_| {
+                let (upstream, url) = (upstream.clone(), url.clone());
+                async move { fetch_json::<serde_json::Value>(&upstream, Service::Glance, upstream.get(url)).await }
+            });
+            for result in futures::future::join_all(calls).await {
+                result.unwrap();
+            }
+            let most = most.load(Ordering::SeqCst);
+            assert!(most <= bound, "{most} calls reached the server at once; the bound is {bound}");
+            assert!(bound == 1 || most > 1, "calls under the bound run side by side");
+            assert_eq!(upstream.free_slots(), bound, "every slot is given back");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use url::Url;
 
 use super::{
     Service, Token, UpstreamError,
-    http::{check, fetch_json, read_json, send, send_repeatable},
+    http::{Upstream, check, fetch_json, read_json, send, send_repeatable},
 };
 
 const SUBJECT_TOKEN: &str = "X-Subject-Token";
@@ -153,13 +153,13 @@ struct ProjectsBody {
 
 /// One Keystone, reached with the shared HTTP client.
 pub struct Keystone<'a> {
-    http: &'a reqwest::Client,
+    http: &'a Upstream,
     /// The identity v3 URL, ending in `/v3/`.
     base: Url,
 }
 
 impl<'a> Keystone<'a> {
-    pub fn new(http: &'a reqwest::Client, auth_url: &Url) -> Keystone<'a> {
+    pub fn new(http: &'a Upstream, auth_url: &Url) -> Keystone<'a> {
         let mut base = auth_url.clone();
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
@@ -202,7 +202,7 @@ impl<'a> Keystone<'a> {
             }});
         }
         let req = self.http.post(self.url("auth/tokens")).json(&json!({ "auth": auth }));
-        let res = check(Service::Keystone, send_repeatable(Service::Keystone, req).await?).await?;
+        let res = check(Service::Keystone, send_repeatable(self.http, Service::Keystone, req).await?).await?;
         let token =
             res.headers().get(SUBJECT_TOKEN).and_then(|v| v.to_str().ok()).map(Token::new).ok_or_else(|| {
                 UpstreamError::BadResponse { service: Service::Keystone, detail: "no X-Subject-Token header".into() }
@@ -218,7 +218,7 @@ impl<'a> Keystone<'a> {
             .get(self.url("auth/tokens"))
             .header("X-Auth-Token", token.expose())
             .header(SUBJECT_TOKEN, token.expose());
-        let body: TokenBody = fetch_json(Service::Keystone, req).await?;
+        let body: TokenBody = fetch_json(self.http, Service::Keystone, req).await?;
         Ok(authenticated(token.clone(), body.token))
     }
 
@@ -229,13 +229,13 @@ impl<'a> Keystone<'a> {
             .delete(self.url("auth/tokens"))
             .header("X-Auth-Token", token.expose())
             .header(SUBJECT_TOKEN, token.expose());
-        check(Service::Keystone, send(Service::Keystone, req).await?).await.map(drop)
+        check(Service::Keystone, send(self.http, Service::Keystone, req).await?).await.map(drop)
     }
 
     /// `GET /v3/auth/projects`: the projects the token's user may scope to.
     pub async fn projects(&self, token: &Token) -> Result<Vec<ProjectSummary>, UpstreamError> {
         let req = self.http.get(self.url("auth/projects")).header("X-Auth-Token", token.expose());
-        let body: ProjectsBody = fetch_json(Service::Keystone, req).await?;
+        let body: ProjectsBody = fetch_json(self.http, Service::Keystone, req).await?;
         let mut projects = body.projects;
         projects.sort_by_key(|p| p.name.to_lowercase());
         Ok(projects)
@@ -261,7 +261,7 @@ impl Keystone<'_> {
             .pop_if_empty()
             .extend(["projects", id.as_str()]);
         let req = self.http.get(url).header("X-Auth-Token", token.expose());
-        match fetch_json::<ProjectBody>(Service::Keystone, req).await {
+        match fetch_json::<ProjectBody>(self.http, Service::Keystone, req).await {
             Ok(body) => Ok(Some(body.project)),
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn keystone_urls_keep_their_path() {
-        let http = reqwest::Client::new();
+        let http = Upstream::new(reqwest::Client::new(), 4);
         let k = Keystone::new(&http, &Url::parse("https://cloud.example/identity/v3").unwrap());
         assert_eq!(k.url("auth/tokens").as_str(), "https://cloud.example/identity/v3/auth/tokens");
     }

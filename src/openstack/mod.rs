@@ -8,4 +8,5 @@ pub mod keystone;
 mod token;
 
 pub use error::{Service, UpstreamError};
+pub use http::Upstream;
 pub use token::Token;
