@@ -131,6 +131,20 @@ pub async fn end(session: &Session) {
     }
 }
 
+const NO_PROJECT_LOOKUP: &str = "no_project_lookup_in";
+
+/// True when Keystone already refused to look projects up for this user in `project_id`
+/// (ordinary members may only read their own projects): every image page would ask again.
+pub async fn project_lookup_refused(session: &Session, project_id: &str) -> bool {
+    matches!(session.get::<String>(NO_PROJECT_LOOKUP).await, Ok(Some(p)) if p == project_id)
+}
+
+pub async fn remember_project_lookup_refused(session: &Session, project_id: &str) {
+    if let Err(e) = session.insert(NO_PROJECT_LOOKUP, project_id).await {
+        tracing::warn!("could not remember a refused project lookup: {e}");
+    }
+}
+
 const REPORT_IDS: &str = "report_ids";
 /// Results kept per session: enough to reopen recent ones, bounded so a session stays small.
 const KEPT_REPORTS: usize = 20;

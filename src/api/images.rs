@@ -43,10 +43,12 @@ mod listing {
     use crate::{
         audit::{self, Actor, Viewer},
         error::AppError,
-        model::{Change, Via},
-        model::{ImageDetails, ImageId, ImageList, ImageRow, ImageTab, MemberId, MemberRow, MemberStatus, Visibility},
+        model::{
+            Change, ImageDetails, ImageId, ImageList, ImageRow, ImageTab, MemberId, MemberRow, MemberStatus, Via,
+            Visibility,
+        },
         openstack::glance::{Glance, ImageQuery, SortBy},
-        session::SignedIn,
+        session::{self, SignedIn},
     };
 
     const PAGE_SIZE: u32 = 50;
@@ -146,7 +148,7 @@ mod listing {
 
     pub async fn details(image_id: String) -> Result<ImageDetails, AppError> {
         let state = server::state()?;
-        let (_, me) = server::signed_in().await?;
+        let (session, me) = server::signed_in().await?;
         let glance = server::glance(&state, &me)?;
         let id = ImageId::parse(&image_id)?;
         // Independent reads, so at once: the page waits for the slower, not for the sum.
@@ -167,7 +169,8 @@ mod listing {
             .filter(|_| !owned);
         let members = match members {
             Ok(members) => {
-                let names = project_names(&state, &me, members.iter().map(|m| m.member_id.clone()).collect()).await;
+                let names =
+                    project_names(&state, &session, &me, members.iter().map(|m| m.member_id.clone()).collect()).await;
                 Ok(members
                     .into_iter()
                     .map(|member| {
@@ -187,6 +190,7 @@ mod listing {
     /// Keystone, which refuses ordinary users (then the first refusal stops the asking).
     pub async fn project_names(
         state: &crate::state::AppState,
+        session: &tower_sessions::Session,
         me: &SignedIn,
         ids: Vec<String>,
     ) -> HashMap<String, String> {
@@ -195,6 +199,9 @@ mod listing {
         let unknown: Vec<MemberId> =
             ids.iter().filter(|id| !names.contains_key(*id)).filter_map(|id| MemberId::parse(id).ok()).collect();
         let Some(first) = unknown.first() else { return names };
+        if session::project_lookup_refused(session, &me.project_id).await {
+            return names;
+        }
         let Ok(keystone) = server::keystone(state, me) else { return names };
         match keystone.project(&me.token, first).await {
             Ok(found) => {
@@ -208,7 +215,12 @@ mod listing {
                 .await;
                 names.extend(rest.into_iter().flatten().map(|p| (p.id, p.name)));
             }
-            Err(e) => tracing::debug!("project names are not available to this user: {e}"),
+            Err(e) => {
+                tracing::debug!("project names are not available to this user: {e}");
+                if e.status() == Some(403) {
+                    session::remember_project_lookup_refused(session, &me.project_id).await;
+                }
+            }
         }
         names
     }

@@ -99,11 +99,16 @@ mod sharing {
     /// Checks every entry of a pasted list: syntax first, then the user's own projects, then Keystone.
     pub async fn check_list(members: &str) -> Result<Vec<(String, ProjectCheck)>, AppError> {
         let state = server::state()?;
-        let (_, me) = server::signed_in().await?;
-        checks(&state, &me, members).await
+        let (session, me) = server::signed_in().await?;
+        checks(&state, &session, &me, members).await
     }
 
-    async fn checks(state: &AppState, me: &SignedIn, members: &str) -> Result<Vec<(String, ProjectCheck)>, AppError> {
+    async fn checks(
+        state: &AppState,
+        session: &tower_sessions::Session,
+        me: &SignedIn,
+        members: &str,
+    ) -> Result<Vec<(String, ProjectCheck)>, AppError> {
         let parsed = parse_member_list(members);
         if parsed.is_empty() {
             return Err(AppError::InvalidInput("Enter at least one project ID.".into()));
@@ -113,7 +118,7 @@ mod sharing {
         }
         let keystone = server::keystone(state, me)?;
         let names: Vec<String> = parsed.iter().filter_map(|(_, r)| r.as_ref().ok().map(|m| m.to_string())).collect();
-        let known = super::super::images::project_names_for(state, me, names).await;
+        let known = super::super::images::project_names_for(state, session, me, names).await;
         let checked = server::bounded(parsed, state.config.batch_concurrency, |(raw, parsed)| {
             let keystone = &keystone;
             let known = &known;
@@ -169,7 +174,7 @@ mod sharing {
                 )));
             }
         }
-        let checks = checks(&state, &me, members).await?;
+        let checks = checks(&state, &session, &me, members).await?;
         let needs_asking = checks.iter().any(|(_, c)| !c.is_confirmed());
         let report = if needs_asking && !confirmed {
             ShareReport::NeedsConfirmation { members: members.to_string(), checks }
