@@ -9,6 +9,8 @@ import { chromiumLaunchOptions } from './support/browser';
 const port = Number(process.env.GLANCE_SHARE_E2E_PORT ?? 3100);
 export const baseURL = `http://127.0.0.1:${port}`;
 const ci = !!process.env.CI;
+/** The tests that stop Glance (tests/glance-down.spec.ts): their own project, run alone. */
+const glanceDown = /glance-down\.spec\.ts$/;
 
 export default defineConfig({
   testDir: './tests',
@@ -32,8 +34,19 @@ export default defineConfig({
     navigationTimeout: 15_000,
   },
   projects: [
-    { name: 'js', use: { javaScriptEnabled: true } },
-    { name: 'no-js', use: { javaScriptEnabled: false } },
+    { name: 'js', use: { javaScriptEnabled: true }, testIgnore: glanceDown },
+    { name: 'no-js', use: { javaScriptEnabled: false }, testIgnore: glanceDown },
+    // Stops the lab's Glance, which would break any test running meanwhile: starts once the two
+    // projects above have finished (it is skipped if one of their tests failed), and runs its
+    // tests one at a time in a single worker (also with --repeat-each). `--no-deps` runs it alone.
+    {
+      name: 'glance-down',
+      use: { javaScriptEnabled: true },
+      testMatch: glanceDown,
+      dependencies: ['js', 'no-js'],
+      fullyParallel: false,
+      workers: 1,
+    },
   ],
   webServer: {
     command: './serve.sh',

@@ -130,10 +130,35 @@ export async function expectHydrated(page: Page, pageErrors: () => string[]) {
   }).toPass({ timeout: 15_000, intervals: [250, 500, 1_000] });
 }
 
-/** The header's links to the image lists. */
+/** The header's links to the image lists and the inbox (whose name includes its badge's). */
 export function pagesNav(page: Page) {
   const nav = page.getByRole('navigation', { name: 'Pages' });
-  return { nav, myImages: nav.getByRole('link', { name: 'My images' }), sharedWithMe: nav.getByRole('link', { name: 'Shared with me' }) };
+  const inbox = nav.getByRole('link', { name: /^Inbox\b/ });
+  return {
+    nav,
+    myImages: nav.getByRole('link', { name: 'My images' }),
+    sharedWithMe: nav.getByRole('link', { name: 'Shared with me' }),
+    inbox,
+    /** The number of pending offers on the Inbox link; not there when there are none. */
+    pendingBadge: inbox.locator('.badge.pending.count'),
+  };
+}
+
+/**
+ * The count the header's pending badge shows (0 when there is no badge). The number, its
+ * `aria-label` ("1 pending offer", "3 pending offers") and its `title` must agree.
+ */
+export async function pendingBadgeCount(page: Page): Promise<number> {
+  const badge = pagesNav(page).pendingBadge;
+  await expect(pagesNav(page).inbox).toBeVisible();
+  if ((await badge.count()) === 0) return 0;
+  const text = (await badge.textContent())?.trim() ?? '';
+  expect(text, `the pending badge shows "${text}", not a number`).toMatch(/^[1-9][0-9]*$/);
+  const n = Number(text);
+  const label = `${n} pending offer${n === 1 ? '' : 's'}`;
+  await expect(badge).toHaveAttribute('aria-label', label);
+  await expect(badge).toHaveAttribute('title', label);
+  return n;
 }
 
 /**

@@ -5,8 +5,8 @@
  *   failed same-origin response of the test, checked after the test: any that the test did not
  *   `allow` fails it;
  * - `images`: images made directly in Glance for this test, deleted again afterwards;
- * - `otherBrowser`: opens another person's browser (a context of its own, same project settings,
- *   watched by `problems` too), closed after the test.
+ * - `otherBrowser`: opens another person's browser (a context of its own, same project settings
+ *   unless `javaScriptEnabled` is given, watched by `problems` too), closed after the test.
  */
 import { test as base, expect, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import { createImage, deleteImage, type CreateImageOptions, type Image, type ScopedToken } from './lab';
@@ -84,7 +84,7 @@ export const test = base.extend<{
   js: boolean;
   problems: Problems;
   images: TestImages;
-  otherBrowser: () => Promise<Page>;
+  otherBrowser: (opts?: { javaScriptEnabled?: boolean }) => Promise<Page>;
 }>({
   js: async ({ javaScriptEnabled }, use) => {
     await use(javaScriptEnabled !== false);
@@ -116,8 +116,8 @@ export const test = base.extend<{
 
   otherBrowser: async ({ browser, baseURL, javaScriptEnabled, problems }, use) => {
     const contexts: BrowserContext[] = [];
-    await use(async () => {
-      const context = await browser.newContext({ baseURL, javaScriptEnabled });
+    await use(async (opts = {}) => {
+      const context = await browser.newContext({ baseURL, javaScriptEnabled: opts.javaScriptEnabled ?? javaScriptEnabled });
       problems.watch(context, new URL(baseURL!).origin);
       contexts.push(context);
       return context.newPage();

@@ -55,6 +55,25 @@ export function imagePage(page: Page) {
   };
 }
 
+/** `/inbox`: the offers to every project of the user, with one form to answer the ticked ones. */
+export function inboxPage(page: Page) {
+  const main = page.getByRole('main');
+  const label = (imageName: string, projectName: string) => `Choose ${imageName} for project ${projectName}`;
+  return {
+    main,
+    heading: main.getByRole('heading', { level: 1, name: 'Inbox' }),
+    /** The checkbox that chooses the offer of `imageName` to project `projectName`. */
+    tick: (imageName: string, projectName: string) => main.getByRole('checkbox', { name: label(imageName, projectName), exact: true }),
+    /** The table row of that offer. */
+    row: (imageName: string, projectName: string) =>
+      main.locator('tbody tr').filter({ has: page.getByRole('checkbox', { name: label(imageName, projectName), exact: true }) }),
+    answer: main.getByLabel('Answer the ticked offers:'),
+    apply: main.getByRole('button', { name: 'Apply', exact: true }),
+    /** What the last answer did. */
+    report: main.locator('.report[role="status"]'),
+  };
+}
+
 /** The status badge of a member row or offer shows `status`, in words and in its class. */
 export async function expectBadge(badge: Locator, status: MemberStatus) {
   await expect(badge).toHaveText(status);

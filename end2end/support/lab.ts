@@ -5,6 +5,7 @@
  *
  * Read lazily: Playwright loads test files before its webServer (serve.sh) has started the lab.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -378,4 +379,36 @@ export async function setMemberStatus(
   });
   if (res.status !== 200) throw await failure(res, `setting member ${memberId} of ${imageId} to ${status}`);
   return (await res.json()) as Member;
+}
+
+/**
+ * The images offered to the token's project that still wait for its answer, counted the way the
+ * header's badge counts them: shared images whose member status for the project is `pending`,
+ * not owned by the project itself.
+ */
+export async function pendingOffers(t: ScopedToken, region?: string): Promise<string[]> {
+  const res = await glance(t, region, 'GET', '/v2/images?visibility=shared&member_status=pending&limit=1000');
+  if (res.status !== 200) throw await failure(res, `listing the pending offers to ${t.projectName}`);
+  const { images } = (await res.json()) as { images: Image[] };
+  return images.filter((i) => i.owner !== t.projectId).map((i) => i.id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stopping and starting the RegionOne Glance
+// ---------------------------------------------------------------------------------------------
+
+const labScript = path.resolve(__dirname, '..', '..', 'lab', 'lab.sh');
+
+/**
+ * `lab/lab.sh stop-glance` / `start-glance`: the RegionOne Glance stops (connections refused) or
+ * starts again (returns once it answers). Every test running at the same time is affected, so
+ * only the `glance-down` project, which runs alone, may call this (see playwright.config.ts).
+ */
+export function labGlance(command: 'stop-glance' | 'start-glance'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(labScript, [command], { timeout: 120_000 }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`lab/lab.sh ${command} failed (${error.message}):\n${stderr}`));
+      else resolve();
+    });
+  });
 }

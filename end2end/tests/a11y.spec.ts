@@ -4,7 +4,7 @@ import { test, expect, snap } from '../support/fixtures';
 import { axeNeedsJs, expectNoHorizontalScroll, expectNoSeriousViolations, horizontalScroll, seriousViolations } from '../support/a11y';
 import { accounts, addMember, keystoneToken } from '../support/lab';
 import { expectStartPage, open, signIn } from '../support/app';
-import { imageList, imagePage, madeUpProjectId } from '../support/images';
+import { imageList, imagePage, inboxPage, madeUpProjectId } from '../support/images';
 
 test.describe('accessibility and layout', () => {
   test('the sign-in page has no serious or critical axe violations', async ({ page, js }, testInfo) => {
@@ -95,6 +95,53 @@ test.describe('image pages: accessibility and layout', () => {
     await signIn(page, js, consumer, { next: '/images?tab=shared' });
     await expect(imageList(page).row(image.name)).toBeVisible();
     await check('shared-with-me');
+
+    expect(found, `accessibility or layout problems:\n${found.join('\n')}`).toEqual([]);
+  });
+
+  test("the consumer's inbox with an offer passes axe and fits a phone", async ({ page, js, images }, testInfo) => {
+    const owner = await keystoneToken(accounts.producer());
+    const consumer = accounts.consumer();
+    const image = await images.create(owner, { visibility: 'shared' });
+    await addMember(owner, image.id, consumer.projectId);
+    const { found, check } = checker(page, js, testInfo);
+
+    await signIn(page, js, consumer, { next: '/inbox' });
+    const inbox = inboxPage(page);
+    await expect(inbox.heading).toBeVisible();
+    await expect(inbox.row(image.name, consumer.project)).toContainText('pending');
+    await check('inbox');
+
+    expect(found, `accessibility or layout problems:\n${found.join('\n')}`).toEqual([]);
+  });
+
+  test("an image page's History with a share in it passes axe and fits a phone", async ({ page, js, images }, testInfo) => {
+    const producer = accounts.producer();
+    const owner = await keystoneToken(producer);
+    const consumer = accounts.consumer();
+    const image = await images.create(owner, { visibility: 'shared' });
+    const { found, check } = checker(page, js, testInfo);
+
+    // A share made through the dashboard, so that History has a row.
+    await signIn(page, js, producer, { next: `/images/${image.id}` });
+    const p = imagePage(page);
+    const history = p.main.getByRole('region', { name: 'History' });
+    await expect(history).toContainText("No change to this image's sharing has been made through glance-share yet.");
+    await p.shareMembers.fill(consumer.projectId);
+    await p.shareButton.click();
+    // The producer cannot look the project up in Keystone, so it confirms first.
+    await expect(p.confirmation.or(p.report)).toBeVisible();
+    if (await p.confirmation.isVisible()) await p.shareAnyway.click();
+    await expect(p.report).toContainText('Shared with 1 project.');
+    const rows = history.locator('table.history tbody tr');
+    await expect(rows).toHaveCount(1);
+    await expect(rows).toContainText(producer.user);
+    await expect(rows).toContainText('shared with');
+    await expect(rows.locator('td.outcome')).toHaveText('done');
+    // The page as it is opened later, without the share's report above (that is no part of History).
+    await open(page, `/images/${image.id}`, js);
+    await expect(rows).toHaveCount(1);
+    await check('image-history');
 
     expect(found, `accessibility or layout problems:\n${found.join('\n')}`).toEqual([]);
   });

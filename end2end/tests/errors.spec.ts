@@ -1,7 +1,7 @@
 /**
  * What goes wrong on purpose: sharing with a project that already is a member, and a session
- * whose token was revoked behind its back. (Glance going down is covered by the Rust suite; the
- * browser tests never stop the lab's services.)
+ * whose token was revoked behind its back. (Glance going down is in glance-down.spec.ts, which
+ * runs alone in a project of its own: no other spec stops the lab's services.)
  */
 import { test, expect, snap } from '../support/fixtures';
 import { accounts, addMember, keystoneToken, listMembers, revokeToken, setMemberStatus, tokenStatus } from '../support/lab';

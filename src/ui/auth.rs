@@ -35,8 +35,21 @@ impl Auth {
             move || (sign_in.version().get(), switch_project.version().get(), switch_region.version().get()),
             |_| whoami(),
         );
-        let pending =
-            Resource::new(move || (switch_project.version().get(), switch_region.version().get()), |_| pending_count());
+        // Asked again after a sign-in or switch, and on every page change: answering offers
+        // (inbox, image page, lists) always ends on another page or query.
+        let location = use_location();
+        let pending = Resource::new(
+            move || {
+                (
+                    sign_in.version().get(),
+                    switch_project.version().get(),
+                    switch_region.version().get(),
+                    location.pathname.get(),
+                    location.search.get(),
+                )
+            },
+            |_| pending_count(),
+        );
         provide_context(Auth { me, pending, sign_in, switch_project, switch_region });
     }
 }

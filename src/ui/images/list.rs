@@ -16,6 +16,8 @@ use crate::{
     },
 };
 
+const BATCH_FORM: &str = "batch-select";
+
 const STATUS_FILTERS: [&str; 4] = ["all", "pending", "accepted", "rejected"];
 
 /// Data and actions are made outside the sign-in check's `<Suspense>`: once per page.
@@ -131,10 +133,14 @@ fn ImageTable(
         url
     });
     let selectable = tab == ImageTab::Mine;
+    // The batch form holds only its button; the ticks join it by `form=`. Wrapping the table
+    // would nest the offer buttons' forms in it, which HTML forbids: the browser drops the inner
+    // forms while parsing, and hydration then finds another page than the one rendered.
     view! {
-        <form method="get" action="/batch" class="batch-select">
         {selectable.then(|| view! {
-            <p class="batch-bar"><button type="submit" class="secondary">"Batch share / revoke the ticked images…"</button></p>
+            <form method="get" action="/batch" id=BATCH_FORM class="batch-select batch-bar">
+                <button type="submit" class="secondary">"Batch share / revoke the ticked images…"</button>
+            </form>
         })}
         <div class="table-wrap">
             <table class="images">
@@ -153,7 +159,6 @@ fn ImageTable(
                 </tbody>
             </table>
         </div>
-        </form>
         {next.map(|href| view! { <p><a href=href rel="next">"Next page →"</a></p> })}
     }
     .into_any()
@@ -177,7 +182,7 @@ fn ImageRowView(
         <tr>
             {selectable.then(|| {
                 let label = format!("Choose {} for a batch", image.display_name());
-                view! { <td><input type="checkbox" name="image" value=image.id.clone() aria-label=label/></td> }
+                view! { <td><input type="checkbox" form=BATCH_FORM name="image" value=image.id.clone() aria-label=label/></td> }
             })}
             <td><a href=href>{image.display_name()}</a></td>
             <td><VisibilityBadge visibility=image.visibility/></td>

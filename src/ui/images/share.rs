@@ -71,6 +71,7 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
         ShareReport::Done { results, .. } => view! {
             <div class="report" role="status" tabindex="-1" node_ref=focus_here>
                 <p><strong>{summary}</strong></p>
+                <div class="table-wrap">
                 <table class="results">
                     <thead><tr><th scope="col">"Project"</th><th scope="col">"Result"</th></tr></thead>
                     <tbody>
@@ -85,6 +86,7 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
                         }).collect_view()}
                     </tbody>
                 </table>
+                </div>
             </div>
         }
         .into_any(),
