@@ -17,6 +17,8 @@ What it serves:
   GET    /v2/images/{id}      the benchmark image (shared, owned by the token's project);
                               any image of the 1000-image lists too
   GET    /v2/images/{id}/members   128 members for the benchmark image, 2 for the others
+  POST   /v2/images/{id}/members  200, the new member, answered after --write-delay-ms (as
+                              a Glance with room for every call: writes overlap freely)
   GET    /_stats              requests served so far, by kind (summed over the workers)
   GET    /v2/images?...       member_status=... -> no images (no pending offers);
                               owner=<project> -> 1000 shared images owned by the project;
@@ -48,7 +50,7 @@ LIST_SIZE = 1000
 # Requests served, by kind, one row of counters per worker (no locking needed), summed by GET /_stats.
 KINDS = ["keystone POST auth/tokens", "keystone GET auth/tokens", "keystone GET auth/projects",
          "keystone GET projects/{id}", "glance GET images/{id}", "glance GET images/{id}/members",
-         "glance GET images (list)", "glance GET images (offers)", "other"]
+         "glance GET images (list)", "glance GET images (offers)", "glance POST images/{id}/members", "other"]
 MAX_WORKERS = 64
 STATS = mmap.mmap(-1, 8 * len(KINDS) * MAX_WORKERS)
 WORKER = 0
@@ -312,26 +314,38 @@ class Handler(asyncio.Protocol):
                     close = value.strip().lower() == "close"
             if len(self.buf) < end + 4 + length:
                 return
+            request_body = self.buf[end + 4 : end + 4 + length]
             self.buf = self.buf[end + 4 + length :]
-            status, body, extra = self.route(method, target)
+            status, body, extra = self.route(method, target, request_body)
             head = [f"HTTP/1.1 {status} {REASONS.get(status, 'OK')}", "Content-Type: application/json"]
             head.append(f"Content-Length: {len(body)}")
             head.extend(extra)
             if close:
                 head.append("Connection: close")
-            self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+            answer = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+            if method == "POST" and target.rstrip("/").endswith("/members") and self.canned.write_delay > 0:
+                # Clients send one request per connection at a time: answering later keeps order.
+                asyncio.get_running_loop().call_later(self.canned.write_delay, self.answer, answer, close)
+                return
+            self.answer(answer, close)
             if close:
-                self.transport.close()
                 return
 
-    def route(self, method, target):
-        status, body, extra, kind = self.dispatch(method, target)
+    def answer(self, data, close):
+        if self.transport.is_closing():
+            return
+        self.transport.write(data)
+        if close:
+            self.transport.close()
+
+    def route(self, method, target, request_body=b""):
+        status, body, extra, kind = self.dispatch(method, target, request_body)
         if kind is not None:
             off = 8 * (WORKER * len(KINDS) + KINDS.index(kind))
             STATS[off : off + 8] = struct.pack("<Q", struct.unpack("<Q", STATS[off : off + 8])[0] + 1)
         return status, body, extra
 
-    def dispatch(self, method, target):
+    def dispatch(self, method, target, request_body=b""):
         """(status, body, extra headers, kind of request for the statistics)."""
         c = self.canned
         parts = urlsplit(target)
@@ -362,6 +376,13 @@ class Handler(asyncio.Protocol):
             kind = "glance GET images (offers)" if "member_status" in parts.query else "glance GET images (list)"
             return status, body, [], kind
         segs = path.split("/")
+        if len(segs) == 5 and segs[1:3] == ["v2", "images"] and segs[4] == "members" and method == "POST":
+            try:
+                member = str(json.loads(request_body)["member"])
+            except (ValueError, KeyError, TypeError):
+                return 400, b'{"message": "bad member"}', [], "other"
+            body = json.dumps(member_body(segs[3], member, c.created)).encode()
+            return 200, body, [], "glance POST images/{id}/members"
         if len(segs) >= 4 and segs[1] == "v2" and segs[2] == "images" and method == "GET":
             iid = segs[3]
             if len(segs) == 4 and iid in c.images:
@@ -391,6 +412,8 @@ def main():
     ap.add_argument("--members", type=int, default=128, help="members of the built-in image (no fixtures)")
     ap.add_argument("--fixtures", help="directory with image.json and members.json recorded from Glance")
     ap.add_argument("--ready-file", help="written with the base URL once serving")
+    ap.add_argument("--write-delay-ms", type=float, default=10.0,
+                    help="how long an add-member call takes (the lab Glance's time per call is about 10 ms)")
     args = ap.parse_args()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -400,6 +423,7 @@ def main():
     sock.setblocking(False)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     Handler.canned = Canned(base, args.fixtures, args.members)
+    Handler.canned.write_delay = args.write_delay_ms / 1000
 
     children = []
     global WORKER
@@ -429,6 +453,7 @@ def main():
         "recorded": Handler.canned.recorded,
         "members": len(json.loads(Handler.canned.members[Handler.canned.image_id])["members"]),
         "workers": children,
+        "write_delay_ms": args.write_delay_ms,
     }
     if args.ready_file:
         tmp = args.ready_file + ".tmp"

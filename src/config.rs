@@ -127,7 +127,7 @@ impl Config {
         let clouds = clouds::load(&|name: &str| lookup(name))?;
 
         Ok(Config {
-            batch_concurrency: parse_number(&get, "GLANCE_SHARE_BATCH_CONCURRENCY", 8)?.min(64) as usize,
+            batch_concurrency: parse_number(&get, "GLANCE_SHARE_BATCH_CONCURRENCY", 20)?.min(64) as usize,
             member_quota: match get("GLANCE_SHARE_MEMBER_QUOTA") {
                 Some(_) => Some(parse_number(&get, "GLANCE_SHARE_MEMBER_QUOTA", 128)?.min(u32::MAX as u64) as u32),
                 None => None,
