@@ -18,13 +18,7 @@ pub async fn plan_batch(
     status: Option<String>,
     make_shared: Option<String>,
 ) -> Result<BatchPlan, AppError> {
-    let request = batches::BatchRequest {
-        images: &images,
-        members: &members,
-        operation: &operation,
-        status: status.as_deref(),
-        make_shared: make_shared.is_some(),
-    };
+    let request = batches::BatchRequest::from_form(&images, &members, &operation, &status, &make_shared);
     super::server::reply(batches::plan(&request).await).await
 }
 
@@ -38,13 +32,7 @@ pub async fn start_batch(
     status: Option<String>,
     make_shared: Option<String>,
 ) -> Result<String, AppError> {
-    let request = batches::BatchRequest {
-        images: &images,
-        members: &members,
-        operation: &operation,
-        status: status.as_deref(),
-        make_shared: make_shared.is_some(),
-    };
+    let request = batches::BatchRequest::from_form(&images, &members, &operation, &status, &make_shared);
     match batches::start(&request).await {
         Ok(id) => super::server::reply_and_go(Ok(id.clone()), &format!("/batch/{id}")).await,
         Err(e) => super::server::reply(Err(e)).await,
@@ -96,6 +84,19 @@ mod batches {
         pub operation: &'a str,
         pub status: Option<&'a str>,
         pub make_shared: bool,
+    }
+
+    impl<'a> BatchRequest<'a> {
+        /// The batch form's fields as posted (plan and start take the same form).
+        pub fn from_form(
+            images: &'a str,
+            members: &'a str,
+            operation: &'a str,
+            status: &'a Option<String>,
+            make_shared: &Option<String>,
+        ) -> Self {
+            BatchRequest { images, members, operation, status: status.as_deref(), make_shared: make_shared.is_some() }
+        }
     }
 
     pub async fn plan(request: &BatchRequest<'_>) -> Result<BatchPlan, AppError> {
