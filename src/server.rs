@@ -11,7 +11,10 @@ use tower_http::{
     trace::TraceLayer,
 };
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore, cookie::SameSite};
-use tower_sessions_sqlx_store::{SqliteStore, sqlx::sqlite::SqliteConnectOptions};
+use tower_sessions_sqlx_store::{
+    SqliteStore,
+    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+};
 
 use crate::{
     app::{App, shell},
@@ -146,10 +149,15 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     let app = match store_kind {
         SessionStoreKind::Memory => router(state, tower_sessions::MemoryStore::default()),
         SessionStoreKind::Sqlite(path) => {
-            let pool = tower_sessions_sqlx_store::sqlx::SqlitePool::connect_with(
-                SqliteConnectOptions::new().filename(&path).create_if_missing(true),
-            )
-            .await?;
+            // Every request writes its session (the idle expiry moves on): WAL with synchronous=NORMAL
+            // makes that a write to the log, not an fsync; a crash may lose the last moments'
+            // expiry updates, never the database.
+            let options = SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal);
+            let pool = tower_sessions_sqlx_store::sqlx::SqlitePool::connect_with(options).await?;
             let store = SqliteStore::new(pool);
             store.migrate().await?;
             tokio::spawn(tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
