@@ -77,6 +77,24 @@ async fn every_response_carries_the_security_headers() {
 }
 
 #[tokio::test]
+async fn the_bundle_travels_compressed_when_the_browser_accepts_it() {
+    let server = Server::start(&[]);
+    let plain = http().get(server.url("/pkg/glance-share.wasm")).send().await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers().get("content-encoding").is_none());
+    let raw = plain.bytes().await.unwrap().len();
+    for encoding in ["br", "gzip"] {
+        let res =
+            http().get(server.url("/pkg/glance-share.wasm")).header("accept-encoding", encoding).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-encoding"], encoding);
+        assert_eq!(res.headers()["content-type"], "application/wasm");
+        let sent = res.bytes().await.unwrap().len();
+        assert!(sent * 2 < raw, "{encoding}: {sent} bytes of {raw} is not compressed");
+    }
+}
+
+#[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
     let server = Server::start(&[]);
     let status = server.stop();
