@@ -68,11 +68,6 @@ impl Actor {
     }
 }
 
-/// What the user was told when a change failed; nothing when it was made.
-pub fn failure<T>(outcome: &Result<T, AppError>) -> Option<String> {
-    outcome.as_ref().err().map(ToString::to_string)
-}
-
 /// Whose history a viewer may read: an image's owner (and an admin) sees every change; a
 /// member project sees only changes about itself or made by itself, as Glance shows a member
 /// only its own membership.
@@ -168,8 +163,30 @@ impl AuditLog {
         }
     }
 
-    /// The newest changes to `image` in the viewer's cloud and region that `viewer` may see.
-    pub async fn history(&self, who: &Actor, image: &ImageId, viewer: Viewer<'_>) -> Result<Vec<AuditEntry>, AppError> {
+    /// `record` for a change whose outcome is the user's answer: the failure is what they are
+    /// told. Hands the outcome back, so a call site records and returns in one expression.
+    pub async fn recorded<T>(
+        &self,
+        who: &Actor,
+        via: Via,
+        image: &ImageId,
+        change: Change,
+        member: Option<&str>,
+        outcome: Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let failure = outcome.as_ref().err().map(ToString::to_string);
+        self.record(who, via, image, change, member, failure).await;
+        outcome
+    }
+
+    /// The newest changes to `image` in `cloud` and `region` that `viewer` may see.
+    pub async fn history(
+        &self,
+        cloud: &str,
+        region: &str,
+        image: &ImageId,
+        viewer: Viewer<'_>,
+    ) -> Result<Vec<AuditEntry>, AppError> {
         let mut sql = String::from(
             "SELECT at, user_name, user_domain, project_id, project_name, change, member_id, failure, via
              FROM audit WHERE cloud = ? AND region = ? AND image_id = ?",
@@ -178,7 +195,7 @@ impl AuditLog {
             sql.push_str(" AND (member_id = ? OR project_id = ?)");
         }
         sql.push_str(" ORDER BY id DESC LIMIT ?");
-        let mut query = sqlx::query(&sql).bind(&who.cloud).bind(&who.region).bind(image.as_str());
+        let mut query = sqlx::query(&sql).bind(cloud).bind(region).bind(image.as_str());
         if let Viewer::Project(project) = viewer {
             query = query.bind(project).bind(project);
         }

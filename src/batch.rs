@@ -126,9 +126,8 @@ async fn execute(run: &Run, job: Job) {
             };
             if make_shared {
                 let made = glance.set_visibility(&image_id, Visibility::Shared).await.map_err(AppError::from);
-                let (change, failure) = (Change::Visibility(Visibility::Shared), crate::audit::failure(&made));
-                job.audit.record(&job.actor, Via::Batch, &image_id, change, None, failure).await;
-                match made {
+                let change = Change::Visibility(Visibility::Shared);
+                match job.audit.recorded(&job.actor, Via::Batch, &image_id, change, None, made).await {
                     Ok(_) => run.view.lock().unwrap_or_else(|e| e.into_inner()).made_shared.push(image.clone()),
                     Err(e) => {
                         let outcome = PairOutcome::from_error(&e);

@@ -41,7 +41,7 @@ mod listing {
 
     use super::super::server;
     use crate::{
-        audit::{self, Actor, Viewer},
+        audit::{Actor, Viewer},
         error::AppError,
         model::{
             Change, ImageDetails, ImageId, ImageList, ImageRow, ImageTab, MemberId, MemberRow, MemberStatus, Via,
@@ -182,7 +182,7 @@ mod listing {
             Err(e) => Err(e),
         };
         let viewer = if owned || me.is_admin() { Viewer::Everything } else { Viewer::Project(&me.project_id) };
-        let history = state.audit.history(&Actor::new(&me), &id, viewer).await;
+        let history = state.audit.history(&me.cloud, &me.region, &id, viewer).await;
         Ok(ImageDetails { image, owned, members, my_membership, is_admin: me.is_admin(), history })
     }
 
@@ -239,9 +239,8 @@ mod listing {
             }
         };
         let changed = server::glance(&state, &me)?.set_visibility(&id, visibility).await.map_err(AppError::from);
-        let (actor, change, failure) = (Actor::new(&me), Change::Visibility(visibility), audit::failure(&changed));
-        state.audit.record(&actor, Via::ImagePage, &id, change, None, failure).await;
-        changed?;
+        let (actor, change) = (Actor::new(&me), Change::Visibility(visibility));
+        state.audit.recorded(&actor, Via::ImagePage, &id, change, None, changed).await?;
         tracing::info!(image = %id, visibility = visibility.label(), project = %me.project_id, "changed visibility");
         Ok(())
     }

@@ -54,7 +54,7 @@ pub async fn get_inbox_report(report_id: String) -> Result<Option<OfferAnswers>,
 mod offers {
     use super::super::server;
     use crate::{
-        audit::{self, Actor},
+        audit::Actor,
         error::AppError,
         model::{Change, Via},
         model::{ImageId, InboxProject, MemberId, MemberStatus, OfferAnswer, OfferAnswers},
@@ -209,12 +209,8 @@ mod offers {
                             .map(|m| m.status)
                             .map_err(AppError::from);
                         let actor = Actor::new(&me).in_project(&p.id, &p.name);
-                        let failure = audit::failure(&answered);
-                        state
-                            .audit
-                            .record(&actor, Via::Inbox, image, Change::Status(status), Some(project), failure)
-                            .await;
-                        answered
+                        let change = Change::Status(status);
+                        state.audit.recorded(&actor, Via::Inbox, image, change, Some(project), answered).await
                     }
                     (Err(e), _) => Err(e.into()),
                     (_, Err(e)) => Err(e.into()),

@@ -85,7 +85,7 @@ pub async fn set_member_status(
 mod sharing {
     use super::super::server;
     use crate::{
-        audit::{self, Actor},
+        audit::Actor,
         error::AppError,
         model::{Change, Via},
         model::{
@@ -183,8 +183,7 @@ mod sharing {
             if made_shared {
                 let made = glance.set_visibility(&id, Visibility::Shared).await.map_err(AppError::from);
                 let change = Change::Visibility(Visibility::Shared);
-                state.audit.record(&Actor::new(&me), Via::ImagePage, &id, change, None, audit::failure(&made)).await;
-                made?;
+                state.audit.recorded(&Actor::new(&me), Via::ImagePage, &id, change, None, made).await?;
                 tracing::info!(image = %id, project = %me.project_id, "made shared to share it");
             }
             // One at a time: Glance checks image_member_quota before inserting, so concurrent
@@ -202,9 +201,7 @@ mod sharing {
                             Ok(member) => {
                                 let added =
                                     glance.add_member(id, &member).await.map(|m| m.status).map_err(AppError::from);
-                                let failure = audit::failure(&added);
-                                state.audit.record(actor, Via::ImagePage, id, Change::Share, Some(&raw), failure).await;
-                                added
+                                state.audit.recorded(actor, Via::ImagePage, id, Change::Share, Some(&raw), added).await
                             }
                             Err(e) => Err(e.into()),
                         }
@@ -231,9 +228,8 @@ mod sharing {
         let id = ImageId::parse(image_id)?;
         let member = MemberId::parse(member_id)?;
         let revoked = server::glance(&state, &me)?.remove_member(&id, &member).await.map_err(AppError::from);
-        let failure = audit::failure(&revoked);
-        state.audit.record(&Actor::new(&me), Via::ImagePage, &id, Change::Revoke, Some(member.as_str()), failure).await;
-        revoked?;
+        let actor = Actor::new(&me);
+        state.audit.recorded(&actor, Via::ImagePage, &id, Change::Revoke, Some(member.as_str()), revoked).await?;
         tracing::info!(image = %id, member = %member, project = %me.project_id, "revoked");
         Ok(())
     }
@@ -262,9 +258,8 @@ mod sharing {
         };
         let updated =
             server::glance(&state, &me)?.set_member_status(&id, &member, status).await.map_err(AppError::from);
-        let (actor, change, failure) = (Actor::new(&me), Change::Status(status), audit::failure(&updated));
-        state.audit.record(&actor, Via::ImagePage, &id, change, Some(member.as_str()), failure).await;
-        let updated = updated?;
+        let (actor, change) = (Actor::new(&me), Change::Status(status));
+        let updated = state.audit.recorded(&actor, Via::ImagePage, &id, change, Some(member.as_str()), updated).await?;
         tracing::info!(image = %id, member = %member, status = status.key(), project = %me.project_id, admin_override, "member status");
         Ok(updated)
     }
