@@ -82,6 +82,16 @@ impl MemberStatus {
             MemberStatus::Unknown => "Set",
         }
     }
+
+    /// The answer as done, for reports ("Accepted 2 offers.").
+    pub fn done(self) -> &'static str {
+        match self {
+            MemberStatus::Accepted => "Accepted",
+            MemberStatus::Rejected => "Rejected",
+            MemberStatus::Pending => "Set back to pending",
+            MemberStatus::Unknown => "Set",
+        }
+    }
 }
 
 /// Glance once echoed a numeric member as a number; read both.

@@ -31,7 +31,15 @@ fn Header() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match auth.me.await {
-                        Ok(Some(me)) => view! { <SignedInBar me/> }.into_any(),
+                        Ok(Some(me)) => {
+                            // The server renders a `Suspend` whose data has not arrived as
+                            // nothing, so the badge's count must be there before the bar is
+                            // drawn. In the browser the count came with the page, and waiting
+                            // for it here would redraw the whole bar at every page change.
+                            #[cfg(feature = "ssr")]
+                            let _ = auth.pending.await;
+                            view! { <SignedInBar me/> }.into_any()
+                        }
                         _ => ().into_any(),
                     }
                 })}
@@ -116,21 +124,26 @@ fn SignedInBar(me: Me) -> impl IntoView {
 }
 
 /// How many offers to the current project wait for an answer.
+///
+/// A bare `Suspend` under the header's `<Transition>`, not a `<Transition>` of its own: this
+/// is drawn once `me` has loaded, at a moment that varies from request to request, and every
+/// `<Suspense>`/`<Transition>` takes the next hydration id when made. Made here, it sometimes
+/// took the id before the page's resources did, the page's data then reached the browser
+/// under other ids than the browser looked for, and hydration panicked.
 #[component]
 fn PendingBadge() -> impl IntoView {
     let count = use_auth().pending;
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match count.await {
-                    Ok(Some(n)) if n > 0 => {
-                        let label = format!("{n} pending offer{}", if n == 1 { "" } else { "s" });
-                        view! { <span class="badge pending count" title=label.clone() aria-label=label>{n}</span> }.into_any()
-                    }
-                    _ => ().into_any(),
+    move || {
+        Suspend::new(async move {
+            match count.await {
+                Ok(Some(n)) if n > 0 => {
+                    let label = format!("{n} pending offer{}", if n == 1 { "" } else { "s" });
+                    view! { <span class="badge pending count" title=label.clone() aria-label=label>{n}</span> }
+                        .into_any()
                 }
-            })}
-        </Transition>
+                _ => ().into_any(),
+            }
+        })
     }
 }
 

@@ -85,7 +85,7 @@ fn AnswerReport(report: Option<OfferAnswers>, respond: ServerAction<RespondToOff
     Some(
         view! {
             <div class="report" role="status">
-                <p><strong>{format!("{} {ok} offer{}.", report.status.action(), if ok == 1 { "" } else { "s" })}</strong></p>
+                <p><strong>{format!("{} {ok} offer{}.", report.status.done(), if ok == 1 { "" } else { "s" })}</strong></p>
                 {(!failed.is_empty()).then(|| view! {
                     <ul>{failed.into_iter().map(|(image, e)| view! { <li class="error"><code>{image}</code>": "{e.to_string()}</li> }).collect_view()}</ul>
                 })}
