@@ -56,6 +56,8 @@ pub struct Config {
     pub member_quota: Option<u32>,
     /// How many Glance calls one request or batch makes at once.
     pub batch_concurrency: usize,
+    /// Images per page of "My images" and "All".
+    pub page_size: u32,
     /// The clouds offered on the sign-in page, in the order configured.
     pub clouds: Vec<Cloud>,
     /// Sign-in attempts allowed a minute from one client address, and for one user name.
@@ -128,6 +130,7 @@ impl Config {
 
         Ok(Config {
             batch_concurrency: parse_number(&get, "GLANCE_SHARE_BATCH_CONCURRENCY", 20)?.min(64) as usize,
+            page_size: parse_number(&get, "GLANCE_SHARE_PAGE_SIZE", 50)?.clamp(1, 500) as u32,
             member_quota: match get("GLANCE_SHARE_MEMBER_QUOTA") {
                 Some(_) => Some(parse_number(&get, "GLANCE_SHARE_MEMBER_QUOTA", 128)?.min(u32::MAX as u64) as u32),
                 None => None,

@@ -201,8 +201,15 @@ async fn consumer_journey_accept_reject_and_back_to_pending() {
     // A consumer cannot add members or revoke: Glance refuses and nothing changes.
     let (_, body) = share(&consumer, &image, lab.get("LAB_CONSUMER_B_PROJECT_ID"), true, false).await;
     assert_eq!(body["Done"]["results"][0]["outcome"]["Err"]["Forbidden"]["code"], 403, "{body}");
+    let refused: glance_share::error::AppError =
+        serde_json::from_value(body["Done"]["results"][0]["outcome"]["Err"].clone()).unwrap();
+    assert!(
+        refused.to_string().starts_with("Not allowed:") && refused.to_string().ends_with("(Glance 403)"),
+        "{refused}"
+    );
     let (code, body) = consumer.call_json("revoke", &[("image_id", &image), ("member_id", consumer_id)]).await;
     assert_eq!(code, 403, "{body}");
+    assert!(user_message(&body).starts_with("Not allowed:"), "the user reads why: {body}");
     assert_eq!(glance.members(&image).await.1, vec![(consumer_id.to_string(), "pending".to_string())]);
 }
 
@@ -480,4 +487,237 @@ async fn every_change_is_in_the_audit_log_which_survives_a_restart_and_holds_no_
         assert!(!text.contains(secret), "the audit log holds a token or password");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The texts of the links marked current in the page's `<nav aria-label="{nav}">`.
+fn current_links(html: &str, nav: &str) -> Vec<String> {
+    let start = html.find(&format!(r#"aria-label="{nav}""#)).unwrap_or_else(|| panic!("no {nav} nav in {html}"));
+    let nav_html = &html[start..start + html[start..].find("</nav>").unwrap()];
+    nav_html
+        .split("<a ")
+        .filter(|a| a.split('>').next().unwrap_or_default().contains(r#"aria-current="page""#))
+        .map(|a| {
+            let text = &a[a.find('>').unwrap() + 1..a.find("</a>").unwrap()];
+            text.replace("<!>", "").trim().to_string()
+        })
+        .collect()
+}
+
+/// The dashboard's own Glance client against the lab, with one user's token.
+struct Client {
+    http: glance_share::openstack::Upstream,
+    token: glance_share::openstack::Token,
+    url: String,
+}
+
+impl Client {
+    fn of(direct: &GlanceDirect) -> Client {
+        Client {
+            http: glance_share::openstack::Upstream::new(reqwest::Client::new(), 4),
+            token: glance_share::openstack::Token::new(direct.token.clone()),
+            url: direct.url.clone(),
+        }
+    }
+    fn glance(&self) -> glance_share::openstack::glance::Glance<'_> {
+        glance_share::openstack::glance::Glance::new(&self.http, &self.url, &self.token).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_glance_client_filters_by_name_follows_pages_and_sorts() {
+    use glance_share::openstack::glance::{ImageQuery, SortBy};
+    let lab = lab();
+    let direct = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    // Community images of this test only, so other tests' images cannot shift the pages.
+    let stem = unique("paged");
+    let mut made = Vec::new();
+    for suffix in ["b", "c", "a"] {
+        made.push((format!("{stem}-{suffix}"), direct.create_image(&format!("{stem}-{suffix}"), "community").await));
+        // Glance keeps creation times to the second: one apart, the newest-first order is sure.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: direct.url.clone(), token: direct.token.clone() },
+        images: made.iter().map(|(_, id)| id.clone()).collect(),
+    };
+    let client = Client::of(&direct);
+    let glance = client.glance();
+    let producer_project = lab.get("LAB_PRODUCER_PROJECT_ID").to_string();
+    let query = |limit: u32, marker, sort| ImageQuery {
+        owner: Some(producer_project.clone()),
+        visibility: Some("community"),
+        limit: Some(limit),
+        marker,
+        sort: Some(sort),
+        ..ImageQuery::default()
+    };
+
+    // Name: Glance's filter is an exact match.
+    let named = glance.images(&ImageQuery { name: Some(format!("{stem}-c")), ..ImageQuery::default() }).await.unwrap();
+    assert_eq!(named.images.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), vec![made[1].1.as_str()]);
+
+    // Pages of two, following the marker of Glance's `next` link, until there is none.
+    for sort in [SortBy::Name, SortBy::Newest] {
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let mut marker = None;
+        for _ in 0..100 {
+            let page = glance.images(&query(2, marker.clone(), sort)).await.unwrap();
+            assert!(page.images.len() <= 2, "a page holds at most its limit");
+            seen.extend(page.images.iter().map(|i| (i.id.clone(), i.name.clone().unwrap_or_default())));
+            marker = page.next_marker;
+            if marker.is_none() {
+                break;
+            }
+        }
+        let mine: Vec<&str> =
+            seen.iter().filter(|(_, name)| name.starts_with(&stem)).map(|(_, name)| name.as_str()).collect();
+        let expected = match sort {
+            SortBy::Name => [format!("{stem}-a"), format!("{stem}-b"), format!("{stem}-c")],
+            SortBy::Newest => [format!("{stem}-a"), format!("{stem}-c"), format!("{stem}-b")],
+        };
+        assert_eq!(mine, expected.iter().map(String::as_str).collect::<Vec<_>>(), "{sort:?}: each once, in order");
+        let mut ids: Vec<&String> = seen.iter().map(|(id, _)| id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), seen.len(), "no image on two pages");
+    }
+}
+
+#[tokio::test]
+async fn one_member_is_read_with_its_schema() {
+    let lab = lab();
+    let consumer_id = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let (direct, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("one-member"), "shared").await;
+    direct.add_member(&image, consumer_id).await;
+    let client = Client::of(&direct);
+    let glance = client.glance();
+    let image_id = glance_share::model::ImageId::parse(&image).unwrap();
+    let member = glance.member(&image_id, &glance_share::model::MemberId::parse(consumer_id).unwrap()).await.unwrap();
+    assert_eq!((member.member_id.as_str(), member.image_id.as_str()), (consumer_id, image.as_str()));
+    assert_eq!(member.status, glance_share::model::MemberStatus::Pending);
+    assert_eq!(member.schema.as_deref(), Some("/v2/schemas/member"));
+    assert!(member.created_at.is_some() && member.updated_at.is_some());
+    let other = glance_share::model::MemberId::parse(lab.get("LAB_CONSUMER_B_PROJECT_ID")).unwrap();
+    let missing = glance.member(&image_id, &other).await.unwrap_err();
+    assert_eq!(missing.status(), Some(404), "{missing}");
+}
+
+#[tokio::test]
+async fn the_all_tab_lists_what_the_project_can_use() {
+    let lab = lab();
+    let consumer_id = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let name = unique("all-tab");
+    let direct = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let accepted = direct.create_image(&format!("{name}-accepted"), "shared").await;
+    let pending = direct.create_image(&format!("{name}-pending"), "shared").await;
+    let private = direct.create_image(&format!("{name}-private"), "private").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: direct.url.clone(), token: direct.token.clone() },
+        images: vec![accepted.clone(), pending.clone(), private.clone()],
+    };
+    direct.add_member(&accepted, consumer_id).await;
+    direct.add_member(&pending, consumer_id).await;
+    let server = Server::start(&[]);
+    let consumer = signed_in_as(&server, "consumer").await;
+    let (code, body) = consumer.call_json("member_status", &[("image_id", &accepted), ("status", "accepted")]).await;
+    assert_eq!(code, 200, "{body}");
+
+    let (code, all) = consumer.call_json("images", &[("tab", "all"), ("q", &name)]).await;
+    assert_eq!(code, 200, "{all}");
+    let ids: Vec<&str> = all["rows"].as_array().unwrap().iter().map(|r| r["image"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![accepted.as_str()], "All holds what the project can use: the accepted offer only");
+    assert_eq!(all["rows"][0]["owned"], false);
+    let page = consumer.get(&format!("/images?tab=all&q={name}")).await.text().await.unwrap();
+    assert!(page.contains(&format!("{name}-accepted")) && !page.contains(&format!("{name}-pending")));
+    assert_eq!(current_links(&page, "Which images"), vec!["All"], "the All tab is the current one");
+}
+
+#[tokio::test]
+async fn lists_sort_by_name_or_newest_and_page_through_glance() {
+    let lab = lab();
+    let direct = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let stem = unique("order");
+    let first = direct.create_image(&format!("{stem}-b"), "private").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let second = direct.create_image(&format!("{stem}-a"), "private").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: direct.url.clone(), token: direct.token.clone() },
+        images: vec![first.clone(), second.clone()],
+    };
+    let server = Server::start(&[("GLANCE_SHARE_PAGE_SIZE", "1")]);
+    let producer = signed_in_as(&server, "producer").await;
+    let order = |body: &Value| -> Vec<String> {
+        body["rows"].as_array().unwrap().iter().map(|r| r["image"]["id"].as_str().unwrap().to_string()).collect()
+    };
+    let (_, by_name) = producer.call_json("images", &[("tab", "mine"), ("q", &stem)]).await;
+    assert_eq!(order(&by_name), vec![second.clone(), first.clone()], "by name: -a before -b");
+    let (_, newest) = producer.call_json("images", &[("tab", "mine"), ("q", &stem), ("sort", "newest")]).await;
+    assert_eq!(order(&newest), vec![second.clone(), first.clone()], "newest first: -a was made last");
+
+    // One image a page (GLANCE_SHARE_PAGE_SIZE=1): the next page starts after the first.
+    let (_, page1) = producer.call_json("images", &[("tab", "mine"), ("sort", "newest")]).await;
+    assert_eq!(page1["rows"].as_array().unwrap().len(), 1, "{page1}");
+    let marker = page1["next_marker"].as_str().expect("a next page").to_string();
+    let (_, page2) = producer.call_json("images", &[("tab", "mine"), ("sort", "newest"), ("marker", &marker)]).await;
+    assert_eq!(page2["rows"].as_array().unwrap().len(), 1, "{page2}");
+    assert_ne!(order(&page1), order(&page2), "the second page is another image");
+    let html = producer.get(&format!("/images?tab=mine&sort=newest&marker={marker}")).await.text().await.unwrap();
+    assert!(html.contains("First page") && html.contains("Next page"), "the page links back and on");
+    assert_eq!(current_links(&html, "Order"), vec!["newest first"], "the order is shown as chosen");
+
+    // A marker Glance does not know (its image was deleted since): said in words, not a 500.
+    let gone = uuid::Uuid::new_v4().to_string();
+    let (code, body) = producer.call_json("images", &[("tab", "mine"), ("marker", &gone)]).await;
+    assert_eq!(code, 400, "{body}");
+    assert!(user_message(&body).contains("Start again from the first page"), "{body}");
+}
+
+#[tokio::test]
+async fn visibility_goes_between_shared_and_private_only_as_the_owner_asks() {
+    let lab = lab();
+    let consumer_id = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("visibility"), "shared").await;
+    glance.add_member(&image, consumer_id).await;
+    let server = Server::start(&[]);
+    let producer = signed_in_as(&server, "producer").await;
+
+    let (code, body) = producer.call_json("set_visibility", &[("image_id", &image), ("visibility", "private")]).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(glance.image(&image).await.1["visibility"], "private");
+    let page = producer.get(&format!("/images/{image}")).await.text().await.unwrap();
+    assert!(page.contains("Members are hidden while the image is private"), "the page says where the members went");
+    assert!(page.contains("Make it shared"), "and offers the way back");
+
+    let (code, body) = producer.call_json("set_visibility", &[("image_id", &image), ("visibility", "shared")]).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(glance.image(&image).await.1["visibility"], "shared");
+    assert_eq!(glance.members(&image).await.1, vec![(consumer_id.to_string(), "pending".to_string())], "back again");
+
+    // Public is not the dashboard's to give, and a member project may not change it at all.
+    let (code, body) = producer.call_json("set_visibility", &[("image_id", &image), ("visibility", "public")]).await;
+    assert_eq!(code, 400, "{body}");
+    assert!(user_message(&body).contains("shared or private only"), "{body}");
+    let consumer = signed_in_as(&server, "consumer").await;
+    let (code, body) = consumer.call_json("set_visibility", &[("image_id", &image), ("visibility", "private")]).await;
+    assert_eq!(code, 403, "{body}");
+    assert!(user_message(&body).starts_with("Not allowed:"), "{body}");
+    assert_eq!(glance.image(&image).await.1["visibility"], "shared", "nothing changed");
+}
+
+#[tokio::test]
+async fn public_and_community_images_say_that_members_are_not_needed() {
+    let (_, public, _public_cleanup) = new_image("admin", "LAB_GLANCE_URL", &unique("public"), "public").await;
+    let (_, community, _community_cleanup) =
+        new_image("producer", "LAB_GLANCE_URL", &unique("community"), "community").await;
+    let server = Server::start(&[]);
+    for (who, image, note) in [
+        ("admin", &public, "Every project in the cloud can use this image; members are not needed."),
+        ("producer", &community, "Every project can use this image by its ID, but it is not listed for them"),
+    ] {
+        let owner = signed_in_as(&server, who).await;
+        let page = owner.get(&format!("/images/{image}")).await.text().await.unwrap();
+        assert!(page.contains(note), "{who}'s image explains its visibility");
+        assert!(page.contains("they have no members"), "instead of a share form");
+        assert!(!page.contains("Share with projects"), "no share form");
+    }
 }

@@ -9,7 +9,18 @@
  *   unless `javaScriptEnabled` is given, watched by `problems` too), closed after the test.
  */
 import { test as base, expect, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
-import { createImage, deleteImage, type CreateImageOptions, type Image, type ScopedToken } from './lab';
+import {
+  accounts,
+  addMember,
+  createImage,
+  deleteImage,
+  getMember,
+  keystoneToken,
+  type Account,
+  type CreateImageOptions,
+  type Image,
+  type ScopedToken,
+} from './lab';
 
 export interface Problem {
   kind: 'console' | 'pageerror' | 'http';
@@ -68,6 +79,19 @@ export class TestImages {
     const image = await createImage(owner, opts);
     this.made.push({ owner, image, region: opts.region });
     return image;
+  }
+
+  /**
+   * A shared image of the producer's, offered to `consumer`'s project (pending), with the
+   * consumer's answer as Glance holds it.
+   */
+  async offeredTo(consumer: Account) {
+    const owner = await keystoneToken(accounts.producer());
+    const consumerToken = await keystoneToken(consumer);
+    const image = await this.create(owner, { visibility: 'shared' });
+    await addMember(owner, image.id, consumer.projectId);
+    const inGlance = async () => (await getMember(consumerToken, image.id, consumer.projectId))?.status;
+    return { image, owner, consumerToken, inGlance };
   }
 
   async cleanUp() {

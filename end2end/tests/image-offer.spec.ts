@@ -25,11 +25,7 @@ async function sharedWithMe(page: Page, js: boolean, status: MemberStatus | 'all
 
 test('a consumer accepts an offered image, rejects it, and sets it back to pending', async ({ page, js, images }, testInfo) => {
   const consumer = accounts.consumer();
-  const owner = await keystoneToken(accounts.producer());
-  const consumerToken = await keystoneToken(consumer);
-  const image = await images.create(owner, { visibility: 'shared' });
-  await addMember(owner, image.id, consumer.projectId);
-  const inGlance = async () => (await getMember(consumerToken, image.id, consumer.projectId))?.status;
+  const { image, inGlance } = await images.offeredTo(consumer);
 
   await signIn(page, js, consumer);
   let list = await sharedWithMe(page, js, 'pending');
@@ -118,10 +114,7 @@ async function badgeAgainstGlance(page: Page, js: boolean, consumer: ScopedToken
 test('the header badge counts a new offer; accepting it in the inbox takes it off the badge and into Shared with me', async ({ page, js, images }, testInfo) => {
   test.setTimeout(45_000);
   const consumer = accounts.consumer();
-  const owner = await keystoneToken(accounts.producer());
-  const consumerToken = await keystoneToken(consumer);
-  const image = await images.create(owner, { visibility: 'shared' });
-  await addMember(owner, image.id, consumer.projectId);
+  const { image, consumerToken } = await images.offeredTo(consumer);
 
   await signIn(page, js, consumer);
   // Read on a page loaded afresh: with JavaScript the badge is not there straight after signing

@@ -8,15 +8,17 @@ use crate::{
 };
 
 /// One page of images. `tab` is an `ImageTab` key; `status` filters "Shared with me"
-/// (pending, accepted, rejected or all); `q` finds names containing it.
+/// (pending, accepted, rejected or all); `q` finds names containing it; `sort` is `name`
+/// (the default) or `newest`.
 #[server(endpoint = "images")]
 pub async fn list_images(
     tab: String,
     status: Option<String>,
     q: Option<String>,
     marker: Option<String>,
+    sort: Option<String>,
 ) -> Result<ImageList, AppError> {
-    super::server::reply(listing::list(tab, status, q, marker).await).await
+    super::server::reply(listing::list(tab, status, q, marker, sort).await).await
 }
 
 /// The image page: the image, its members (with project names where Keystone tells them),
@@ -51,7 +53,6 @@ mod listing {
         session::{self, SignedIn},
     };
 
-    const PAGE_SIZE: u32 = 50;
     /// How many images a name search looks through (Glance only matches whole names).
     const SEARCH_LIMIT: u32 = 1000;
 
@@ -60,6 +61,7 @@ mod listing {
         status: Option<String>,
         q: Option<String>,
         marker: Option<String>,
+        sort: Option<String>,
     ) -> Result<ImageList, AppError> {
         let state = server::state()?;
         let (_, me) = server::signed_in().await?;
@@ -67,18 +69,36 @@ mod listing {
         let tab = ImageTab::from_key(&tab);
         let search = q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
         let marker = marker.filter(|m| !m.is_empty()).map(|m| ImageId::parse(&m)).transpose()?;
+        let sort = SortBy::from_key(sort.as_deref());
 
         let mut list = match tab {
-            ImageTab::SharedWithMe => offered(&glance, status.as_deref().unwrap_or("all"), &me.project_id).await?,
+            ImageTab::SharedWithMe => {
+                let mut list = offered(&glance, status.as_deref().unwrap_or("all"), &me.project_id).await?;
+                if sort == SortBy::Newest {
+                    // Three lists (one per answer) merged: sorted again as a whole. RFC 3339
+                    // times in UTC sort as text.
+                    list.rows.sort_by(|a, b| b.image.created_at.cmp(&a.image.created_at));
+                }
+                list
+            }
             ImageTab::Mine | ImageTab::All => {
+                let paging = search.is_none().then_some(marker).flatten();
                 let query = ImageQuery {
                     owner: (tab == ImageTab::Mine).then(|| me.project_id.clone()),
-                    limit: Some(if search.is_some() { SEARCH_LIMIT } else { PAGE_SIZE }),
-                    marker: if search.is_some() { None } else { marker },
-                    sort: Some(SortBy::Name),
+                    limit: Some(if search.is_some() { SEARCH_LIMIT } else { state.config.page_size }),
+                    marker: paging.clone(),
+                    sort: Some(sort),
                     ..ImageQuery::default()
                 };
-                let page = glance.images(&query).await?;
+                let page = glance.images(&query).await.map_err(AppError::from).map_err(|e| match e {
+                    // Glance answers 400 for a marker it does not know: the page's first image
+                    // was deleted since the link was made.
+                    AppError::Rejected { code: 400, .. } if paging.is_some() => AppError::InvalidInput(
+                        "This page of the list no longer exists: the image it started from is gone. Start again from the first page."
+                            .into(),
+                    ),
+                    e => e,
+                })?;
                 let rows = page.images.into_iter().map(|image| row(image, &me.project_id, None)).collect();
                 ImageList { rows, next_marker: page.next_marker.filter(|_| search.is_none()).map(|m| m.to_string()) }
             }

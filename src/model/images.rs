@@ -153,6 +153,9 @@ pub struct Member {
     pub created_at: Option<String>,
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// `/v2/schemas/member`, as Glance sends it.
+    #[serde(default)]
+    pub schema: Option<String>,
 }
 
 fn unknown_status() -> MemberStatus {

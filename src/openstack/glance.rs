@@ -19,12 +19,21 @@ pub enum SortBy {
     Newest,
 }
 
+impl SortBy {
+    /// The `sort` query value of the image lists; anything else sorts by name.
+    pub fn from_key(key: Option<&str>) -> SortBy {
+        if key == Some("newest") { SortBy::Newest } else { SortBy::Name }
+    }
+}
+
 /// Filters of `GET /v2/images`. `None` leaves Glance's default.
 #[derive(Debug, Clone, Default)]
 pub struct ImageQuery {
     pub owner: Option<String>,
     pub visibility: Option<&'static str>,
     pub member_status: Option<&'static str>,
+    /// Glance matches whole names only (`name=` is an exact filter).
+    pub name: Option<String>,
     pub limit: Option<u32>,
     pub marker: Option<ImageId>,
     pub sort: Option<SortBy>,
@@ -97,6 +106,9 @@ impl<'a> Glance<'a> {
             }
             if let Some(s) = query.member_status {
                 q.append_pair("member_status", s);
+            }
+            if let Some(name) = &query.name {
+                q.append_pair("name", name);
             }
             if let Some(limit) = query.limit {
                 q.append_pair("limit", &limit.to_string());

@@ -20,6 +20,14 @@ const BATCH_FORM: &str = "batch-select";
 
 const STATUS_FILTERS: [&str; 4] = ["all", "pending", "accepted", "rejected"];
 
+/// The list's orders: `sort` query value and the link's words.
+const SORTS: [(&str, &str); 2] = [("name", "name"), ("newest", "newest first")];
+
+/// The `sort` query value, `name` unless `newest` is asked for.
+fn sort_key(query: Memo<leptos_router::params::ParamsMap>) -> &'static str {
+    if query.read().get("sort").as_deref() == Some("newest") { "newest" } else { "name" }
+}
+
 /// Data and actions are made outside the sign-in check's `<Suspense>`: once per page.
 #[component]
 pub fn ImagesPage() -> impl IntoView {
@@ -30,10 +38,13 @@ pub fn ImagesPage() -> impl IntoView {
     };
     let search = move || query.read().get("q").unwrap_or_default();
     let marker = move || query.read().get("marker");
+    let sort = move || sort_key(query);
     let respond = ServerAction::<SetMemberStatus>::new();
     let images = Resource::new(
-        move || (tab(), status(), search(), marker(), respond.version().get()),
-        |(tab, status, q, marker, _)| list_images(tab.key().to_string(), Some(status), Some(q), marker),
+        move || (tab(), status(), search(), marker(), sort(), respond.version().get()),
+        |(tab, status, q, marker, sort, _)| {
+            list_images(tab.key().to_string(), Some(status), Some(q), marker, Some(sort.to_string()))
+        },
     );
     view! { <RequireSignIn signed_in=move |me| view! { <ImageListing me respond images/> }/> }
 }
@@ -50,16 +61,8 @@ fn ImageListing(
         query.read().get("status").filter(|s| STATUS_FILTERS.contains(&s.as_str())).unwrap_or_else(|| "all".into())
     };
     let search = move || query.read().get("q").unwrap_or_default();
-    let href = move |tab: ImageTab, status: &str, q: &str| {
-        let mut url = format!("/images?tab={}", tab.key());
-        if tab == ImageTab::SharedWithMe && status != "all" {
-            url.push_str(&format!("&status={status}"));
-        }
-        if !q.is_empty() {
-            url.push_str(&format!("&q={}", urlencode(q)));
-        }
-        url
-    };
+    let sort = move || sort_key(query);
+    let href = move |tab: ImageTab, status: &str, q: &str, sort: &str| list_href(tab, status, q, sort);
     let project_id = me.project_id.clone();
 
     view! {
@@ -67,13 +70,14 @@ fn ImageListing(
             <h1>"Images"</h1>
             <nav class="tabs" aria-label="Which images">
                 {ImageTab::ALL.into_iter().map(|t| view! {
-                    <a href=move || href(t, "all", &search()) aria-current=move || (tab() == t).then_some("page")>{t.label()}</a>
+                    <a href=move || href(t, "all", &search(), sort()) aria-current=move || (tab() == t).then_some("page")>{t.label()}</a>
                 }).collect_view()}
             </nav>
             <div class="toolbar">
                 <form method="get" action="/images" class="inline-form search" role="search">
                     <input type="hidden" name="tab" value=move || tab().key()/>
                     <input type="hidden" name="status" value=status/>
+                    <input type="hidden" name="sort" value=sort/>
                     <label class="sr-only" for="image-search">"Name contains"</label>
                     <input id="image-search" type="search" name="q" placeholder="Name contains…" value=search/>
                     <button type="submit" class="secondary">"Search"</button>
@@ -81,10 +85,15 @@ fn ImageListing(
                 <Show when=move || tab() == ImageTab::SharedWithMe>
                     <nav class="filters" aria-label="Offer status">
                         {STATUS_FILTERS.into_iter().map(|s| view! {
-                            <a href=move || href(ImageTab::SharedWithMe, s, &search()) aria-current=move || (status() == s).then_some("page")>{s}</a>
+                            <a href=move || href(ImageTab::SharedWithMe, s, &search(), sort()) aria-current=move || (status() == s).then_some("page")>{s}</a>
                         }).collect_view()}
                     </nav>
                 </Show>
+                <nav class="filters" aria-label="Order">
+                    {SORTS.into_iter().map(|(key, words)| view! {
+                        <a href=move || href(tab(), &status(), &search(), key) aria-current=move || (sort() == key).then_some("page")>{words}</a>
+                    }).collect_view()}
+                </nav>
             </div>
             <ActionError action=respond/>
             <Transition fallback=|| view! { <p class="muted">"Loading images…"</p> }>
@@ -100,6 +109,21 @@ fn ImageListing(
             </Transition>
         </section>
     }
+}
+
+/// A list's address; `status` counts only for "Shared with me", the defaults are left out.
+fn list_href(tab: ImageTab, status: &str, q: &str, sort: &str) -> String {
+    let mut url = format!("/images?tab={}", tab.key());
+    if tab == ImageTab::SharedWithMe && status != "all" {
+        url.push_str(&format!("&status={status}"));
+    }
+    if !q.is_empty() {
+        url.push_str(&format!("&q={}", urlencode(q)));
+    }
+    if sort != "name" {
+        url.push_str(&format!("&sort={sort}"));
+    }
+    url
 }
 
 #[component]
@@ -124,14 +148,10 @@ fn ImageTable(
         return empty;
     }
     let query = use_query_map();
-    let next = list.next_marker.clone().map(|m| {
-        let q = query.read_untracked();
-        let mut url = format!("/images?tab={}&marker={}", tab.key(), urlencode(&m));
-        if let Some(s) = q.get("status") {
-            url.push_str(&format!("&status={}", urlencode(&s)));
-        }
-        url
-    });
+    let sort = sort_key(query);
+    let first = query.read_untracked().get("marker").map(|_| list_href(tab, "all", "", sort));
+    let next =
+        list.next_marker.clone().map(|m| format!("{}&marker={}", list_href(tab, "all", "", sort), urlencode(&m)));
     let selectable = tab == ImageTab::Mine;
     // The batch form holds only its button; the ticks join it by `form=`. Wrapping the table
     // would nest the offer buttons' forms in it, which HTML forbids: the browser drops the inner
@@ -159,7 +179,12 @@ fn ImageTable(
                 </tbody>
             </table>
         </div>
-        {next.map(|href| view! { <p><a href=href rel="next">"Next page →"</a></p> })}
+        {(first.is_some() || next.is_some()).then(|| view! {
+            <nav class="pages" aria-label="Pages of the list">
+                {first.map(|href| view! { <a href=href>"← First page"</a> })}
+                {next.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
+            </nav>
+        })}
     }
     .into_any()
 }

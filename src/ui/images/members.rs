@@ -94,8 +94,18 @@ fn MemberRowView(
     let confirm_href = format!("{deep_link}?confirm=revoke");
     let revoking = revoke.pending();
     let admin_ids = (image_id.clone(), member.member_id.clone());
+    // A deep link (`/images/{image}/members/{member}`, the Terraform import id) names one
+    // row: once the page runs, the row takes the focus, so the keyboard and screen readers
+    // start there, and it is scrolled into view.
+    let row_ref = NodeRef::<leptos::html::Tr>::new();
+    Effect::new(move |_| {
+        if focused && let Some(row) = row_ref.get() {
+            let _ = row.focus();
+            row.scroll_into_view();
+        }
+    });
     view! {
-        <tr id=row_id class:focused=focused aria-current=focused.then_some("true")>
+        <tr id=row_id node_ref=row_ref tabindex=focused.then_some("-1") class:focused=focused aria-current=focused.then_some("true")>
             <td>
                 {row.project_name.clone().map(|n| view! { <span class="project-name">{n}</span><br/> })}
                 <CopyId id=member.member_id.clone() short=row.project_name.is_some() label="Copy project ID"/>
