@@ -721,3 +721,65 @@ async fn public_and_community_images_say_that_members_are_not_needed() {
         assert!(!page.contains("Share with projects"), "no share form");
     }
 }
+
+#[tokio::test]
+async fn shared_with_me_pages_through_each_answer_in_turn() {
+    let lab = lab();
+    let project_b = lab.get("LAB_CONSUMER_B_PROJECT_ID");
+    let direct = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let stem = unique("offer-pages");
+    let mut made = Vec::new();
+    for suffix in ["c", "a", "b"] {
+        let id = direct.create_image(&format!("{stem}-{suffix}"), "shared").await;
+        direct.add_member(&id, project_b).await;
+        made.push(id);
+    }
+    let _cleanup =
+        Cleanup { glance: GlanceDirect { url: direct.url.clone(), token: direct.token.clone() }, images: made.clone() };
+    let server = Server::start(&[("GLANCE_SHARE_PAGE_SIZE", "1")]);
+    let consumer = signed_in_as(&server, "consumer").await;
+    assert_eq!(consumer.call("switch_project", &[("project_id", project_b)]).await.status(), 200);
+    for id in &made {
+        let (code, body) = consumer.call_json("member_status", &[("image_id", id), ("status", "rejected")]).await;
+        assert_eq!(code, 200, "{body}");
+    }
+
+    // Rejected offers, one a page, following each page's marker: ours once each, by name.
+    let mut walked: Vec<String> = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..200 {
+        let mut form = vec![("tab", "shared"), ("status", "rejected")];
+        if let Some(m) = &marker {
+            form.push(("marker", m));
+        }
+        let (code, page) = consumer.call_json("images", &form).await;
+        assert_eq!(code, 200, "{page}");
+        let rows = page["rows"].as_array().unwrap();
+        assert!(rows.len() <= 1, "{page}");
+        walked.extend(rows.iter().map(|r| r["image"]["name"].as_str().unwrap_or_default().to_string()));
+        assert!(rows.iter().all(|r| r["my_status"] == "rejected"), "{page}");
+        marker = page["next_marker"].as_str().map(str::to_string);
+        if marker.is_none() {
+            break;
+        }
+        assert!(marker.as_deref().unwrap().starts_with("rejected:"), "the marker names the answer: {marker:?}");
+    }
+    let ours: Vec<&String> = walked.iter().filter(|n| n.starts_with(&stem)).collect();
+    assert_eq!(ours, [format!("{stem}-a"), format!("{stem}-b"), format!("{stem}-c")].iter().collect::<Vec<_>>());
+    let mut unique_names = walked.clone();
+    unique_names.sort();
+    unique_names.dedup();
+    assert_eq!(unique_names.len(), walked.len(), "no offer on two pages");
+
+    // All answers page one answer after the other: a page that starts at "rejected" holds
+    // rejected offers only, and the HTML links to the next page keeping the filter.
+    let (_, page) = consumer.call_json("images", &[("tab", "shared"), ("marker", "rejected")]).await;
+    assert_eq!(page["rows"][0]["my_status"], "rejected", "{page}");
+    let html = consumer.get("/images?tab=shared&status=rejected").await.text().await.unwrap();
+    assert!(
+        html.contains("/images?tab=shared&amp;status=rejected&amp;marker=rejected%3A"),
+        "next page keeps the filter"
+    );
+    let (code, body) = consumer.call_json("images", &[("tab", "shared"), ("marker", "maybe:x")]).await;
+    assert_eq!(code, 400, "a made-up marker is refused in words: {body}");
+}

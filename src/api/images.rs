@@ -68,18 +68,33 @@ mod listing {
         let glance = server::glance(&state, &me)?;
         let tab = ImageTab::from_key(&tab);
         let search = q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
-        let marker = marker.filter(|m| !m.is_empty()).map(|m| ImageId::parse(&m)).transpose()?;
+        let tab_is_offers = tab == ImageTab::SharedWithMe;
+        let marker_text = marker.filter(|m| !m.is_empty());
+        // "Shared with me" pages through one answer after another: its marker names both.
+        let marker = match &marker_text {
+            Some(m) if !tab_is_offers => Some(ImageId::parse(m)?),
+            _ => None,
+        };
         let sort = SortBy::from_key(sort.as_deref());
 
         let mut list = match tab {
             ImageTab::SharedWithMe => {
-                let mut list = offered(&glance, status.as_deref().unwrap_or("all"), &me.project_id).await?;
-                if sort == SortBy::Newest {
-                    // Three lists (one per answer) merged: sorted again as a whole. RFC 3339
-                    // times in UTC sort as text.
-                    list.rows.sort_by(|a, b| b.image.created_at.cmp(&a.image.created_at));
+                let statuses = match status.as_deref().unwrap_or("all") {
+                    "all" => MemberStatus::CHOICES.to_vec(),
+                    one => vec![MemberStatus::from_key(one)?],
+                };
+                if search.is_some() {
+                    let mut found = offered(&glance, status.as_deref().unwrap_or("all"), &me.project_id).await?;
+                    if sort == SortBy::Newest {
+                        // One list per answer, merged: sorted again as a whole (UTC RFC 3339
+                        // times sort as text).
+                        found.rows.sort_by(|a, b| b.image.created_at.cmp(&a.image.created_at));
+                    }
+                    found
+                } else {
+                    let start = marker_text.as_deref().map(OfferMarker::parse).transpose()?;
+                    offered_page(&glance, &statuses, start, state.config.page_size, sort, &me.project_id).await?
                 }
-                list
             }
             ImageTab::Mine | ImageTab::All => {
                 let paging = search.is_none().then_some(marker).flatten();
@@ -90,15 +105,7 @@ mod listing {
                     sort: Some(sort),
                     ..ImageQuery::default()
                 };
-                let page = glance.images(&query).await.map_err(AppError::from).map_err(|e| match e {
-                    // Glance answers 400 for a marker it does not know: the page's first image
-                    // was deleted since the link was made.
-                    AppError::Rejected { code: 400, .. } if paging.is_some() => AppError::InvalidInput(
-                        "This page of the list no longer exists: the image it started from is gone. Start again from the first page."
-                            .into(),
-                    ),
-                    e => e,
-                })?;
+                let page = glance.images(&query).await.map_err(|e| stale_marker(e.into(), paging.is_some()))?;
                 let rows = page.images.into_iter().map(|image| row(image, &me.project_id, None)).collect();
                 ImageList { rows, next_marker: page.next_marker.filter(|_| search.is_none()).map(|m| m.to_string()) }
             }
@@ -108,6 +115,18 @@ mod listing {
         }
         count_members(&glance, &mut list.rows, state.config.batch_concurrency).await;
         Ok(list)
+    }
+
+    /// Glance answers 400 for a page marker it does not know: the image the page started from
+    /// was deleted since the link was made.
+    fn stale_marker(e: AppError, paged: bool) -> AppError {
+        match e {
+            AppError::Rejected { code: 400, .. } if paged => AppError::InvalidInput(
+                "This page of the list no longer exists: the image it started from is gone. Start again from the first page."
+                    .into(),
+            ),
+            e => e,
+        }
     }
 
     fn row(image: crate::model::Image, project_id: &str, my_status: Option<MemberStatus>) -> ImageRow {
@@ -138,6 +157,72 @@ mod listing {
             let (status, page) = page?;
             // An image the project owns is not an offer to it, whatever Glance's filter says.
             rows.extend(page.images.into_iter().map(|image| row(image, project_id, Some(status))).filter(|r| !r.owned));
+        }
+        Ok(ImageList { rows, next_marker: None })
+    }
+
+    /// Where a page of "Shared with me" starts: in the list of one answer, after an image or
+    /// at its beginning. Written `pending`, or `accepted:<image id>`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct OfferMarker {
+        status: MemberStatus,
+        after: Option<ImageId>,
+    }
+
+    impl OfferMarker {
+        pub fn parse(text: &str) -> Result<OfferMarker, AppError> {
+            let (status, after) = match text.split_once(':') {
+                Some((status, id)) => (status, Some(ImageId::parse(id)?)),
+                None => (text, None),
+            };
+            Ok(OfferMarker { status: MemberStatus::from_key(status)?, after })
+        }
+    }
+
+    impl std::fmt::Display for OfferMarker {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match &self.after {
+                Some(id) => write!(f, "{}:{id}", self.status.key()),
+                None => f.write_str(self.status.key()),
+            }
+        }
+    }
+
+    /// One page of "Shared with me": the offers of each answer in turn (pending, accepted,
+    /// rejected), each list paged by Glance, until the page is full.
+    async fn offered_page(
+        glance: &Glance<'_>,
+        statuses: &[MemberStatus],
+        start: Option<OfferMarker>,
+        page_size: u32,
+        sort: SortBy,
+        project_id: &str,
+    ) -> Result<ImageList, AppError> {
+        let mut rows = Vec::new();
+        let first = start.as_ref().and_then(|m| statuses.iter().position(|s| *s == m.status)).unwrap_or(0);
+        let mut after = start.and_then(|m| m.after);
+        for &status in statuses.iter().skip(first) {
+            let room = page_size.saturating_sub(rows.len() as u32);
+            if room == 0 {
+                let next = OfferMarker { status, after: None };
+                return Ok(ImageList { rows, next_marker: Some(next.to_string()) });
+            }
+            let query = ImageQuery {
+                visibility: Some("shared"),
+                member_status: Some(status.key()),
+                limit: Some(room),
+                marker: after.take(),
+                sort: Some(sort),
+                ..ImageQuery::default()
+            };
+            let paged = query.marker.is_some();
+            let page = glance.images(&query).await.map_err(|e| stale_marker(e.into(), paged))?;
+            // An image the project owns is not an offer to it, whatever Glance's filter says.
+            rows.extend(page.images.into_iter().map(|image| row(image, project_id, Some(status))).filter(|r| !r.owned));
+            if let Some(marker) = page.next_marker {
+                let next = OfferMarker { status, after: Some(marker) };
+                return Ok(ImageList { rows, next_marker: Some(next.to_string()) });
+            }
         }
         Ok(ImageList { rows, next_marker: None })
     }

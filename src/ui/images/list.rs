@@ -149,9 +149,10 @@ fn ImageTable(
     }
     let query = use_query_map();
     let sort = sort_key(query);
-    let first = query.read_untracked().get("marker").map(|_| list_href(tab, "all", "", sort));
-    let next =
-        list.next_marker.clone().map(|m| format!("{}&marker={}", list_href(tab, "all", "", sort), urlencode(&m)));
+    let status = query.read_untracked().get("status").unwrap_or_else(|| "all".into());
+    let here = list_href(tab, &status, "", sort);
+    let first = query.read_untracked().get("marker").map(|_| here.clone());
+    let next = list.next_marker.clone().map(|m| format!("{here}&marker={}", urlencode(&m)));
     let selectable = tab == ImageTab::Mine;
     // The batch form holds only its button; the ticks join it by `form=`. Wrapping the table
     // would nest the offer buttons' forms in it, which HTML forbids: the browser drops the inner
