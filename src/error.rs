@@ -32,6 +32,11 @@ pub enum AppError {
     QuotaExceeded { service: String, code: u16, message: String, limit: Option<u32> },
     #[error("{service} is unavailable right now, so nothing was changed: {detail}")]
     Unavailable { service: String, detail: String },
+    /// No answer within the timeout: unlike a refused connection, a change may have been made.
+    #[error(
+        "{service} did not answer in time. A change you asked for may still have been made: look again before you repeat it."
+    )]
+    NoAnswer { service: String },
     #[error("{service} refused the request: {message} ({service} {code})")]
     Rejected { service: String, code: u16, message: String },
     #[error("Too many sign-in attempts. Try again in {0} s.")]
@@ -53,6 +58,7 @@ impl AppError {
             AppError::TooManyAttempts(_) => 429,
             AppError::Rejected { code, .. } => *code,
             AppError::Unavailable { .. } => 503,
+            AppError::NoAnswer { .. } => 504,
             AppError::Internal(_) => 500,
         }
     }

@@ -130,7 +130,7 @@ pub(crate) mod server {
             set_status(e);
         }
         match e {
-            AppError::Internal(_) | AppError::Unavailable { .. } => tracing::error!("{e}"),
+            AppError::Internal(_) | AppError::Unavailable { .. } | AppError::NoAnswer { .. } => tracing::error!("{e}"),
             _ => tracing::info!("{e}"),
         }
         result

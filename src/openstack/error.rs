@@ -135,9 +135,7 @@ impl From<UpstreamError> for AppError {
                     _ => AppError::Rejected { service, code: status, message },
                 }
             }
-            UpstreamError::Timeout { service } => {
-                AppError::Unavailable { service: service.to_string(), detail: "it did not answer in time".into() }
-            }
+            UpstreamError::Timeout { service } => AppError::NoAnswer { service: service.to_string() },
             UpstreamError::Unreachable { service, detail } => {
                 AppError::Unavailable { service: service.to_string(), detail }
             }
