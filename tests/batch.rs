@@ -233,3 +233,102 @@ async fn the_terraform_export_parses_and_matches_glance() {
     let status_attr = resource.body().attributes().find(|a| a.key() == "status").unwrap();
     assert_eq!(status_attr.expr(), &hcl::Expression::String("pending".into()));
 }
+
+/// The `(image_id, member_id)` pairs of a Terraform export, checked to be one resource and one
+/// matching import block each, with `provider`'s resource type.
+fn exported_pairs(text: &str, provider: &str) -> Vec<(String, String)> {
+    let body: hcl::Body = hcl::from_str(text).unwrap_or_else(|e| panic!("the export is not valid HCL ({e}):\n{text}"));
+    let string = |block: &hcl::Block, key: &str| {
+        let attr = block.body().attributes().find(|a| a.key() == key).unwrap_or_else(|| panic!("no {key}"));
+        let hcl::Expression::String(value) = attr.expr() else { panic!("{key} is not a string") };
+        value.clone()
+    };
+    let (mut resources, mut imports) = (Vec::new(), Vec::new());
+    for block in body.blocks() {
+        match block.identifier() {
+            "resource" => {
+                assert_eq!(block.labels()[0].as_str(), format!("{provider}_images_image_access_v2"));
+                resources.push((string(block, "image_id"), string(block, "member_id")));
+            }
+            "import" => imports.push(string(block, "id")),
+            other => panic!("unexpected block {other}"),
+        }
+    }
+    resources.sort();
+    imports.sort();
+    let mut expected_imports: Vec<String> = resources.iter().map(|(i, m)| format!("{i}/{m}")).collect();
+    expected_imports.sort();
+    assert_eq!(imports, expected_imports, "one import block per resource");
+    resources
+}
+
+#[tokio::test]
+async fn the_terraform_export_of_a_batch_result_parses_and_matches_glance() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let a = glance.create_image("gs-batch-tf-a", "shared").await;
+    let b = glance.create_image("gs-batch-tf-b", "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![a.clone(), b.clone()],
+    };
+    let (consumer, other) = (lab.get("LAB_CONSUMER_PROJECT_ID").to_string(), id(41));
+    glance.add_member(&a, &other).await;
+    let server = Server::start(&[]);
+    let browser = signed_in_as(&server, "producer").await;
+    let (images, members) = (format!("{a},{b}"), format!("{consumer} {other} not/an/id"));
+    let batch =
+        common::start_batch(&browser, &[("images", &images), ("members", &members), ("operation", "share")]).await;
+    let view = common::wait_finished(&browser, &batch, 20).await;
+    let outcomes = common::outcome_kinds(&view);
+    assert_eq!(outcomes[&(a.clone(), other.clone())], "AlreadyMember");
+    assert_eq!(outcomes[&(b.clone(), consumer.clone())], "Done");
+    assert_eq!(outcomes.values().filter(|o| *o == "Skipped").count(), 2, "the malformed ID, once per image");
+
+    // Every pair that is a member after the batch, as Glance has it, and nothing else.
+    let mut in_glance = Vec::new();
+    for image in [&a, &b] {
+        in_glance.extend(glance.members(image).await.1.into_iter().map(|(m, _)| (image.clone(), m)));
+    }
+    in_glance.sort();
+    assert_eq!(in_glance.len(), 4, "{in_glance:?}");
+    for provider in ["openstack", "opentelekomcloud", "viettelidc"] {
+        let (status, file) =
+            browser.call_json("batch_terraform", &[("batch_id", &batch), ("provider", provider)]).await;
+        assert_eq!(status, 200, "{file}");
+        assert_eq!(exported_pairs(file["text"].as_str().unwrap(), provider), in_glance, "{provider}");
+        assert!(file["file_name"].as_str().unwrap().starts_with("batch-"), "{file}");
+    }
+    let (status, _) = browser.call_json("batch_terraform", &[("batch_id", &batch), ("provider", "aws")]).await;
+    assert_eq!(status, 400, "an unknown provider is refused");
+
+    // A membership removed since the batch is not exported (its import would fail).
+    let res = common::http()
+        .delete(format!("{}/v2/images/{b}/members/{other}", glance.url))
+        .header("x-auth-token", &glance.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let (_, file) = browser.call_json("batch_terraform", &[("batch_id", &batch), ("provider", "openstack")]).await;
+    let exported = exported_pairs(file["text"].as_str().unwrap(), "openstack");
+    assert_eq!(exported.len(), 3);
+    assert!(!exported.contains(&(b.clone(), other.clone())));
+
+    // The result page renders the export server-side: text, a download that needs no
+    // JavaScript, and a copy button that is hidden until the app is hydrated.
+    let page = browser.get(&format!("/batch/{batch}?tf=opentelekomcloud")).await.text().await.unwrap();
+    assert!(page.contains(r#"id="tf-text""#) && page.contains("opentelekomcloud_images_image_access_v2"), "{page}");
+    assert!(page.contains(r#"href="data:text/plain;charset=utf-8,"#) && page.contains("download=\"batch-"), "{page}");
+    assert!(page.contains("tf-copy") && page.contains("hidden"), "{page}");
+
+    // Nobody else can export it, and a revoke leaves nothing to import.
+    let consumer_browser = signed_in_as(&server, "consumer").await;
+    let (status, _) =
+        consumer_browser.call_json("batch_terraform", &[("batch_id", &batch), ("provider", "openstack")]).await;
+    assert_eq!(status, 404);
+    let revoke = common::start_batch(&browser, &[("images", &a), ("members", &other), ("operation", "revoke")]).await;
+    common::wait_finished(&browser, &revoke, 20).await;
+    let (_, file) = browser.call_json("batch_terraform", &[("batch_id", &revoke), ("provider", "openstack")]).await;
+    assert!(exported_pairs(file["text"].as_str().unwrap(), "openstack").is_empty(), "{file}");
+}
