@@ -86,6 +86,16 @@ impl Batches {
         }
     }
 
+    /// The batches `owner` started that are still kept, newest first: a batch left when the
+    /// browser went away (or the tab was closed) can be opened again from this list.
+    pub fn recent(&self, owner: &Owner) -> Vec<BatchView> {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut mine: Vec<&Arc<Run>> =
+            runs.values().filter(|r| &r.owner == owner && r.started.elapsed() < KEPT_FOR).collect();
+        mine.sort_by_key(|r| std::cmp::Reverse(r.started));
+        mine.into_iter().map(|r| r.view.lock().unwrap_or_else(|e| e.into_inner()).clone()).collect()
+    }
+
     /// How many batches are still running (graceful shutdown waits for them).
     pub fn running(&self) -> usize {
         self.runs.lock().unwrap_or_else(|e| e.into_inner()).values().filter(|r| !*r.finished.borrow()).count()

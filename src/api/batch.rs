@@ -54,6 +54,24 @@ pub async fn retry_batch(batch_id: String) -> Result<String, AppError> {
     }
 }
 
+/// One of the session user's batches, as the "Recent batches" list on `/batch` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchListing {
+    pub id: String,
+    pub operation: crate::model::BatchOperation,
+    pub done: usize,
+    pub total: usize,
+    pub finished: bool,
+    pub summary: String,
+}
+
+/// The batches this user started that are still kept (an hour after they finish), newest first,
+/// so that a batch whose page was closed mid-run can be opened again.
+#[server(endpoint = "batch_recent")]
+pub async fn recent_batches() -> Result<Vec<BatchListing>, AppError> {
+    super::server::reply(batches::recent().await).await
+}
+
 /// Terraform / OpenTofu for the memberships a finished batch left in place (added or already a
 /// member, or a status set), as Glance has them now, with `provider`'s resource types.
 #[server(endpoint = "batch_terraform")]
@@ -298,6 +316,24 @@ mod batches {
             code: 404,
             message: "no such batch in this session (results are kept for an hour)".into(),
         })
+    }
+
+    pub async fn recent() -> Result<Vec<super::BatchListing>, AppError> {
+        let state = server::state()?;
+        let (_, me) = server::signed_in().await?;
+        Ok(state
+            .batches
+            .recent(&owner(&me))
+            .into_iter()
+            .map(|v| super::BatchListing {
+                done: v.done(),
+                total: v.pairs.len(),
+                finished: v.finished,
+                summary: v.summary(),
+                operation: v.operation,
+                id: v.id,
+            })
+            .collect())
     }
 
     pub async fn terraform(batch_id: &str, provider: &str) -> Result<crate::api::terraform::TerraformFile, AppError> {
