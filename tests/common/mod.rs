@@ -562,3 +562,17 @@ pub async fn start_batch(browser: &Browser, form: &[(&str, &str)]) -> String {
     assert_eq!(status, 200, "{id}");
     id.as_str().unwrap_or_else(|| panic!("not a batch id: {id}")).to_string()
 }
+
+impl GlanceDirect {
+    /// A member's answer, set with this user's token (the member project's own answer).
+    pub async fn set_member_status(&self, id: &str, member: &str, status: &str) {
+        let res = lab_call(
+            http()
+                .put(format!("{}/v2/images/{id}/members/{member}", self.url))
+                .header("x-auth-token", &self.token)
+                .json(&serde_json::json!({"status": status})),
+        )
+        .await;
+        assert_eq!(res.status(), 200, "setting a member's status directly failed");
+    }
+}
