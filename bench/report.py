@@ -431,7 +431,7 @@ def docs(r):
       f"(`operation=share`, {b['images']} images, {b['projects']} projects), then `batch_status` polled every "
       f"{b.get('poll_ms', 50):.0f} ms until `finished`; wall time from the `batch_start` request to the first "
       "finished answer. The batch plans first (reads every image and its members), then runs the images in "
-      f"parallel (up to `GLANCE_SHARE_BATCH_CONCURRENCY`, default {b['batch_concurrency']}) and each image's projects one after another (Glance's member "
+      f"parallel (up to `GLANCE_SHARE_BATCH_CONCURRENCY`, set to {b['batch_concurrency']} for the benchmark; the server's default is 8) and each image's projects one after another (Glance's member "
       f"quota check is not safe against concurrent adds). (b) The same {b['pairs']} pairs as direct "
       "`POST /v2/images/{id}/members` calls, one after another, with a token taken once: the fastest sequential "
       f"script. (c) `openstack image add project IMAGE PROJECT`, {b['cli_runs']} runs"
@@ -700,7 +700,7 @@ def why(name, r):
         if b.get("glance_locked_batch"):
             text += f" (and {b['glance_locked_batch']} were refused with \"database is locked\" and retried)"
         text += (". The batch itself runs at most "
-                 f"{conc} images at once (`GLANCE_SHARE_BATCH_CONCURRENCY`, default {conc}), so {conc}× is its "
+                 f"{conc} images at once (`GLANCE_SHARE_BATCH_CONCURRENCY`, set to {conc} for the benchmark), so {conc}× is its "
                  "ceiling against a sequential script of the same calls even with a Glance that scales. The batch "
                  "also pays for planning (it reads every image and its members first: "
                  f"{ms(b['batch_start_ms'])}) and for up to one status poll interval. Against the CLI the goal "

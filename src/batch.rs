@@ -86,6 +86,16 @@ impl Batches {
         }
     }
 
+    /// The batches `owner` started that are still kept, newest first: a batch left when the
+    /// browser went away (or the tab was closed) can be opened again from this list.
+    pub fn recent(&self, owner: &Owner) -> Vec<BatchView> {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut mine: Vec<&Arc<Run>> =
+            runs.values().filter(|r| &r.owner == owner && r.started.elapsed() < KEPT_FOR).collect();
+        mine.sort_by_key(|r| std::cmp::Reverse(r.started));
+        mine.into_iter().map(|r| r.view.lock().unwrap_or_else(|e| e.into_inner()).clone()).collect()
+    }
+
     /// How many batches are still running (graceful shutdown waits for them).
     pub fn running(&self) -> usize {
         self.runs.lock().unwrap_or_else(|e| e.into_inner()).values().filter(|r| !*r.finished.borrow()).count()
@@ -162,27 +172,43 @@ async fn execute(run: &Run, job: Job) {
     .await;
 }
 
-/// One pair, retried once when the failure may pass by itself. A share whose retry finds the
-/// member there already (the first try got through after all) counts as done.
+/// One pair, tried again at most once, and only when doing it twice cannot do harm:
+///
+/// - Share (POST add-member) is never sent again: a 5xx or a lost answer may come after Glance
+///   added the member, and a second POST is not idempotent (it would count against the member
+///   quota check again, and answer 409 for what the first did). The pair is reported failed and
+///   "retry the failed ones" lets the user send it again knowingly, where a 409 counts as done.
+/// - Set status (PUT) is idempotent, and `openstack::http::send` already repeats a PUT once
+///   after a 5xx or a dropped connection; the batch adds no repeat of its own, so a status
+///   update is sent at most twice. (Like every call there, a timeout is not repeated.)
+/// - Revoke (DELETE) is idempotent in effect, but `send` never repeats a DELETE, so the batch
+///   does, once, after a 5xx, a timeout or a dropped connection. A 404 on that second try means
+///   the first one went through and only its answer was lost: the member is gone, as asked, so
+///   it counts as done. (A 404 on the first try stays "not found": the project was not a member.)
 async fn run_pair(glance: &Glance<'_>, operation: BatchOperation, image: &ImageId, member: &MemberId) -> PairOutcome {
-    let attempt = || async {
-        let result = match operation {
-            BatchOperation::Share => glance.add_member(image, member).await.map(drop),
-            BatchOperation::Revoke => glance.remove_member(image, member).await,
-            BatchOperation::SetStatus(status) => glance.set_member_status(image, member, status).await.map(drop),
-        };
-        match result {
-            Ok(()) => PairOutcome::Done,
-            Err(e) => PairOutcome::from_error(&AppError::from(e)),
-        }
+    let outcome = |result: Result<(), crate::openstack::UpstreamError>| match result {
+        Ok(()) => PairOutcome::Done,
+        Err(e) => PairOutcome::from_error(&AppError::from(e)),
     };
-    let first = attempt().await;
-    if first.is_retryable() {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        return attempt().await;
+    match operation {
+        BatchOperation::Share => outcome(glance.add_member(image, member).await.map(drop)),
+        BatchOperation::SetStatus(status) => outcome(glance.set_member_status(image, member, status).await.map(drop)),
+        BatchOperation::Revoke => {
+            let first = outcome(glance.remove_member(image, member).await);
+            if !first.is_retryable() {
+                return first;
+            }
+            tokio::time::sleep(RETRY_AFTER).await;
+            match outcome(glance.remove_member(image, member).await) {
+                PairOutcome::NotFound(_) => PairOutcome::Done,
+                second => second,
+            }
+        }
     }
-    first
 }
+
+/// How long a revoke waits before its one retry: long enough for a briefly locked database.
+const RETRY_AFTER: Duration = Duration::from_millis(300);
 
 fn record(run: &Run, index: usize, outcome: PairOutcome) {
     let mut view = run.view.lock().unwrap_or_else(|e| e.into_inner());

@@ -129,7 +129,7 @@ impl Config {
         let clouds = clouds::load(&|name: &str| lookup(name))?;
 
         Ok(Config {
-            batch_concurrency: parse_number(&get, "GLANCE_SHARE_BATCH_CONCURRENCY", 20)?.min(64) as usize,
+            batch_concurrency: parse_number(&get, "GLANCE_SHARE_BATCH_CONCURRENCY", 8)?.min(64) as usize,
             page_size: parse_number(&get, "GLANCE_SHARE_PAGE_SIZE", 50)?.clamp(1, 500) as u32,
             member_quota: match get("GLANCE_SHARE_MEMBER_QUOTA") {
                 Some(_) => Some(parse_number(&get, "GLANCE_SHARE_MEMBER_QUOTA", 128)?.min(u32::MAX as u64) as u32),
@@ -249,6 +249,8 @@ mod tests {
         assert_eq!(c.cookie_name, "glance_share_session");
         assert_eq!(c.session_idle, Duration::from_secs(3600));
         assert_eq!(c.session_store, SessionStoreKind::Sqlite("glance-share-sessions.sqlite".into()));
+        assert_eq!(c.batch_concurrency, 8, "the issue's default: 8 Glance calls at once");
+        assert_eq!(config(&[("GLANCE_SHARE_BATCH_CONCURRENCY", "3")]).unwrap().batch_concurrency, 3);
     }
 
     #[test]

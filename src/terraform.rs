@@ -97,6 +97,30 @@ pub fn consumer_hcl(provider: Provider, image_id: &str, image_name: &str, member
     out
 }
 
+/// One image of a multi-image export, with the members to write for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportImage<'a> {
+    pub image_id: &'a str,
+    pub image_name: &'a str,
+    pub members: Vec<ExportMember<'a>>,
+}
+
+/// Owner side for several images in one file (a batch's result): the resources and import
+/// blocks of [`owner_hcl`] for every image, in the order given, with labels unique across the
+/// whole file (two images may share a name, and a project may be a member of both).
+pub fn images_hcl(provider: Provider, images: &[ExportImage]) -> String {
+    let mut out = String::new();
+    write_images(&mut out, provider, images).expect("writing to a String cannot fail");
+    out
+}
+
+/// A file name for a batch's export: "batch-<first 8 of its id>-members.tf".
+pub fn batch_file_name(batch_id: &str) -> String {
+    let short: String =
+        batch_id.chars().filter(char::is_ascii_alphanumeric).take(8).map(|c| c.to_ascii_lowercase()).collect();
+    if short.is_empty() { "batch-members.tf".into() } else { format!("batch-{short}-members.tf") }
+}
+
 /// A file name for download, e.g. "image-<first 8 of id>-members.tf".
 ///
 /// Only ASCII letters and digits of the ID are used, so that an odd ID cannot put a path separator
@@ -118,29 +142,30 @@ fn write_owner(
     let resource_type = provider.owner_resource_type();
     writeln!(out, "# Terraform / OpenTofu configuration for the members of a shared Glance image, from glance-share.")?;
     write_image_lines(out, provider, image_id, image_name)?;
-    writeln!(out, "#")?;
-    writeln!(out, "# Each member is one resource of type {resource_type} with an `import` block,")?;
-    writeln!(
-        out,
-        "# so that the first `terraform apply` adopts the existing memberships instead of creating them again."
-    )?;
-    writeln!(out, "# Import blocks need Terraform >= 1.5 or OpenTofu >= 1.6 and must be in the root module.")?;
-    writeln!(out, "# A membership's status (accepted, rejected, pending) is managed by the member project, not by")?;
-    writeln!(out, "# the image owner, so it appears below only as a comment.")?;
-    writeln!(out, "# Destroying one of these resources takes the image away from that member.")?;
-
-    let mut members: Vec<&ExportMember> = members.iter().collect();
-    // A stable sort, so among duplicates the first one given is the one kept.
-    members.sort_by_key(|member| member.member_id);
-    members.dedup_by_key(|member| member.member_id);
+    write_owner_notes(out, &resource_type, "member")?;
 
     if members.is_empty() {
         writeln!(out)?;
         writeln!(out, "# This image has no members: there is nothing to import.")?;
         return Ok(());
     }
+    write_members(out, &mut Labels::default(), &resource_type, image_id, image_name, members)
+}
 
-    let mut labels = Labels::default();
+/// One resource and one import block per member, sorted by member ID and each member once,
+/// with labels unique among all those `labels` handed out in the file.
+fn write_members(
+    out: &mut impl fmt::Write,
+    labels: &mut Labels,
+    resource_type: &str,
+    image_id: &str,
+    image_name: &str,
+    members: &[ExportMember],
+) -> fmt::Result {
+    let mut members: Vec<&ExportMember> = members.iter().collect();
+    // A stable sort, so among duplicates the first one given is the one kept.
+    members.sort_by_key(|member| member.member_id);
+    members.dedup_by_key(|member| member.member_id);
     for member in members {
         let label = labels.claim(image_name, member.member_id);
         writeln!(out)?;
@@ -152,7 +177,41 @@ fn write_owner(
         writeln!(out, "  # status: {} (managed by the member project)", comment_text(member.status))?;
         writeln!(out, "}}")?;
         writeln!(out)?;
-        write_import(out, &resource_type, &label, image_id, member.member_id)?;
+        write_import(out, resource_type, &label, image_id, member.member_id)?;
+    }
+    Ok(())
+}
+
+/// What an owner's export file is and how to apply it; `each` names one resource ("member").
+fn write_owner_notes(out: &mut impl fmt::Write, resource_type: &str, each: &str) -> fmt::Result {
+    writeln!(out, "#")?;
+    writeln!(out, "# Each {each} is one resource of type {resource_type} with an `import` block,")?;
+    writeln!(
+        out,
+        "# so that the first `terraform apply` adopts the existing memberships instead of creating them again."
+    )?;
+    writeln!(out, "# Import blocks need Terraform >= 1.5 or OpenTofu >= 1.6 and must be in the root module.")?;
+    writeln!(out, "# A membership's status (accepted, rejected, pending) is managed by the member project, not by")?;
+    writeln!(out, "# the image owner, so it appears below only as a comment.")?;
+    writeln!(out, "# Destroying one of these resources takes the image away from that member.")
+}
+
+fn write_images(out: &mut impl fmt::Write, provider: Provider, images: &[ExportImage]) -> fmt::Result {
+    let resource_type = provider.owner_resource_type();
+    writeln!(out, "# Terraform / OpenTofu configuration for image memberships a glance-share batch left in place.")?;
+    writeln!(out, "# Provider: {} ({})", provider.label(), provider.key())?;
+    write_owner_notes(out, &resource_type, "membership")?;
+    let mut labels = Labels::default();
+    let mut written = 0;
+    for image in images.iter().filter(|i| !i.members.is_empty()) {
+        writeln!(out)?;
+        writeln!(out, "# Image: {} ({})", comment_text(image.image_name), comment_text(image.image_id))?;
+        write_members(out, &mut labels, &resource_type, image.image_id, image.image_name, &image.members)?;
+        written += 1;
+    }
+    if written == 0 {
+        writeln!(out)?;
+        writeln!(out, "# The batch left no membership in place: there is nothing to import.")?;
     }
     Ok(())
 }
@@ -729,6 +788,39 @@ import {
             let resources = checked_resources(&hcl, "openstack_images_image_access_accept_v2");
             assert_eq!(string_attr(&resources[0].1, "status"), status);
         }
+    }
+
+    #[test]
+    fn several_images_share_one_file_with_labels_unique_across_it() {
+        let other = "0b6d1c6e-3b2f-4a44-9c8e-2f5d0e7a1b11";
+        let images = [
+            ExportImage {
+                image_id: IMAGE_ID,
+                image_name: "Ubuntu",
+                members: vec![member("bbb", "pending"), member("aaa", "accepted")],
+            },
+            ExportImage { image_id: "empty", image_name: "Nothing", members: vec![] },
+            // Same name, same member: the labels must still differ.
+            ExportImage { image_id: other, image_name: "Ubuntu", members: vec![member("aaa", "pending")] },
+        ];
+        for provider in Provider::ALL {
+            let hcl = images_hcl(provider, &images);
+            let resource_type = format!("{}_images_image_access_v2", provider.key());
+            let resources = checked_resources(&hcl, &resource_type);
+            let pairs: Vec<(String, String)> = resources
+                .iter()
+                .map(|(_, block)| (string_attr(block, "image_id"), string_attr(block, "member_id")))
+                .collect();
+            let want = [(IMAGE_ID, "aaa"), (IMAGE_ID, "bbb"), (other, "aaa")];
+            assert_eq!(pairs, want.map(|(i, m)| (i.to_string(), m.to_string())), "{hcl}");
+            assert!(!hcl.contains("(empty)"), "an image with nothing to export is left out:\n{hcl}");
+        }
+        let hostile =
+            [ExportImage { image_id: IMAGE_ID, image_name: HOSTILE[2], members: vec![member(HOSTILE[0], HOSTILE[1])] }];
+        checked_resources(&images_hcl(Provider::OpenStack, &hostile), "openstack_images_image_access_v2");
+        assert!(images_hcl(Provider::OpenStack, &[]).contains("nothing to import"));
+        assert_eq!(batch_file_name("9f3c2a1b0e9d8c7b"), "batch-9f3c2a1b-members.tf");
+        assert_eq!(batch_file_name("\"/.."), "batch-members.tf");
     }
 
     #[test]

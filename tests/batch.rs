@@ -233,3 +233,304 @@ async fn the_terraform_export_parses_and_matches_glance() {
     let status_attr = resource.body().attributes().find(|a| a.key() == "status").unwrap();
     assert_eq!(status_attr.expr(), &hcl::Expression::String("pending".into()));
 }
+
+/// The `(image_id, member_id)` pairs of a Terraform export, checked to be one resource and one
+/// matching import block each, with `provider`'s resource type.
+fn exported_pairs(text: &str, provider: &str) -> Vec<(String, String)> {
+    let body: hcl::Body = hcl::from_str(text).unwrap_or_else(|e| panic!("the export is not valid HCL ({e}):\n{text}"));
+    let string = |block: &hcl::Block, key: &str| {
+        let attr = block.body().attributes().find(|a| a.key() == key).unwrap_or_else(|| panic!("no {key}"));
+        let hcl::Expression::String(value) = attr.expr() else { panic!("{key} is not a string") };
+        value.clone()
+    };
+    let (mut resources, mut imports) = (Vec::new(), Vec::new());
+    for block in body.blocks() {
+        match block.identifier() {
+            "resource" => {
+                assert_eq!(block.labels()[0].as_str(), format!("{provider}_images_image_access_v2"));
+                resources.push((string(block, "image_id"), string(block, "member_id")));
+            }
+            "import" => imports.push(string(block, "id")),
+            other => panic!("unexpected block {other}"),
+        }
+    }
+    resources.sort();
+    imports.sort();
+    let mut expected_imports: Vec<String> = resources.iter().map(|(i, m)| format!("{i}/{m}")).collect();
+    expected_imports.sort();
+    assert_eq!(imports, expected_imports, "one import block per resource");
+    resources
+}
+
+#[tokio::test]
+async fn the_terraform_export_of_a_batch_result_parses_and_matches_glance() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let a = glance.create_image("gs-batch-tf-a", "shared").await;
+    let b = glance.create_image("gs-batch-tf-b", "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![a.clone(), b.clone()],
+    };
+    let (consumer, other) = (lab.get("LAB_CONSUMER_PROJECT_ID").to_string(), id(41));
+    glance.add_member(&a, &other).await;
+    let server = Server::start(&[]);
+    let browser = signed_in_as(&server, "producer").await;
+    let (images, members) = (format!("{a},{b}"), format!("{consumer} {other} not/an/id"));
+    let batch =
+        common::start_batch(&browser, &[("images", &images), ("members", &members), ("operation", "share")]).await;
+    let view = common::wait_finished(&browser, &batch, 20).await;
+    let outcomes = common::outcome_kinds(&view);
+    assert_eq!(outcomes[&(a.clone(), other.clone())], "AlreadyMember");
+    assert_eq!(outcomes[&(b.clone(), consumer.clone())], "Done");
+    assert_eq!(outcomes.values().filter(|o| *o == "Skipped").count(), 2, "the malformed ID, once per image");
+
+    // Every pair that is a member after the batch, as Glance has it, and nothing else.
+    let mut in_glance = Vec::new();
+    for image in [&a, &b] {
+        in_glance.extend(glance.members(image).await.1.into_iter().map(|(m, _)| (image.clone(), m)));
+    }
+    in_glance.sort();
+    assert_eq!(in_glance.len(), 4, "{in_glance:?}");
+    for provider in ["openstack", "opentelekomcloud", "viettelidc"] {
+        let (status, file) =
+            browser.call_json("batch_terraform", &[("batch_id", &batch), ("provider", provider)]).await;
+        assert_eq!(status, 200, "{file}");
+        assert_eq!(exported_pairs(file["text"].as_str().unwrap(), provider), in_glance, "{provider}");
+        assert!(file["file_name"].as_str().unwrap().starts_with("batch-"), "{file}");
+    }
+    let (status, _) = browser.call_json("batch_terraform", &[("batch_id", &batch), ("provider", "aws")]).await;
+    assert_eq!(status, 400, "an unknown provider is refused");
+
+    // A membership removed since the batch is not exported (its import would fail).
+    let res = common::http()
+        .delete(format!("{}/v2/images/{b}/members/{other}", glance.url))
+        .header("x-auth-token", &glance.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let (_, file) = browser.call_json("batch_terraform", &[("batch_id", &batch), ("provider", "openstack")]).await;
+    let exported = exported_pairs(file["text"].as_str().unwrap(), "openstack");
+    assert_eq!(exported.len(), 3);
+    assert!(!exported.contains(&(b.clone(), other.clone())));
+
+    // The result page renders the export server-side: text, a download that needs no
+    // JavaScript, and a copy button that is hidden until the app is hydrated.
+    let page = browser.get(&format!("/batch/{batch}?tf=opentelekomcloud")).await.text().await.unwrap();
+    assert!(page.contains(r#"id="tf-text""#) && page.contains("opentelekomcloud_images_image_access_v2"), "{page}");
+    assert!(page.contains(r#"href="data:text/plain;charset=utf-8,"#) && page.contains("download=\"batch-"), "{page}");
+    assert!(page.contains("tf-copy") && page.contains("hidden"), "{page}");
+
+    // Nobody else can export it, and a revoke leaves nothing to import.
+    let consumer_browser = signed_in_as(&server, "consumer").await;
+    let (status, _) =
+        consumer_browser.call_json("batch_terraform", &[("batch_id", &batch), ("provider", "openstack")]).await;
+    assert_eq!(status, 404);
+    let revoke = common::start_batch(&browser, &[("images", &a), ("members", &other), ("operation", "revoke")]).await;
+    common::wait_finished(&browser, &revoke, 20).await;
+    let (_, file) = browser.call_json("batch_terraform", &[("batch_id", &revoke), ("provider", "openstack")]).await;
+    assert!(exported_pairs(file["text"].as_str().unwrap(), "openstack").is_empty(), "{file}");
+}
+
+#[tokio::test]
+async fn an_admin_batch_sets_the_status_of_consumers_memberships() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let image = glance.create_image("gs-batch-status", "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![image.clone()],
+    };
+    let (consumer, consumer_b) = (lab.get("LAB_CONSUMER_PROJECT_ID"), lab.get("LAB_CONSUMER_B_PROJECT_ID"));
+    glance.add_member(&image, consumer).await;
+    glance.add_member(&image, consumer_b).await;
+    let server = Server::start(&[]);
+
+    // Only an admin may.
+    let producer = signed_in_as(&server, "producer").await;
+    let members = format!("{consumer} {consumer_b}");
+    let form = [("images", image.as_str()), ("members", &members), ("operation", "status"), ("status", "accepted")];
+    assert_eq!(producer.call_json("batch_start", &form).await.0, 400);
+
+    let admin = signed_in_as(&server, "admin").await;
+    let batch = common::start_batch(&admin, &form).await;
+    let view = common::wait_finished(&admin, &batch, 20).await;
+    let outcomes = common::outcome_kinds(&view);
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.values().all(|o| o == "Done"), "{view}");
+    let mut want =
+        vec![(consumer.to_string(), "accepted".to_string()), (consumer_b.to_string(), "accepted".to_string())];
+    want.sort();
+    assert_eq!(glance.members(&image).await.1, want, "Glance has the statuses the table reports");
+    let page = admin.get(&format!("/batch/{batch}")).await.text().await.unwrap();
+    assert!(page.contains("2 of 2 pairs done: 2 set to accepted."), "{page}");
+
+    // And back to rejected for one of them.
+    let form = [("images", image.as_str()), ("members", consumer_b), ("operation", "status"), ("status", "rejected")];
+    let batch = common::start_batch(&admin, &form).await;
+    common::wait_finished(&admin, &batch, 20).await;
+    let mut want =
+        vec![(consumer.to_string(), "accepted".to_string()), (consumer_b.to_string(), "rejected".to_string())];
+    want.sort();
+    assert_eq!(glance.members(&image).await.1, want);
+}
+
+#[tokio::test]
+async fn make_shared_turns_a_private_image_shared_and_adds_its_pairs() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let image = glance.create_image("gs-batch-make-shared", "private").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![image.clone()],
+    };
+    let server = Server::start(&[]);
+    let browser = signed_in_as(&server, "producer").await;
+    let (p1, p2) = (id(51), id(52));
+    let members = format!("{p1}\n{p2}");
+    let mut form = vec![("images", image.as_str()), ("members", &members), ("operation", "share")];
+
+    // Without the offer, the private image is skipped; with it, the plan says so and changes nothing.
+    let (_, plan) = browser.call_json("batch_plan", &form).await;
+    assert!(plan["pairs"].as_array().unwrap().iter().all(|p| p["will_run"] == false), "{plan}");
+    form.push(("make_shared", "yes"));
+    let (_, plan) = browser.call_json("batch_plan", &form).await;
+    assert!(plan["pairs"].as_array().unwrap().iter().all(|p| p["expect"] == "add, after making it shared"), "{plan}");
+    assert_eq!(glance.image(&image).await.1["visibility"], "private", "the plan changed nothing");
+
+    let batch = common::start_batch(&browser, &form).await;
+    let view = common::wait_finished(&browser, &batch, 20).await;
+    assert_eq!(view["made_shared"], serde_json::json!([image]), "{view}");
+    let outcomes = common::outcome_kinds(&view);
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.values().all(|o| o == "Done"), "{view}");
+    assert_eq!(glance.image(&image).await.1["visibility"], "shared");
+    let mut want = vec![(p1, "pending".to_string()), (p2, "pending".to_string())];
+    want.sort();
+    assert_eq!(glance.members(&image).await.1, want);
+    let page = browser.get(&format!("/batch/{batch}")).await.text().await.unwrap();
+    assert!(page.contains("Made shared first: 1 image(s).") && page.contains("2 of 2 pairs done: 2 added."), "{page}");
+}
+
+#[tokio::test]
+async fn forbidden_and_not_found_pairs_are_reported_and_change_nothing() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let admin_glance = GlanceDirect::as_user(lab, "admin", "LAB_GLANCE_URL").await;
+    let mine = glance.create_image("gs-batch-mine", "shared").await;
+    // An admin's image shared with the producer: the producer sees it but may not add members.
+    let theirs = admin_glance.create_image("gs-batch-theirs", "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![mine.clone()],
+    };
+    let _cleanup_admin = Cleanup {
+        glance: GlanceDirect { url: admin_glance.url.clone(), token: admin_glance.token.clone() },
+        images: vec![theirs.clone()],
+    };
+    let producer_project = lab.get("LAB_PRODUCER_PROJECT_ID").to_string();
+    admin_glance.add_member(&theirs, &producer_project).await;
+    let server = Server::start(&[]);
+    let browser = signed_in_as(&server, "producer").await;
+
+    let consumer = lab.get("LAB_CONSUMER_PROJECT_ID").to_string();
+    let images = format!("{mine},{theirs}");
+    let batch =
+        common::start_batch(&browser, &[("images", &images), ("members", &consumer), ("operation", "share")]).await;
+    let view = common::wait_finished(&browser, &batch, 20).await;
+    let outcomes = common::outcome_kinds(&view);
+    assert_eq!(outcomes[&(mine.clone(), consumer.clone())], "Done", "{view}");
+    assert_eq!(outcomes[&(theirs.clone(), consumer.clone())], "Forbidden", "{view}");
+    assert_eq!(admin_glance.members(&theirs).await.1, vec![(producer_project, "pending".to_string())], "unchanged");
+    assert_eq!(glance.members(&mine).await.1, vec![(consumer.clone(), "pending".to_string())]);
+
+    // Revoking a project that is not a member: Glance answers 404, the other pair is revoked.
+    let stranger = id(61);
+    let members = format!("{consumer} {stranger}");
+    let batch =
+        common::start_batch(&browser, &[("images", &mine), ("members", &members), ("operation", "revoke")]).await;
+    let view = common::wait_finished(&browser, &batch, 20).await;
+    let outcomes = common::outcome_kinds(&view);
+    assert_eq!(outcomes[&(mine.clone(), consumer.clone())], "Done", "{view}");
+    assert_eq!(outcomes[&(mine.clone(), stranger.clone())], "NotFound", "{view}");
+    assert_eq!(glance.members(&mine).await.1, vec![], "Glance has no member left");
+    // Neither is worth retrying: they would fail the same way.
+    assert_eq!(browser.call_json("batch_retry", &[("batch_id", &batch)]).await.0, 400);
+}
+
+#[tokio::test]
+async fn a_batch_whose_browser_went_away_finishes_and_can_be_opened_again() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let images = vec![
+        glance.create_image("gs-batch-gone-a", "shared").await,
+        glance.create_image("gs-batch-gone-b", "shared").await,
+    ];
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: images.clone(),
+    };
+    let server = Server::start(&[]);
+    let browser = signed_in_as(&server, "producer").await;
+    let members: Vec<String> = (0..40).map(|n| id(300 + n)).collect();
+
+    // A form posted without JavaScript: the answer would come only when the batch is done.
+    let form = [("images", images.join(",")), ("members", members.join("\n")), ("operation", "share".into())];
+    let request = common::http()
+        .post(server.url("/api/batch_start"))
+        .header("origin", &server.base)
+        .header("referer", server.url("/batch"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("cookie", format!("{}={}", common::COOKIE_NAME, browser.cookie().unwrap()))
+        .form(&form);
+    let posted = tokio::spawn(async move { request.send().await });
+    // The browser goes away as soon as the batch has started.
+    let batch_id = {
+        let mut found = None;
+        for _ in 0..300 {
+            found = server
+                .log_text()
+                .lines()
+                .find(|l| l.contains("batch started"))
+                .and_then(|l| l.split("batch=").nth(1))
+                .map(|rest| rest.split_whitespace().next().unwrap().to_string());
+            if found.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        found.expect("the batch did not start")
+    };
+    assert!(!posted.is_finished(), "the disconnect came before the answer");
+    posted.abort();
+    let _ = posted.await;
+
+    // The batch is listed on /batch while the session lives, and its link opens it.
+    let (status, recent) = browser.call_json("batch_recent", &[]).await;
+    assert_eq!(status, 200, "{recent}");
+    assert_eq!(recent[0]["id"], batch_id.as_str(), "the newest batch comes first: {recent}");
+    assert_eq!(recent[0]["total"], 80);
+    let page = browser.get("/batch").await.text().await.unwrap();
+    assert!(page.contains("Recent batches") && page.contains(&format!(r#"href="/batch/{batch_id}""#)), "{page}");
+
+    let view = common::wait_finished(&browser, &batch_id, 60).await;
+    let outcomes = common::outcome_kinds(&view);
+    assert_eq!(outcomes.len(), 80, "every pair, once");
+    assert!(outcomes.values().all(|o| o == "Done"), "{view}");
+    for image in &images {
+        let mut want = members.clone();
+        want.sort();
+        let got: Vec<String> = glance.members(image).await.1.into_iter().map(|(m, _)| m).collect();
+        assert_eq!(got, want, "Glance has every pair of {image}");
+    }
+    let page = browser.get(&format!("/batch/{batch_id}")).await.text().await.unwrap();
+    assert!(page.contains("80 of 80 pairs done: 80 added."), "{page}");
+    let (_, recent) = browser.call_json("batch_recent", &[]).await;
+    assert_eq!(recent[0]["finished"], true, "{recent}");
+
+    // Another user does not see it in their list.
+    let consumer = signed_in_as(&server, "consumer").await;
+    let (_, theirs) = consumer.call_json("batch_recent", &[]).await;
+    assert!(!theirs.to_string().contains(&batch_id), "{theirs}");
+}

@@ -4,12 +4,19 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use axum::{
     Router,
-    extract::Path,
-    http::{HeaderMap, StatusCode, header},
+    extract::{Path, State},
+    http::{HeaderMap, Method, StatusCode, header},
     response::IntoResponse,
     routing::{get, post},
 };
@@ -67,12 +74,17 @@ async fn glance_add_member(Path(id): Path<String>) -> axum::response::Response {
 
 /// A Keystone that signs anyone in, with a catalog pointing at the fake Glance.
 fn keystone(glance_url: String) -> Router {
+    keystone_with_role(glance_url, "member")
+}
+
+/// `keystone`, with the user holding `role` in its project ("admin" for admin-only operations).
+fn keystone_with_role(glance_url: String, role: &'static str) -> Router {
     let token_body = move || {
         json!({"token": {
             "expires_at": "2099-01-01T00:00:00.000000Z",
             "user": {"id": "u1", "name": "fake-user", "domain": {"id": "default", "name": "Default"}},
             "project": {"id": "p1", "name": "fake-project", "domain": {"id": "default", "name": "Default"}},
-            "roles": [{"id": "r", "name": "member"}],
+            "roles": [{"id": "r", "name": role}],
             "catalog": [{"type": "image", "endpoints": [{"interface": "public", "region_id": "RegionOne", "url": glance_url}]}]
         }})
         .to_string()
@@ -202,4 +214,208 @@ async fn every_kind_of_upstream_misbehaviour_gets_a_clear_message() {
         .count();
     assert!(logged >= 6, "each failure is logged with its request id ({logged}):\n{log}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batches against a fake Glance whose member writes are slow, counted, or fail on purpose.
+
+/// A Glance whose member writes (add, status, remove) each take `delay`, and that records how
+/// many were in flight at once, over all images and per image. An image's ID chooses how its
+/// writes answer (see `FIRST_503` and the others): the lab cannot be made to fail on purpose.
+#[derive(Default)]
+struct SlowGlance {
+    delay: Duration,
+    in_flight: AtomicUsize,
+    most: AtomicUsize,
+    per_image: Mutex<HashMap<String, usize>>,
+    most_per_image: AtomicUsize,
+    /// Writes received, by (method, image).
+    calls: Mutex<HashMap<(String, String), usize>>,
+}
+
+/// The first write to the image answers 503, the next ones succeed.
+const FIRST_503: &str = "0000000a-0000-0000-0000-000000000503";
+/// Every write to the image answers 503.
+const ALWAYS_503: &str = "0000000b-0000-0000-0000-000000000503";
+/// The first write answers 503, the next ones 404 (a DELETE that went through the first time).
+const FIRST_503_THEN_404: &str = "0000000c-0000-0000-0000-000000000404";
+/// Every write answers 404 (the project is not a member).
+const ALWAYS_404: &str = "0000000d-0000-0000-0000-000000000404";
+
+impl SlowGlance {
+    fn calls(&self, method: &str, image: &str) -> usize {
+        self.calls.lock().unwrap().get(&(method.to_string(), image.to_string())).copied().unwrap_or(0)
+    }
+}
+
+async fn slow_write(
+    State(fake): State<Arc<SlowGlance>>,
+    method: Method,
+    Path(params): Path<Vec<(String, String)>>,
+) -> axum::response::Response {
+    let image = params[0].1.clone();
+    let member = params.get(1).map(|(_, m)| m.clone()).unwrap_or_else(|| "posted".into());
+    let nth = {
+        let mut calls = fake.calls.lock().unwrap();
+        let n = calls.entry((method.to_string(), image.clone())).or_default();
+        *n += 1;
+        *n
+    };
+    let now = fake.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    fake.most.fetch_max(now, Ordering::SeqCst);
+    let on_image = {
+        let mut per = fake.per_image.lock().unwrap();
+        let n = per.entry(image.clone()).or_default();
+        *n += 1;
+        *n
+    };
+    fake.most_per_image.fetch_max(on_image, Ordering::SeqCst);
+    tokio::time::sleep(fake.delay).await;
+    *fake.per_image.lock().unwrap().get_mut(&image).unwrap() -= 1;
+    fake.in_flight.fetch_sub(1, Ordering::SeqCst);
+
+    let unavailable = || (StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable").into_response();
+    let not_found = || (StatusCode::NOT_FOUND, "404 Not Found").into_response();
+    match (image.as_str(), nth) {
+        (FIRST_503 | FIRST_503_THEN_404, 1) | (ALWAYS_503, _) => return unavailable(),
+        (FIRST_503_THEN_404, _) | (ALWAYS_404, _) => return not_found(),
+        _ => {}
+    }
+    if method == Method::DELETE {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let member = json!({"member_id": member, "image_id": image, "status": "pending"});
+    ([(header::CONTENT_TYPE, "application/json")], member.to_string()).into_response()
+}
+
+/// The fake Glance and a dashboard signed in to it (as an admin when `role` is "admin").
+async fn slow_lab(delay_ms: u64, role: &'static str, env: &[(&str, &str)]) -> (Arc<SlowGlance>, Server, Browser) {
+    let fake = Arc::new(SlowGlance { delay: Duration::from_millis(delay_ms), ..Default::default() });
+    let glance = serve(
+        Router::new()
+            .route("/v2/images/{id}", get(glance_image))
+            .route("/v2/images/{id}/members", get(glance_members).post(slow_write))
+            .route("/v2/images/{id}/members/{member}", axum::routing::put(slow_write).delete(slow_write))
+            .with_state(fake.clone()),
+    )
+    .await;
+    let keystone = serve(keystone_with_role(glance, role)).await;
+    let dir = std::env::temp_dir().join(format!("gs-slow-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let clouds = dir.join("clouds.yaml");
+    std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
+    let mut all = vec![("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap())];
+    all.extend_from_slice(env);
+    let server = Server::start(&all);
+    let browser = Browser::new(&server);
+    let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
+    assert_eq!(status, 200, "{body}");
+    (fake, server, browser)
+}
+
+fn fake_image(n: usize) -> String {
+    format!("00000000-0000-0000-0000-{n:012}")
+}
+
+fn fake_project(n: usize) -> String {
+    format!("{n:032x}")
+}
+
+/// Starts a batch of `operation` ("status" sets "accepted") and returns its id.
+async fn start(browser: &Browser, images: &[String], members: &[String], operation: &str) -> String {
+    let (images, members) = (images.join(","), members.join(" "));
+    let mut form = vec![("images", images.as_str()), ("members", members.as_str()), ("operation", operation)];
+    if operation == "status" {
+        form.push(("status", "accepted"));
+    }
+    common::start_batch(browser, &form).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_never_has_more_glance_calls_in_flight_than_its_bound_and_reaches_it() {
+    let (fake, _server, browser) = slow_lab(150, "member", &[("GLANCE_SHARE_BATCH_CONCURRENCY", "3")]).await;
+    let images: Vec<String> = (1..=8).map(fake_image).collect();
+    let members: Vec<String> = (1..=2).map(fake_project).collect();
+    let id = start(&browser, &images, &members, "share").await;
+    let view = common::wait_finished(&browser, &id, 30).await;
+    let outcomes = common::outcome_kinds(&view);
+    assert_eq!(outcomes.len(), 16);
+    assert!(outcomes.values().all(|o| o == "Done"), "{view}");
+    let most = fake.most.load(Ordering::SeqCst);
+    assert_eq!(most, 3, "at most GLANCE_SHARE_BATCH_CONCURRENCY=3 calls at once, and the batch does use all 3");
+    assert_eq!(fake.most_per_image.load(Ordering::SeqCst), 1, "one image's pairs run one after another");
+    for image in &images {
+        assert_eq!(fake.calls("POST", image), 2, "one add per pair for {image}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_batch_reports_its_progress_then_every_pair() {
+    let (_fake, _server, browser) = slow_lab(300, "member", &[]).await;
+    let images: Vec<String> = (1..=2).map(fake_image).collect();
+    let members: Vec<String> = (1..=3).map(fake_project).collect();
+    let id = start(&browser, &images, &members, "share").await;
+    let mut seen = Vec::new();
+    loop {
+        let (status, view) = browser.call_json("batch_status", &[("batch_id", &id)]).await;
+        assert_eq!(status, 200, "{view}");
+        assert_eq!(view["pairs"].as_array().unwrap().len(), 6, "the total is every pair from the start");
+        let done = view["pairs"].as_array().unwrap().iter().filter(|p| !p["outcome"].is_null()).count();
+        let finished = view["finished"] == true;
+        seen.push(done);
+        if finished {
+            assert_eq!(done, 6, "a finished batch has an outcome for every pair");
+            break;
+        }
+        assert!(seen.len() < 200, "the batch did not finish: {seen:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen.iter().any(|&d| d > 0 && d < 6), "progress between none and all was reported: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {seen:?}");
+    // The page shows the counter and the bar too.
+    let page = browser.get(&format!("/batch/{id}")).await.text().await.unwrap();
+    assert!(page.contains("6 of 6 pairs done") && page.contains(r#"<progress max="6" value="6""#), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_idempotent_pairs_are_retried_and_only_once() {
+    let (fake, _server, browser) = slow_lab(0, "admin", &[]).await;
+    let member = vec![fake_project(7)];
+
+    // An add that got a 503 is not sent again: it is reported failed.
+    let share = start(&browser, &[FIRST_503.to_string()], &member, "share").await;
+    let view = common::wait_finished(&browser, &share, 20).await;
+    assert_eq!(common::outcome_kinds(&view)[&(FIRST_503.to_string(), member[0].clone())], "Failed", "{view}");
+    assert_eq!(fake.calls("POST", FIRST_503), 1, "a POST is never repeated");
+
+    // "Retry the failed ones" sends it again, knowingly, as a new batch of just that pair.
+    let (status, retried) = browser.call_json("batch_retry", &[("batch_id", &share)]).await;
+    assert_eq!(status, 200, "{retried}");
+    let view = common::wait_finished(&browser, retried.as_str().unwrap(), 20).await;
+    assert_eq!(view["pairs"].as_array().unwrap().len(), 1);
+    assert_eq!(common::outcome_kinds(&view)[&(FIRST_503.to_string(), member[0].clone())], "Done", "{view}");
+    assert_eq!(fake.calls("POST", FIRST_503), 2);
+
+    // A revoke is retried once; a 404 on that retry means the first went through.
+    let images = [FIRST_503, FIRST_503_THEN_404, ALWAYS_503, ALWAYS_404].map(String::from);
+    let revoke = start(&browser, &images, &member, "revoke").await;
+    let view = common::wait_finished(&browser, &revoke, 20).await;
+    let got = common::outcome_kinds(&view);
+    let outcome = |image: &str| got[&(image.to_string(), member[0].clone())].clone();
+    assert_eq!(outcome(FIRST_503), "Done", "{view}");
+    assert_eq!(outcome(FIRST_503_THEN_404), "Done", "gone after the retry: revoked, as asked");
+    assert_eq!(outcome(ALWAYS_503), "Failed");
+    assert_eq!(outcome(ALWAYS_404), "NotFound", "a 404 on the first try: not a member");
+    for (image, calls) in [(FIRST_503, 2), (FIRST_503_THEN_404, 2), (ALWAYS_503, 2), (ALWAYS_404, 1)] {
+        assert_eq!(fake.calls("DELETE", image), calls, "DELETEs to {image}");
+    }
+
+    // A status update (PUT) is repeated once in all, after a 503, never twice.
+    let images = [FIRST_503, ALWAYS_503].map(String::from);
+    let status = start(&browser, &images, &member, "status").await;
+    let view = common::wait_finished(&browser, &status, 20).await;
+    let got = common::outcome_kinds(&view);
+    assert_eq!(got[&(FIRST_503.to_string(), member[0].clone())], "Done", "{view}");
+    assert_eq!(got[&(ALWAYS_503.to_string(), member[0].clone())], "Failed", "{view}");
+    assert_eq!((fake.calls("PUT", FIRST_503), fake.calls("PUT", ALWAYS_503)), (2, 2), "one repeat each, no more");
 }

@@ -82,3 +82,57 @@ async fn the_inbox_lists_offers_to_every_project_and_answers_many_at_once() {
     let (status, _) = browser.call_json("inbox_respond", &[("items[0]", "not-a-pair"), ("status", "accepted")]).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn pending_offers_come_first_in_each_project_and_rejected_ones_stay_listed() {
+    let lab = lab();
+    let consumer = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let as_consumer = GlanceDirect::as_user(lab, "consumer", "LAB_GLANCE_URL").await;
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    // By name, accepted < rejected < pending: the order by status is the other way round.
+    let accepted = glance.create_image(&format!("gs-order-{tag}-a"), "shared").await;
+    let rejected = glance.create_image(&format!("gs-order-{tag}-b"), "shared").await;
+    let pending = glance.create_image(&format!("gs-order-{tag}-c"), "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![accepted.clone(), rejected.clone(), pending.clone()],
+    };
+    for image in [&accepted, &rejected, &pending] {
+        glance.add_member(image, consumer).await;
+    }
+    as_consumer.set_member_status(&accepted, consumer, "accepted").await;
+    as_consumer.set_member_status(&rejected, consumer, "rejected").await;
+
+    let server = Server::start(&[]);
+    let browser = signed_in_as(&server, "consumer").await;
+    let (status, inbox) = browser.call_json("inbox", &[]).await;
+    assert_eq!(status, 200, "{inbox}");
+    for project in inbox.as_array().unwrap() {
+        let statuses: Vec<&str> = project["offers"]["Ok"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{project}"))
+            .iter()
+            .map(|o| o["my_status"].as_str().unwrap_or("unknown"))
+            .collect();
+        let first_answered = statuses.iter().position(|s| *s != "pending").unwrap_or(statuses.len());
+        assert!(statuses[first_answered..].iter().all(|s| *s != "pending"), "pending first: {statuses:?}");
+    }
+    let position = |image: &str| {
+        let offers = inbox.as_array().unwrap().iter().find(|p| p["project_id"] == consumer).unwrap()["offers"]["Ok"]
+            .as_array()
+            .unwrap();
+        offers.iter().position(|o| o["image"]["id"] == image)
+    };
+    let (p, a, r) = (position(&pending).unwrap(), position(&accepted).unwrap(), position(&rejected));
+    assert!(p < a, "the pending offer comes before the accepted one");
+    let r = r.expect("the rejected offer is still listed");
+    assert!(p < r, "the pending offer comes before the rejected one");
+    assert_eq!(offer(&inbox, consumer, &rejected).unwrap()["my_status"], "rejected");
+
+    // The page lists them in the same order.
+    let page = browser.get("/inbox").await.text().await.unwrap();
+    let at =
+        |name: &str| page.find(&format!("gs-order-{tag}-{name}")).unwrap_or_else(|| panic!("{name} not on the page"));
+    assert!(at("c") < at("a") && at("c") < at("b"), "pending first on the page too");
+}

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Locator } from '@playwright/test';
 import { test, expect, snap } from '../support/fixtures';
 import { accounts, addMember, keystoneToken, listMembers, type Image } from '../support/lab';
-import { expectSameDocument, markDocument, settle, signIn } from '../support/app';
+import { expectSameDocument, markDocument, open, settle, signIn } from '../support/app';
 import { imageList, madeUpProjectId } from '../support/images';
 
 /** The cells of a table's body rows, as text. */
@@ -41,7 +41,7 @@ test('a batch shares 3 images with 2 projects, keeping an existing pair and skip
   await main.getByRole('textbox', { name: /^Projects/ }).fill([first, second, malformed].join('\n'));
   await expect(main.getByRole('radio', { name: 'Share', exact: true })).toBeChecked();
   await main.getByRole('button', { name: 'Preview the plan' }).click();
-  await expect(main.getByRole('heading', { level: 2 })).toHaveText('Plan: Share — 6 of 9 pairs will run');
+  await expect(main.getByRole('heading', { level: 2, name: /^Plan:/ })).toHaveText('Plan: Share — 6 of 9 pairs will run');
   await settle(page, js);
   const plan = await cells(main.locator('table.plan-pairs tbody tr'));
   const planned = { already: 'already a member', added: 'add', skipped: 'malformed ID' } as const;
@@ -85,4 +85,47 @@ test('a batch shares 3 images with 2 projects, keeping an existing pair and skip
     expect(members.map((m) => m.member_id).sort(), `members of ${image.name}`).toEqual([first, second].sort());
     expect(members.map((m) => m.status)).toEqual(['pending', 'pending']);
   }
+});
+
+test('the Terraform text is copied to the clipboard, on the image page and on a batch result', async ({ page, js, images, baseURL }) => {
+  test.skip(!js, 'copying needs JavaScript; without it the download link is the way');
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(baseURL!).origin });
+  const owner = await keystoneToken(accounts.producer());
+  const image = await images.create(owner, { visibility: 'shared', name: `e2e-tf-copy-${randomUUID().slice(0, 8)}` });
+  const member = madeUpProjectId();
+  await addMember(owner, image.id, member);
+  await signIn(page, js, accounts.producer(), { next: `/images/${image.id}?tf=opentelekomcloud` });
+  const main = page.getByRole('main');
+
+  const copied = async (pair: string) => {
+    const text = await main.locator('#tf-text').inputValue();
+    expect(text).toContain(pair);
+    await main.getByRole('button', { name: 'Copy to the clipboard' }).click();
+    await expect(main.getByRole('button', { name: 'Copied' })).toBeVisible();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(text);
+    return text;
+  };
+  const imageText = await copied(`${image.id}/${member}`);
+  expect(imageText).toContain('opentelekomcloud_images_image_access_v2');
+
+  // A batch sharing the image with a second project, then its export: the pair it added only.
+  const second = madeUpProjectId();
+  const started = await page.request.post('/api/batch_start', {
+    headers: { origin: new URL(baseURL!).origin, accept: 'application/json' },
+    form: { images: image.id, members: second, operation: 'share' },
+  });
+  expect(started.status()).toBe(200);
+  const batchId: string = await started.json();
+  await open(page, `/batch/${batchId}`, js);
+  await expect(main.getByRole('heading', { level: 1 })).toHaveText('Share — finished');
+  await main.getByRole('link', { name: 'OpenStack' }).click();
+  await settle(page, js);
+  const batchText = await copied(`${image.id}/${second}`);
+  expect(batchText).not.toContain(member);
+  expect(batchText).toContain('openstack_images_image_access_v2');
+  await expect(main.getByRole('link', { name: /^Download batch-/ })).toHaveAttribute('href', /^data:text\/plain/);
+
+  // The batch is listed on /batch, linking back to its result.
+  await open(page, '/batch', js);
+  await expect(page.getByRole('region', { name: 'Recent batches' }).getByRole('link').first()).toHaveAttribute('href', `/batch/${batchId}`);
 });

@@ -54,6 +54,31 @@ pub async fn retry_batch(batch_id: String) -> Result<String, AppError> {
     }
 }
 
+/// One of the session user's batches, as the "Recent batches" list on `/batch` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchListing {
+    pub id: String,
+    pub operation: crate::model::BatchOperation,
+    pub done: usize,
+    pub total: usize,
+    pub finished: bool,
+    pub summary: String,
+}
+
+/// The batches this user started that are still kept (an hour after they finish), newest first,
+/// so that a batch whose page was closed mid-run can be opened again.
+#[server(endpoint = "batch_recent")]
+pub async fn recent_batches() -> Result<Vec<BatchListing>, AppError> {
+    super::server::reply(batches::recent().await).await
+}
+
+/// Terraform / OpenTofu for the memberships a finished batch left in place (added or already a
+/// member, or a status set), as Glance has them now, with `provider`'s resource types.
+#[server(endpoint = "batch_terraform")]
+pub async fn batch_terraform(batch_id: String, provider: String) -> Result<super::terraform::TerraformFile, AppError> {
+    super::server::reply(batches::terraform(&batch_id, &provider).await).await
+}
+
 #[cfg(feature = "ssr")]
 mod batches {
     use std::{collections::HashSet, time::Duration};
@@ -290,6 +315,90 @@ mod batches {
             service: "glance-share".into(),
             code: 404,
             message: "no such batch in this session (results are kept for an hour)".into(),
+        })
+    }
+
+    pub async fn recent() -> Result<Vec<super::BatchListing>, AppError> {
+        let state = server::state()?;
+        let (_, me) = server::signed_in().await?;
+        Ok(state
+            .batches
+            .recent(&owner(&me))
+            .into_iter()
+            .map(|v| super::BatchListing {
+                done: v.done(),
+                total: v.pairs.len(),
+                finished: v.finished,
+                summary: v.summary(),
+                operation: v.operation,
+                id: v.id,
+            })
+            .collect())
+    }
+
+    pub async fn terraform(batch_id: &str, provider: &str) -> Result<crate::api::terraform::TerraformFile, AppError> {
+        use crate::terraform::{ExportImage, ExportMember, Provider, batch_file_name, images_hcl};
+        let provider = Provider::from_key(provider).ok_or_else(|| {
+            AppError::InvalidInput(format!("{provider:?} is not a provider glance-share writes for."))
+        })?;
+        let state = server::state()?;
+        let (_, me) = server::signed_in().await?;
+        let batch = view(batch_id).await?;
+        if !batch.finished {
+            return Err(AppError::InvalidInput("The batch is still running: export it once it has finished.".into()));
+        }
+        // The pairs that are members after the batch, grouped by image in the batch's order.
+        let mut images: Vec<(String, String, HashSet<String>)> = Vec::new();
+        let kept = batch.pairs.iter().filter(|p| match batch.operation {
+            BatchOperation::Share | BatchOperation::SetStatus(_) => {
+                p.outcome.as_ref().is_some_and(PairOutcome::is_success)
+            }
+            BatchOperation::Revoke => false,
+        });
+        for pair in kept {
+            match images.iter_mut().find(|(id, _, _)| *id == pair.image_id) {
+                Some((_, _, members)) => drop(members.insert(pair.member_id.clone())),
+                None => images.push((
+                    pair.image_id.clone(),
+                    pair.image_name.clone(),
+                    HashSet::from([pair.member_id.clone()]),
+                )),
+            }
+        }
+        // Glance's members now: their statuses, and only memberships that still exist (an
+        // import block for one removed since would make `terraform plan` fail).
+        let glance = server::glance(&state, &me)?;
+        let listed = server::bounded(images, state.config.batch_concurrency, |(id, name, wanted)| {
+            let glance = &glance;
+            async move {
+                let members = match ImageId::parse(&id) {
+                    Ok(image) => glance.members(&image).await.map_err(AppError::from),
+                    Err(e) => Err(AppError::from(e)),
+                };
+                (id, name, wanted, members)
+            }
+        })
+        .await;
+        let mut found = Vec::new();
+        for (id, name, wanted, members) in listed {
+            let members: Vec<(String, &'static str)> = members?
+                .into_iter()
+                .filter(|m| wanted.contains(&m.member_id))
+                .map(|m| (m.member_id, m.status.key()))
+                .collect();
+            found.push((id, name, members));
+        }
+        let export: Vec<ExportImage> = found
+            .iter()
+            .map(|(id, name, members)| ExportImage {
+                image_id: id,
+                image_name: name,
+                members: members.iter().map(|(m, status)| ExportMember { member_id: m, status }).collect(),
+            })
+            .collect();
+        Ok(crate::api::terraform::TerraformFile {
+            file_name: batch_file_name(&batch.id),
+            text: images_hcl(provider, &export),
         })
     }
 

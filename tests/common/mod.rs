@@ -536,3 +536,43 @@ pub async fn wait_finished(browser: &Browser, batch_id: &str, seconds: u64) -> s
     }
     panic!("the batch did not finish within {seconds} s");
 }
+
+/// `(image, member) -> outcome kind` ("Done", "AlreadyMember", "Forbidden", …) of a batch
+/// view; panics on a pair without an outcome or a pair reported twice.
+pub fn outcome_kinds(view: &serde_json::Value) -> HashMap<(String, String), String> {
+    let pairs = view["pairs"].as_array().unwrap_or_else(|| panic!("not a batch view: {view}"));
+    let map: HashMap<_, _> = pairs
+        .iter()
+        .map(|p| {
+            let outcome = match &p["outcome"] {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Object(o) => o.keys().next().unwrap().clone(),
+                other => panic!("pair without an outcome: {other}"),
+            };
+            ((p["image_id"].as_str().unwrap().to_string(), p["member_id"].as_str().unwrap().to_string()), outcome)
+        })
+        .collect();
+    assert_eq!(map.len(), pairs.len(), "a pair was reported twice: {view}");
+    map
+}
+
+/// Starts a batch as the hydrated app does (the answer comes at once) and returns its id.
+pub async fn start_batch(browser: &Browser, form: &[(&str, &str)]) -> String {
+    let (status, id) = browser.call_json("batch_start", form).await;
+    assert_eq!(status, 200, "{id}");
+    id.as_str().unwrap_or_else(|| panic!("not a batch id: {id}")).to_string()
+}
+
+impl GlanceDirect {
+    /// A member's answer, set with this user's token (the member project's own answer).
+    pub async fn set_member_status(&self, id: &str, member: &str, status: &str) {
+        let res = lab_call(
+            http()
+                .put(format!("{}/v2/images/{id}/members/{member}", self.url))
+                .header("x-auth-token", &self.token)
+                .json(&serde_json::json!({"status": status})),
+        )
+        .await;
+        assert_eq!(res.status(), 200, "setting a member's status directly failed");
+    }
+}

@@ -4,7 +4,7 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::batch::{StartBatch, plan_batch},
+    api::batch::{BatchListing, StartBatch, plan_batch, recent_batches},
     error::AppError,
     model::{BatchPlan, Me, MemberStatus},
     ui::{
@@ -30,7 +30,8 @@ pub fn BatchPage() -> impl IntoView {
         },
     );
     let start = ServerAction::<StartBatch>::new();
-    view! { <RequireSignIn signed_in=move |me| view! { <BatchForm me plan start/> }/> }
+    let recent: Recent = Resource::new(|| (), |_| recent_batches());
+    view! { <RequireSignIn signed_in=move |me| view! { <BatchForm me plan start recent/> }/> }
 }
 
 /// What the page's query asks for; the form below is a GET, so the query is the form.
@@ -60,9 +61,10 @@ impl BatchQuery {
 }
 
 type Plan = Resource<Option<Result<BatchPlan, AppError>>>;
+type Recent = Resource<Result<Vec<BatchListing>, AppError>>;
 
 #[component]
-fn BatchForm(me: Me, plan: Plan, start: ServerAction<StartBatch>) -> impl IntoView {
+fn BatchForm(me: Me, plan: Plan, start: ServerAction<StartBatch>, recent: Recent) -> impl IntoView {
     let q = BatchQuery(use_query_map());
     let (images, members, operation, status, make_shared) =
         (move || q.images(), move || q.members(), move || q.operation(), move || q.status(), move || q.make_shared());
@@ -123,6 +125,35 @@ fn BatchForm(me: Me, plan: Plan, start: ServerAction<StartBatch>) -> impl IntoVi
                     }
                 })}
             </Transition>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match recent.await {
+                        Ok(list) if !list.is_empty() => view! { <RecentBatches list/> }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// This user's batches still kept, newest first: one left mid-run can be opened again here.
+#[component]
+fn RecentBatches(list: Vec<BatchListing>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="recent-batches" class="recent-batches">
+            <h2 id="recent-batches">"Recent batches"</h2>
+            <ul>
+                {list.into_iter().map(|b| {
+                    let state = if b.finished { "finished" } else { "running" };
+                    view! {
+                        <li>
+                            <a href=format!("/batch/{}", b.id)>{format!("{} ({state})", b.operation.describe())}</a>
+                            " "<span class="muted">{b.summary}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
         </section>
     }
 }

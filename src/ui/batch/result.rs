@@ -5,11 +5,22 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::batch::{RetryBatch, batch_status},
+    api::{
+        batch::{RetryBatch, batch_status, batch_terraform},
+        terraform::TerraformFile,
+    },
     error::AppError,
-    model::BatchView,
-    ui::{auth::RequireSignIn, bits::error_view, layout::ActionError},
+    model::{BatchOperation, BatchView},
+    ui::{
+        auth::RequireSignIn,
+        bits::error_view,
+        images::terraform::{ProviderChoice, TerraformText, chosen_provider, data_url},
+        layout::ActionError,
+    },
 };
+
+/// The Terraform export of the batch for the provider in the query (`?tf=`), once one is chosen.
+type Export = Resource<Option<Result<TerraformFile, AppError>>>;
 
 /// The status and the polling are made outside the sign-in check's `<Suspense>`: once per page.
 #[component]
@@ -19,6 +30,16 @@ pub fn BatchResultPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let status = Resource::new(move || (id(), tick.get()), |(id, _)| batch_status(id));
     let retry = ServerAction::<RetryBatch>::new();
+    let chosen = chosen_provider();
+    let export: Export = Resource::new(
+        move || (id(), chosen()),
+        |(id, provider)| async move {
+            match provider {
+                Some(p) => Some(batch_terraform(id, p.key().to_string()).await),
+                None => None,
+            }
+        },
+    );
 
     // While the batch runs, ask again every 700 ms.
     #[cfg(feature = "hydrate")]
@@ -36,18 +57,22 @@ pub fn BatchResultPage() -> impl IntoView {
         }
     }
 
-    view! { <RequireSignIn signed_in=move |_| view! { <BatchResult status retry/> }/> }
+    view! { <RequireSignIn signed_in=move |_| view! { <BatchResult status retry export/> }/> }
 }
 
 #[component]
-fn BatchResult(status: Resource<Result<BatchView, AppError>>, retry: ServerAction<RetryBatch>) -> impl IntoView {
+fn BatchResult(
+    status: Resource<Result<BatchView, AppError>>,
+    retry: ServerAction<RetryBatch>,
+    export: Export,
+) -> impl IntoView {
     view! {
         <section class="page batch-result">
             <p class="crumbs"><a href="/images?tab=mine">"← My images"</a></p>
             <Transition fallback=|| view! { <p class="muted">"Loading the batch…"</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
-                        Ok(view) => view! { <BatchTable view retry/> }.into_any(),
+                        Ok(view) => view! { <BatchTable view retry export/> }.into_any(),
                         Err(e) => error_view(e),
                     }
                 })}
@@ -58,10 +83,13 @@ fn BatchResult(status: Resource<Result<BatchView, AppError>>, retry: ServerActio
 }
 
 #[component]
-fn BatchTable(view: BatchView, retry: ServerAction<RetryBatch>) -> impl IntoView {
+fn BatchTable(view: BatchView, retry: ServerAction<RetryBatch>, export: Export) -> impl IntoView {
     let done = view.done();
     let total = view.pairs.len();
     let retryable = view.retryable();
+    // Memberships are left in place by a share or a status update, never by a revoke.
+    let exportable = view.finished && view.operation != BatchOperation::Revoke;
+    let batch_id = view.id.clone();
     let heading = if view.finished {
         format!("{} — finished", view.operation.describe())
     } else {
@@ -98,5 +126,30 @@ fn BatchTable(view: BatchView, retry: ServerAction<RetryBatch>) -> impl IntoView
                 </tbody>
             </table>
         </div>
+        {exportable.then(|| view! { <BatchTerraform batch_id export/> })}
+    }
+}
+
+/// The memberships the batch left in place as Terraform / OpenTofu: resources and import blocks.
+#[component]
+fn BatchTerraform(batch_id: String, export: Export) -> impl IntoView {
+    view! {
+        <section aria-labelledby="tf-title" class="batch-terraform">
+            <h2 id="tf-title">"Export as Terraform / OpenTofu"</h2>
+            <p class="muted">"The pairs that are members after this batch, as Glance has them now, with import blocks."</p>
+            <ProviderChoice base=format!("/batch/{batch_id}")/>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match export.await {
+                        None => ().into_any(),
+                        Some(Ok(file)) => {
+                            let download = data_url(&file.text);
+                            view! { <TerraformText file download/> }.into_any()
+                        }
+                        Some(Err(e)) => error_view(e),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

@@ -30,21 +30,21 @@ impl TerraformExport {
     }
 }
 
+/// The provider chosen in the page's query (`?tf=`).
+pub fn chosen_provider() -> impl Fn() -> Option<Provider> + Copy + Send + Sync + 'static {
+    let query = use_query_map();
+    move || query.read().get("tf").and_then(|k| Provider::from_key(&k))
+}
+
 #[component]
 pub fn TerraformPanel(image_id: String, export: TerraformExport) -> impl IntoView {
-    let query = use_query_map();
-    let chosen = move || query.read().get("tf").and_then(|k| Provider::from_key(&k));
+    let chosen = chosen_provider();
     let export = export.0;
     let base = format!("/images/{image_id}");
     view! {
         <section aria-labelledby="tf-title">
             <h2 id="tf-title">"Export as Terraform / OpenTofu"</h2>
-            <nav class="filters" aria-label="Terraform provider">
-                {Provider::ALL.into_iter().map(|p| {
-                    let href = format!("{base}?tf={}#tf-title", p.key());
-                    view! { <a href=href aria-current=move || (chosen() == Some(p)).then_some("page")>{p.label()}</a> }
-                }).collect_view()}
-            </nav>
+            <ProviderChoice base=base.clone()/>
             <Transition fallback=|| ()>
                 {move || {
                     let download_base = base.clone();
@@ -54,12 +54,7 @@ pub fn TerraformPanel(image_id: String, export: TerraformExport) -> impl IntoVie
                             Some(Ok(file)) => {
                                 let provider = chosen().map(|p| p.key()).unwrap_or("openstack");
                                 let download = format!("{download_base}/terraform?provider={provider}");
-                                view! {
-                                    <label class="sr-only" for="tf-text">"Terraform"</label>
-                                    <textarea id="tf-text" class="code" rows="14" readonly>{file.text}</textarea>
-                                    <p><a class="button secondary" href=download download=file.file_name.clone()>{format!("Download {}", file.file_name)}</a></p>
-                                }
-                                .into_any()
+                                view! { <TerraformText file download/> }.into_any()
                             }
                             Some(Err(e)) => error_view(e),
                         }
@@ -67,5 +62,71 @@ pub fn TerraformPanel(image_id: String, export: TerraformExport) -> impl IntoVie
                 }}
             </Transition>
         </section>
+    }
+}
+
+/// Links choosing the provider: `{base}?tf=<key>`, back to the export's heading.
+#[component]
+pub fn ProviderChoice(base: String) -> impl IntoView {
+    let chosen = chosen_provider();
+    view! {
+        <nav class="filters" aria-label="Terraform provider">
+            {Provider::ALL.into_iter().map(|p| {
+                let href = format!("{base}?tf={}#tf-title", p.key());
+                view! { <a href=href aria-current=move || (chosen() == Some(p)).then_some("page")>{p.label()}</a> }
+            }).collect_view()}
+        </nav>
+    }
+}
+
+/// The export's text, a button that copies it (in the hydrated app: the button stays hidden
+/// without JavaScript, where it could do nothing) and a download link, which works without.
+#[component]
+pub fn TerraformText(file: TerraformFile, download: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    // Effects run in the browser only, once hydrated: the server renders the button hidden.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let text = file.text.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().navigator().clipboard().write_text(&text);
+            copied.set(true);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
+    view! {
+        <label class="sr-only" for="tf-text">"Terraform"</label>
+        <textarea id="tf-text" class="code" rows="14" readonly>{file.text}</textarea>
+        <p class="tf-actions">
+            <button type="button" class="secondary tf-copy" on:click=copy hidden=move || !hydrated.get()>
+                {move || if copied.get() { "Copied" } else { "Copy to the clipboard" }}
+            </button>
+            <a class="button secondary" href=download download=file.file_name.clone()>{format!("Download {}", file.file_name)}</a>
+            <span class="muted" role="status" aria-live="polite">{move || copied.get().then_some("Copied.")}</span>
+        </p>
+    }
+}
+
+/// `text` as a `data:` URL: a download that needs neither JavaScript nor a route of its own.
+pub fn data_url(text: &str) -> String {
+    let mut out = String::from("data:text/plain;charset=utf-8,");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn data_urls_escape_everything_but_unreserved_characters() {
+        assert_eq!(super::data_url("a b\n\"é#%"), "data:text/plain;charset=utf-8,a%20b%0A%22%C3%A9%23%25");
     }
 }
