@@ -16,9 +16,6 @@ use crate::{
     openstack::{Token, glance::Glance},
 };
 
-/// How long a finished batch can be opened again.
-const KEPT_FOR: Duration = Duration::from_secs(3600);
-
 /// Who may see a batch: the user who started it, in the same cloud.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
@@ -29,8 +26,18 @@ pub struct Owner {
 struct Run {
     owner: Owner,
     started: Instant,
+    /// Until when the finished batch can be opened again: as long as the session that started
+    /// it can live, which is never past its token's expiry.
+    kept_until: Instant,
     view: Mutex<BatchView>,
     finished: watch::Receiver<bool>,
+}
+
+impl Run {
+    /// Still to be kept: running, or finished within the session's life.
+    fn kept(&self) -> bool {
+        Instant::now() < self.kept_until || !*self.finished.borrow()
+    }
 }
 
 /// What a run needs to call Glance on the user's behalf.
@@ -52,14 +59,17 @@ pub struct Batches {
 }
 
 impl Batches {
-    /// Starts `view` (pairs whose outcome is `None` still have to run) in the background.
-    pub fn start(self: &Arc<Self>, owner: Owner, view: BatchView, job: Job) -> String {
+    /// Starts `view` (pairs whose outcome is `None` still have to run) in the background;
+    /// once finished it is kept for `kept_for` from now (the rest of the session's life).
+    pub fn start(self: &Arc<Self>, owner: Owner, view: BatchView, job: Job, kept_for: Duration) -> String {
         let id = view.id.clone();
         let (done_tx, done_rx) = watch::channel(false);
-        let run = Arc::new(Run { owner, started: Instant::now(), view: Mutex::new(view), finished: done_rx });
+        let started = Instant::now();
+        let run =
+            Arc::new(Run { owner, started, kept_until: started + kept_for, view: Mutex::new(view), finished: done_rx });
         {
             let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
-            runs.retain(|_, r| r.started.elapsed() < KEPT_FOR || !*r.finished.borrow());
+            runs.retain(|_, r| r.kept());
             runs.insert(id.clone(), run.clone());
         }
         tokio::spawn(async move {
@@ -73,7 +83,7 @@ impl Batches {
     /// The batch as it stands, if `owner` started it.
     pub fn view(&self, id: &str, owner: &Owner) -> Option<BatchView> {
         let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
-        let run = runs.get(id).filter(|r| &r.owner == owner)?;
+        let run = runs.get(id).filter(|r| &r.owner == owner && r.kept())?;
         Some(run.view.lock().unwrap_or_else(|e| e.into_inner()).clone())
     }
 
@@ -90,8 +100,7 @@ impl Batches {
     /// browser went away (or the tab was closed) can be opened again from this list.
     pub fn recent(&self, owner: &Owner) -> Vec<BatchView> {
         let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
-        let mut mine: Vec<&Arc<Run>> =
-            runs.values().filter(|r| &r.owner == owner && r.started.elapsed() < KEPT_FOR).collect();
+        let mut mine: Vec<&Arc<Run>> = runs.values().filter(|r| &r.owner == owner && r.kept()).collect();
         mine.sort_by_key(|r| std::cmp::Reverse(r.started));
         mine.into_iter().map(|r| r.view.lock().unwrap_or_else(|e| e.into_inner()).clone()).collect()
     }
@@ -223,5 +232,35 @@ fn finish_all(run: &Run, outcome: PairOutcome) {
     let mut view = run.view.lock().unwrap_or_else(|e| e.into_inner());
     for pair in view.pairs.iter_mut().filter(|p| p.outcome.is_none()) {
         pair.outcome = Some(outcome.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(kept_for: Duration, finished: bool) -> Run {
+        let (_tx, rx) = watch::channel(finished);
+        let started = Instant::now();
+        Run {
+            owner: Owner { cloud: "c".into(), user_id: "u".into() },
+            started,
+            kept_until: started + kept_for,
+            view: Mutex::new(BatchView {
+                id: "b".into(),
+                operation: BatchOperation::Share,
+                pairs: Vec::new(),
+                made_shared: Vec::new(),
+                finished,
+            }),
+            finished: rx,
+        }
+    }
+
+    #[test]
+    fn a_finished_batch_is_kept_while_its_session_can_live_and_a_running_one_always() {
+        assert!(run(Duration::from_secs(60), true).kept(), "within the session's life");
+        assert!(!run(Duration::ZERO, true).kept(), "the token (and so the session) has expired");
+        assert!(run(Duration::ZERO, false).kept(), "still running: kept until it ends");
     }
 }

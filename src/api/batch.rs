@@ -294,7 +294,9 @@ mod batches {
             audit: state.audit.clone(),
             actor: crate::audit::Actor::new(me),
         };
-        state.batches.start(owner(me), view, job);
+        // The result can be opened again while the session lives: never past the token's expiry.
+        let session_left = (me.expires_at - time::OffsetDateTime::now_utc()).try_into().unwrap_or(Duration::ZERO);
+        state.batches.start(owner(me), view, job, session_left);
         tracing::info!(batch = %id, operation = operation.key(), pairs = total, project = %me.project_id, "batch started");
         if plain_form_post() {
             state.batches.wait(&id, Duration::from_secs(300)).await;
