@@ -9,7 +9,7 @@ use crate::{
     error::AppError,
     model::{ImageList, ImageRow, ImageTab, Me, MemberStatus},
     ui::{
-        auth::{RequireSignIn, urlencode},
+        auth::{RequireSignIn, urlencode, use_auth},
         bits::{StatusBadge, VisibilityBadge, error_view},
         copy::CopyId,
         layout::ActionError,
@@ -31,9 +31,10 @@ pub fn ImagesPage() -> impl IntoView {
     let search = move || query.read().get("q").unwrap_or_default();
     let marker = move || query.read().get("marker");
     let respond = ServerAction::<SetMemberStatus>::new();
+    let auth = use_auth();
     let images = Resource::new(
-        move || (tab(), status(), search(), marker(), respond.version().get()),
-        |(tab, status, q, marker, _)| list_images(tab.key().to_string(), Some(status), Some(q), marker),
+        move || (tab(), status(), search(), marker(), respond.version().get(), auth.scope_version()),
+        |(tab, status, q, marker, ..)| list_images(tab.key().to_string(), Some(status), Some(q), marker),
     );
     view! { <RequireSignIn signed_in=move |me| view! { <ImageListing me respond images/> }/> }
 }
