@@ -59,25 +59,61 @@ struct AuthEntry {
     project_name: Option<String>,
 }
 
-/// openstacksdk's order: `OS_CLIENT_CONFIG_FILE`, then the working directory, the user's
-/// config directory and `/etc/openstack`; the first file found is used.
-fn clouds_yaml_path(lookup: &impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    if let Some(explicit) = lookup("OS_CLIENT_CONFIG_FILE") {
+/// Where openstacksdk looks for its file, in its order (`openstack/config/loader.py`): the
+/// working directory, the user's config directory (`$XDG_CONFIG_HOME/openstack`, by default
+/// `~/.config/openstack`), `~/.config/openstack`, the site config directories
+/// (`$XDG_CONFIG_DIRS`, by default `/etc/xdg`, each with `/openstack`) and `/etc/openstack`;
+/// in each `clouds.yaml`, `clouds.yml`, then `clouds.json`.
+fn search_path(lookup: &impl Fn(&str) -> Option<String>, cwd: &Path) -> Vec<PathBuf> {
+    let set = |name: &str| lookup(name).filter(|v| !v.is_empty());
+    let home_config = set("HOME").map(|home| Path::new(&home).join(".config/openstack"));
+    // platformdirs ignores a relative XDG_CONFIG_HOME.
+    let user_config = set("XDG_CONFIG_HOME")
+        .filter(|d| Path::new(d).is_absolute())
+        .map(|d| Path::new(&d).join("openstack"))
+        .or_else(|| home_config.clone());
+    let site_configs: Vec<PathBuf> = set("XDG_CONFIG_DIRS")
+        .unwrap_or_else(|| "/etc/xdg".into())
+        .split(':')
+        .filter(|d| Path::new(d).is_absolute())
+        .map(|d| Path::new(d).join("openstack"))
+        .collect();
+    let mut dirs = vec![cwd.to_path_buf()];
+    dirs.extend(user_config);
+    dirs.extend(home_config);
+    dirs.extend(site_configs);
+    dirs.push(PathBuf::from("/etc/openstack"));
+    let mut files = Vec::new();
+    for dir in dirs {
+        for name in ["clouds.yaml", "clouds.yml", "clouds.json"] {
+            let file = dir.join(name);
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+    }
+    files
+}
+
+/// `OS_CLIENT_CONFIG_FILE` when set (a file that is not there is an error, not a reason to use
+/// another one), else the first file of openstacksdk's search path that exists.
+fn clouds_yaml_path(lookup: &impl Fn(&str) -> Option<String>, cwd: &Path) -> Option<PathBuf> {
+    if let Some(explicit) = lookup("OS_CLIENT_CONFIG_FILE").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(explicit));
     }
-    let mut candidates = vec![PathBuf::from("clouds.yaml")];
-    if let Some(home) = lookup("HOME") {
-        candidates.push(Path::new(&home).join(".config/openstack/clouds.yaml"));
-    }
-    candidates.push(PathBuf::from("/etc/openstack/clouds.yaml"));
-    candidates.into_iter().find(|p| p.is_file())
+    search_path(lookup, cwd).into_iter().find(|p| p.is_file())
 }
 
 /// Reads every configured cloud; a configuration that offers none is an error at start-up,
 /// not a sign-in page that cannot work.
 pub fn load(lookup: &impl Fn(&str) -> Option<String>) -> Result<Vec<Cloud>, ConfigError> {
+    load_in(lookup, &std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+}
+
+/// `load` with `cwd` as the working directory.
+fn load_in(lookup: &impl Fn(&str) -> Option<String>, cwd: &Path) -> Result<Vec<Cloud>, ConfigError> {
     let mut clouds = Vec::new();
-    if let Some(path) = clouds_yaml_path(lookup) {
+    if let Some(path) = clouds_yaml_path(lookup, cwd) {
         let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
             name: "OS_CLIENT_CONFIG_FILE",
             value: path.display().to_string(),
@@ -257,5 +293,99 @@ clouds:
         assert!(load(&|k: &str| env.get(k).cloned()).is_err());
         let empty: HashMap<String, String> = [("HOME".to_string(), "/nonexistent".to_string())].into();
         assert!(load(&|k: &str| empty.get(k).cloned()).is_err());
+    }
+
+    /// A fresh empty directory under the system's temporary one.
+    fn temp_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("gs-search-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn cloud_file(dir: &Path, name: &str, cloud: &str) {
+        std::fs::create_dir_all(dir).unwrap();
+        let text = if name.ends_with(".json") {
+            format!(r#"{{"clouds": {{"{cloud}": {{"auth": {{"auth_url": "http://127.0.0.1:5000/v3"}}}}}}}}"#)
+        } else {
+            format!("clouds:\n  {cloud}:\n    auth:\n      auth_url: http://127.0.0.1:5000/v3\n")
+        };
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    /// The names of the clouds `load_in` finds with these variables, in `cwd`.
+    fn found(env: &[(&str, &Path)], cwd: &Path) -> Vec<String> {
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.display().to_string())).collect();
+        match load_in(&|k: &str| env.get(k).cloned(), cwd) {
+            Ok(clouds) => clouds.into_iter().map(|c| c.name).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_search_path_is_openstacksdks() {
+        let env: HashMap<&str, &str> = [("HOME", "/home/u")].into();
+        let files = search_path(&|k: &str| env.get(k).map(|v| v.to_string()), Path::new("/srv/app"));
+        let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        assert_eq!(
+            files,
+            [
+                "/srv/app/clouds.yaml",
+                "/srv/app/clouds.yml",
+                "/srv/app/clouds.json",
+                "/home/u/.config/openstack/clouds.yaml",
+                "/home/u/.config/openstack/clouds.yml",
+                "/home/u/.config/openstack/clouds.json",
+                "/etc/xdg/openstack/clouds.yaml",
+                "/etc/xdg/openstack/clouds.yml",
+                "/etc/xdg/openstack/clouds.json",
+                "/etc/openstack/clouds.yaml",
+                "/etc/openstack/clouds.yml",
+                "/etc/openstack/clouds.json",
+            ]
+        );
+        let env: HashMap<&str, &str> =
+            [("HOME", "/home/u"), ("XDG_CONFIG_HOME", "/xdg"), ("XDG_CONFIG_DIRS", "/a:/b")].into();
+        let files = search_path(&|k: &str| env.get(k).map(|v| v.to_string()), Path::new("/srv/app"));
+        let dirs: Vec<String> = files.iter().step_by(3).map(|f| f.parent().unwrap().display().to_string()).collect();
+        assert_eq!(
+            dirs,
+            [
+                "/srv/app",
+                "/xdg/openstack",
+                "/home/u/.config/openstack",
+                "/a/openstack",
+                "/b/openstack",
+                "/etc/openstack"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_first_file_found_wins() {
+        let root = temp_dir();
+        let (cwd, home, xdg) = (root.join("cwd"), root.join("home"), root.join("xdg"));
+        std::fs::create_dir_all(&cwd).unwrap();
+        let home_dir = home.join(".config/openstack");
+        cloud_file(&home_dir, "clouds.json", "home-json");
+        let env = [("HOME", home.as_path())];
+        assert_eq!(found(&env, &cwd), ["home-json"], "a JSON file is read too");
+        cloud_file(&home_dir, "clouds.yml", "home-yml");
+        assert_eq!(found(&env, &cwd), ["home-yml"], ".yml before .json");
+        cloud_file(&home_dir, "clouds.yaml", "home-yaml");
+        assert_eq!(found(&env, &cwd), ["home-yaml"], ".yaml before .yml");
+
+        let with_xdg = [("HOME", home.as_path()), ("XDG_CONFIG_HOME", xdg.as_path())];
+        assert_eq!(found(&with_xdg, &cwd), ["home-yaml"], "an empty XDG_CONFIG_HOME falls through to ~/.config");
+        cloud_file(&xdg.join("openstack"), "clouds.yml", "xdg");
+        assert_eq!(found(&with_xdg, &cwd), ["xdg"], "XDG_CONFIG_HOME before ~/.config");
+
+        cloud_file(&cwd, "clouds.json", "cwd");
+        assert_eq!(found(&with_xdg, &cwd), ["cwd"], "the working directory comes first");
+
+        let explicit = root.join("elsewhere.yaml");
+        cloud_file(&root, "elsewhere.yaml", "explicit");
+        let with_file = [("HOME", home.as_path()), ("OS_CLIENT_CONFIG_FILE", explicit.as_path())];
+        assert_eq!(found(&with_file, &cwd), ["explicit"], "OS_CLIENT_CONFIG_FILE before all");
+        std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -86,7 +86,11 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(telemetry::REQUEST_ID, telemetry::NewRequestId))
-                .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(telemetry::request_span)
+                        .on_response(telemetry::log_response),
+                )
                 .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID)),
         )
         .with_state(state)

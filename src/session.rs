@@ -80,7 +80,10 @@ fn store_error(e: tower_sessions::session::Error) -> AppError {
 /// The signed-in user, or why there is none. An expired token ends the session.
 pub async fn current(session: &Session) -> Result<SignedIn, AppError> {
     match session.get::<SignedIn>(SIGNED_IN).await.map_err(store_error)? {
-        Some(signed_in) if !signed_in.is_expired() => Ok(signed_in),
+        Some(signed_in) if !signed_in.is_expired() => {
+            cap_expiry(session, signed_in.expires_at);
+            Ok(signed_in)
+        }
         Some(_) => {
             end_expired(session).await;
             Err(AppError::SessionExpired)
@@ -104,19 +107,34 @@ pub async fn end_expired(session: &Session) {
     }
 }
 
-/// How long a session is kept after its token expired: only to tell the user why they have to
-/// sign in again. The token itself is never used after its expiry (`current` ends the session).
-const EXPIRED_NOTICE: time::Duration = time::Duration::minutes(10);
-
-/// Starts a signed-in session under a new id (no session fixation). The idle expiry is capped by
-/// the token's remaining life (plus the short notice period above).
+/// Starts a signed-in session under a new id (no session fixation), ending after `idle` without
+/// a request, and never after the token expires (see `cap_expiry`).
 pub async fn begin(session: &Session, signed_in: &SignedIn, idle: Duration) -> Result<(), AppError> {
     session.cycle_id().await.map_err(store_error)?;
-    let remaining = (signed_in.expires_at - OffsetDateTime::now_utc()).max(time::Duration::ZERO) + EXPIRED_NOTICE;
-    let idle = time::Duration::try_from(idle).unwrap_or(time::Duration::HOUR).min(remaining);
-    session.set_expiry(Some(Expiry::OnInactivity(idle)));
+    session.set_expiry(Some(Expiry::OnInactivity(time::Duration::try_from(idle).unwrap_or(time::Duration::HOUR))));
+    cap_expiry(session, signed_in.expires_at);
     session.remove_value(ENDED).await.map_err(store_error)?;
     update(session, signed_in).await
+}
+
+/// Keeps the session, and the cookie that names it, from outliving its token: once the idle
+/// window would reach past the token's expiry, the session ends exactly when the token does.
+/// Runs on every request that reads the session, as each one moves the idle window on.
+fn cap_expiry(session: &Session, token_expires_at: OffsetDateTime) {
+    if let Some(capped) = capped_expiry(session.expiry(), token_expires_at, OffsetDateTime::now_utc()) {
+        session.set_expiry(Some(capped));
+    }
+}
+
+/// The expiry to use instead of `expiry` (none: it is fine as it is).
+fn capped_expiry(expiry: Option<Expiry>, token_expires_at: OffsetDateTime, now: OffsetDateTime) -> Option<Expiry> {
+    let ends = match expiry {
+        Some(Expiry::OnInactivity(idle)) => now.saturating_add(idle),
+        Some(Expiry::AtDateTime(at)) => at,
+        // A browser-session cookie: the store would keep the record for its default time.
+        Some(Expiry::OnSessionEnd) | None => return Some(Expiry::AtDateTime(token_expires_at)),
+    };
+    (ends > token_expires_at).then_some(Expiry::AtDateTime(token_expires_at))
 }
 
 /// Replaces the stored state (after a project or region switch) under the same id.
@@ -170,4 +188,22 @@ pub async fn report<T: serde::de::DeserializeOwned>(session: &Session, id: &str)
         return Ok(None);
     }
     session.get(&format!("report:{id}")).await.map_err(store_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_never_outlives_the_token() {
+        let now = OffsetDateTime::now_utc();
+        let token = now + time::Duration::minutes(5);
+        let capped = Some(Expiry::AtDateTime(token));
+        assert_eq!(capped_expiry(Some(Expiry::OnInactivity(time::Duration::HOUR)), token, now), capped);
+        assert_eq!(capped_expiry(Some(Expiry::OnInactivity(time::Duration::minutes(2))), token, now), None);
+        assert_eq!(capped_expiry(Some(Expiry::AtDateTime(token + time::Duration::SECOND)), token, now), capped);
+        assert_eq!(capped_expiry(Some(Expiry::AtDateTime(token)), token, now), None);
+        assert_eq!(capped_expiry(None, token, now), capped);
+        assert_eq!(capped_expiry(Some(Expiry::OnSessionEnd), token, now), capped);
+    }
 }

@@ -28,3 +28,9 @@ pub fn request_span<B>(req: &Request<B>) -> tracing::Span {
     let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
     tracing::info_span!("request", id, method = %req.method(), path = req.uri().path())
 }
+
+/// The one INFO line every request logs when its answer is ready: the span above gives the
+/// method and the path, this adds the status and how long the answer took.
+pub fn log_response<B>(res: &axum::http::Response<B>, latency: std::time::Duration, _span: &tracing::Span) {
+    tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_millis() as u64, "answered");
+}

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{Server, http};
 
 #[tokio::test]
@@ -99,4 +101,79 @@ async fn sigterm_stops_the_server_cleanly() {
     let server = Server::start(&[]);
     let status = server.stop();
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
+}
+
+#[tokio::test]
+async fn every_request_logs_one_info_line_without_its_query() {
+    // The default level: RUST_LOG=info.
+    let server = Server::start(&[("RUST_LOG", "info")]);
+    let marker = uuid::Uuid::new_v4().simple().to_string();
+    for path in [format!("/healthz?probe={marker}"), format!("/no-such-page?probe={marker}")] {
+        let res = http().get(server.url(&path)).send().await.unwrap();
+        assert!(res.status() == 200 || res.status() == 404);
+        let _ = res.text().await;
+    }
+    for (path, status) in [("/healthz", 200), ("/no-such-page", 404)] {
+        let line = server
+            .wait_for_log(|l| l.contains(&format!("path=\"{path}\"}}")) && l.contains(&format!("status={status}")))
+            .await
+            .unwrap_or_else(|| panic!("no log line for GET {path}:\n{}", server.log_text()));
+        assert!(line.contains(" INFO "), "{line}");
+        assert!(line.contains("method=GET"), "{line}");
+        assert!(line.contains("latency_ms="), "{line}");
+        let lines = server.log_text().lines().filter(|l| l.contains(&format!("path=\"{path}\"}}"))).count();
+        assert_eq!(lines, 1, "one line per request:\n{}", server.log_text());
+    }
+    assert!(!server.log_text().contains(&marker), "the query string is not logged:\n{}", server.log_text());
+}
+
+#[tokio::test]
+async fn a_request_in_flight_at_sigterm_still_gets_its_answer() {
+    // A Keystone that accepts connections but never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let clouds = common::clouds_file(&[("slow", silent.local_addr().unwrap().port())]);
+    let server = Server::start(&[
+        ("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap()),
+        ("GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", "3000"),
+    ]);
+    let url = server.url("/api/sign_in");
+    let origin = server.base.clone();
+    // A sign-in that waits for the silent Keystone until the upstream timeout.
+    let in_flight = tokio::spawn(async move {
+        let res = http()
+            .post(url)
+            .header("origin", origin)
+            .header("accept", "application/json")
+            .form(&[("cloud", "slow"), ("method", "password"), ("user_name", "u"), ("password", "p")])
+            .send()
+            .await
+            .expect("the request in flight lost its connection");
+        (res.status().as_u16(), res.text().await.unwrap())
+    });
+    // The request's own log line comes with its answer; a second is plenty to get it under way.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!in_flight.is_finished(), "the request must still be waiting when SIGTERM arrives");
+    let stopping = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        (server.stop_with("TERM"), started.elapsed())
+    });
+    let (status, body) = in_flight.await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(common::user_message(&serde_json::from_str(&body).unwrap()).contains("did not answer in time"), "{body}");
+    let (exit, took) = stopping.await.unwrap();
+    assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
+    assert!(took >= Duration::from_millis(500), "the server waited for the request ({took:?})");
+    drop(silent);
+    std::fs::remove_dir_all(clouds.parent().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn sigint_stops_the_server_cleanly() {
+    let server = Server::start(&[]);
+    assert_eq!(http().get(server.url("/healthz")).send().await.unwrap().status(), 200);
+    let log = server.log.clone();
+    let status = server.stop_with("INT");
+    assert!(status.success(), "exit status after SIGINT: {status:?}");
+    let log = log.lock().unwrap().join("\n");
+    assert!(log.contains("glance-share stopped"), "the shutdown ran to its end:\n{log}");
 }

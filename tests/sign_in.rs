@@ -67,21 +67,7 @@ async fn password_sign_in_sets_a_safe_cookie_and_shows_who_is_signed_in() {
 async fn https_public_url_makes_the_cookie_secure() {
     let lab = lab();
     let server = Server::start(&[("GLANCE_SHARE_PUBLIC_URL", "https://dash.example.org")]);
-    let (user, password, project) = producer(lab);
-    let res = http()
-        .post(server.url("/api/sign_in"))
-        .header("origin", "https://dash.example.org")
-        .header("accept", "application/json")
-        .form(&[
-            ("cloud", "lab"),
-            ("method", "password"),
-            ("user_name", user),
-            ("password", password),
-            ("project", project),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = common::post_password_sign_in(&server, "https://dash.example.org", producer(lab)).await;
     assert_eq!(res.status(), 200);
     let cookie = res.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
@@ -291,14 +277,15 @@ async fn an_expired_token_sends_the_user_to_sign_in_and_back() {
     assert_eq!(browser.get("/").await.status(), 200);
     tokio::time::sleep(Duration::from_secs(5)).await;
 
+    // The session ended with its token (a browser drops the cookie then too): this client
+    // kept the cookie, and the server no longer knows it.
     let res = browser.get("/?tab=mine").await;
     assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "/signin?next=/%3Ftab%3Dmine&reason=expired");
-    let (status, body) = browser.call_json("whoami", &[]).await;
-    assert_eq!((status, body), (401, serde_json::json!("SessionExpired")), "the expired session was ended");
+    assert_eq!(res.headers()["location"], "/signin?next=/%3Ftab%3Dmine");
+    assert_eq!(browser.whoami().await, serde_json::Value::Null, "the expired session was ended");
 
     let page = browser.get("/signin?next=/%3Ftab%3Dmine&reason=expired").await.text().await.unwrap();
-    assert!(page.contains("Your session has ended"), "the sign-in page says why");
+    assert!(page.contains("Your session has ended"), "the sign-in page says why when asked to");
 }
 
 #[tokio::test]
@@ -390,22 +377,11 @@ async fn forms_work_without_javascript() {
 
 #[tokio::test]
 async fn keystone_down_or_slow_gets_a_clear_message() {
-    let lab = lab();
     // A port nobody listens on, and one that accepts but never answers.
     let down = free_port();
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let slow = silent.local_addr().unwrap().port();
-    let dir = std::env::temp_dir().join(format!("gs-clouds-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let clouds = dir.join("clouds.yaml");
-    std::fs::write(
-        &clouds,
-        format!(
-            "clouds:\n  lab:\n    auth:\n      auth_url: {}\n    region_name: RegionOne\n  down:\n    auth:\n      auth_url: http://127.0.0.1:{down}/v3\n  slow:\n    auth:\n      auth_url: http://127.0.0.1:{slow}/v3\n",
-            lab.keystone_url()
-        ),
-    )
-    .unwrap();
+    let clouds = common::clouds_file(&[("down", down), ("slow", slow)]);
     let server = Server::start(&[
         ("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap()),
         ("GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", "1500"),
@@ -430,41 +406,122 @@ async fn keystone_down_or_slow_gets_a_clear_message() {
         assert!(browser.cookie().is_none());
     }
     drop(silent);
-    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(clouds.parent().unwrap()).unwrap();
 }
 
 #[tokio::test]
 async fn the_token_never_reaches_the_browser() {
     let lab = lab();
     let keystone = KeystoneDirect { lab };
-    let (token, _) = keystone
-        .password_token(lab.get("LAB_CONSUMER_USER"), lab.get("LAB_CONSUMER_PASSWORD"), lab.get("LAB_CONSUMER_PROJECT"))
-        .await;
-    let server = Server::start(&[]);
-    let browser = Browser::new(&server);
+    let token = keystone.consumer_token().await;
+    let glance = common::GlanceDirect::as_user(lab, "consumer", "LAB_GLANCE_URL").await;
+    let image = glance.create_image(&format!("gs-token-walk-{}", uuid::Uuid::new_v4().simple()), "shared").await;
+    let _cleanup = common::Cleanup { glance, images: vec![image.clone()] };
+    // The SQLite store lets the test know the tokens the dashboard itself got from Keystone.
+    let (dir, file, store) = common::sqlite_store();
+    let server = Server::start(&[("GLANCE_SHARE_SESSION_STORE", &store)]);
     let mut seen = Vec::new();
+    let mut tokens = vec![token.clone()];
+
+    // A pasted token, then a region and a project switch (a re-scoped token).
+    let browser = Browser::new(&server);
     let res = browser.call("sign_in", &[("cloud", "lab"), ("method", "token"), ("token", &token)]).await;
+    assert_eq!(res.status(), 200);
     seen.push(common::dump(res).await);
-    for path in ["/", "/signin", "/?x=1", "/no-such-page"] {
+    walk(&browser, &image, &mut seen).await;
+    for (name, form) in [
+        ("switch_region", vec![("region", lab.get("LAB_REGION2"))]),
+        ("switch_project", vec![("project_id", lab.get("LAB_CONSUMER_B_PROJECT_ID"))]),
+    ] {
+        let res = browser.call(name, &form).await;
+        assert_eq!(res.status(), 200, "{name}");
+        seen.push(common::dump(res).await);
+    }
+    tokens.extend(common::stored_tokens(&file).await);
+    walk(&browser, &image, &mut seen).await;
+    sign_out(&browser, &mut seen).await;
+
+    // A password, and an application credential: tokens only the dashboard saw.
+    let (id, secret) = keystone.producer_application_credential(None).await;
+    let (user, password, project) = producer(lab);
+    for form in [
+        vec![
+            ("cloud", "lab"),
+            ("method", "password"),
+            ("user_name", user),
+            ("password", password),
+            ("project", project),
+        ],
+        vec![
+            ("cloud", "lab"),
+            ("method", "application-credential"),
+            ("credential_id", &id),
+            ("credential_secret", &secret),
+        ],
+    ] {
+        let browser = Browser::new(&server);
+        let res = browser.call("sign_in", &form).await;
+        assert_eq!(res.status(), 200, "{form:?}");
+        seen.push(common::dump(res).await);
+        tokens.extend(common::stored_tokens(&file).await);
+        walk(&browser, &image, &mut seen).await;
+        sign_out(&browser, &mut seen).await;
+    }
+
+    tokens.sort();
+    tokens.dedup();
+    assert!(tokens.len() >= 4, "pasted, re-scoped, password and credential tokens: only {} known", tokens.len());
+    for text in &seen {
+        for (i, t) in tokens.iter().enumerate() {
+            assert!(!text.contains(t.as_str()), "token #{i} leaked into: {text}");
+        }
+        assert!(!text.contains("gAAAAA"), "something fernet-token-shaped leaked into: {text}");
+    }
+    drop(server);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Every page and server function a signed-in user reaches, answers kept in `seen`.
+async fn walk(browser: &Browser, image: &str, seen: &mut Vec<String>) {
+    let image_page = format!("/images/{image}");
+    let terraform = format!("/images/{image}/terraform?provider=openstack");
+    for path in [
+        "/",
+        "/signin",
+        "/?x=1",
+        "/no-such-page",
+        "/images?tab=mine",
+        "/images?tab=shared",
+        "/images?tab=all",
+        &image_page,
+        &terraform,
+        "/inbox",
+        "/batch",
+    ] {
         let res = browser.get(path).await;
         seen.push(common::dump(res).await);
     }
     for (name, form) in [
         ("whoami", vec![]),
         ("clouds", vec![]),
-        ("switch_region", vec![("region", lab.get("LAB_REGION2"))]),
-        ("switch_project", vec![("project_id", lab.get("LAB_CONSUMER_B_PROJECT_ID"))]),
-        ("whoami", vec![]),
+        ("images", vec![("tab", "mine")]),
+        ("images", vec![("tab", "shared")]),
+        ("images", vec![("tab", "all")]),
+        ("image", vec![("image_id", image)]),
+        ("members", vec![("image_id", image)]),
+        ("terraform", vec![("image_id", image), ("provider", "openstack")]),
+        ("inbox", vec![]),
+        ("pending_count", vec![]),
     ] {
         let res = browser.call(name, &form).await;
         seen.push(common::dump(res).await);
     }
-    // The switch re-scoped: the new token must not leak either. It is in the session only,
-    // so the check is that no response carries anything token-shaped from Keystone.
-    for text in &seen {
-        assert!(!text.contains(&token), "the token leaked into: {text}");
-        assert!(!text.contains("gAAAAA"), "something fernet-token-shaped leaked into: {text}");
-    }
+}
+
+async fn sign_out(browser: &Browser, seen: &mut Vec<String>) {
+    let res = browser.call("sign_out", &[]).await;
+    assert_eq!(res.status(), 200);
+    seen.push(common::dump(res).await);
 }
 
 #[tokio::test]
@@ -526,4 +583,307 @@ async fn attempt(browser: &Browser, project: &str, user: &str, password: &str) -
     let res = browser.call("sign_in", &form).await;
     let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
     (res.status().as_u16(), retry_after, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_session_never_outlives_its_token() {
+    let lab = lab();
+    let (dir, file, store) = common::sqlite_store();
+    // About 69 days of idle time: far longer than any lab token lives.
+    let server =
+        Server::start(&[("GLANCE_SHARE_SESSION_IDLE_MINUTES", "100000"), ("GLANCE_SHARE_SESSION_STORE", &store)]);
+    let browser = Browser::new(&server);
+    let (user, password, project) =
+        (lab.get("LAB_CONSUMER_USER"), lab.get("LAB_CONSUMER_PASSWORD"), lab.get("LAB_CONSUMER_PROJECT"));
+    let form =
+        [("cloud", "lab"), ("method", "password"), ("user_name", user), ("password", password), ("project", project)];
+    let mut cookies = Vec::new();
+    let res = browser.call("sign_in", &form).await;
+    assert_eq!(res.status(), 200);
+    cookies.push((time::OffsetDateTime::now_utc(), common::set_cookies(&res, COOKIE_NAME)));
+    let me = browser.whoami().await;
+    let expires_at =
+        time::OffsetDateTime::parse(me["expires_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339)
+            .unwrap();
+    assert!(
+        expires_at < time::OffsetDateTime::now_utc() + time::Duration::days(60),
+        "the lab's token must live shorter than the idle time for this test to mean anything"
+    );
+    // Every later request moves the idle window on, and a switch stores the session again.
+    for (name, form) in [
+        ("whoami", vec![]),
+        ("switch_region", vec![("region", lab.get("LAB_REGION2"))]),
+        ("switch_project", vec![("project_id", lab.get("LAB_CONSUMER_B_PROJECT_ID"))]),
+        ("images", vec![("tab", "mine")]),
+    ] {
+        let res = browser.call(name, &form).await;
+        assert_eq!(res.status(), 200, "{name}");
+        cookies.push((time::OffsetDateTime::now_utc(), common::set_cookies(&res, COOKIE_NAME)));
+    }
+    let slack = time::Duration::seconds(2);
+    assert!(!cookies[0].1.is_empty(), "sign-in sets the cookie");
+    for (at, set) in cookies.iter().flat_map(|(at, set)| set.iter().map(move |c| (at, c))) {
+        let age = common::max_age(set).unwrap_or_else(|| panic!("no Max-Age: {set}"));
+        let ends = *at + time::Duration::seconds(age);
+        assert!(ends <= expires_at + slack, "the cookie ends at {ends}, after the token ({expires_at}): {set}");
+    }
+    let sessions = common::stored_sessions(&file).await;
+    assert_eq!(sessions.len(), 1);
+    let stored = sessions[0].expiry;
+    assert!(stored <= expires_at + slack, "the store keeps the session until {stored}, after the token ({expires_at})");
+    drop(server);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn calls_without_a_session_get_a_typed_not_signed_in() {
+    lab();
+    let server = Server::start(&[]);
+    let image = uuid::Uuid::new_v4().to_string();
+    let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("images", vec![("tab", "mine")]),
+        ("images", vec![("tab", "shared")]),
+        ("image", vec![("image_id", &image)]),
+        ("members", vec![("image_id", &image)]),
+        ("inbox", vec![]),
+        ("batch_status", vec![("batch_id", "0123456789abcdef0123456789abcdef")]),
+        ("terraform", vec![("image_id", &image), ("provider", "openstack")]),
+        ("switch_region", vec![("region", "RegionTwo")]),
+        ("switch_project", vec![("project_id", "0123456789abcdef0123456789abcdef")]),
+    ];
+    // No cookie at all, and a cookie naming no session.
+    for cookie in [None, Some("bm90LWEtc2Vzc2lvbg")] {
+        let browser = Browser::new(&server);
+        *browser.cookie.lock().unwrap() = cookie.map(str::to_string);
+        for (name, form) in &calls {
+            let (status, body) = browser.call_json(name, form).await;
+            assert_eq!((status, &body), (401, &serde_json::json!("NotSignedIn")), "{name} with cookie {cookie:?}");
+            assert_eq!(common::user_message(&body), "Please sign in first.");
+        }
+    }
+}
+
+#[tokio::test]
+async fn password_sign_in_can_choose_the_project_by_id() {
+    let lab = lab();
+    let server = Server::start(&[]);
+    let (user, password) = (lab.get("LAB_CONSUMER_USER"), lab.get("LAB_CONSUMER_PASSWORD"));
+    let project_b = lab.get("LAB_CONSUMER_B_PROJECT_ID");
+    let sign_in =
+        |project: &'static str, project_id: &'static str| sign_in_to(&server, user, password, project, project_id);
+    // The ID alone, and the ID instead of a name that says otherwise.
+    for name in ["", "consumer"] {
+        let (status, body, me) = sign_in(name, project_b).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(me["project_id"], project_b, "name {name:?}");
+        assert_eq!(me["project_name"], lab.get("LAB_CONSUMER_B_PROJECT"));
+    }
+    // An empty ID leaves the name in charge.
+    let (status, _, me) = sign_in("consumer", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(me["project_id"], lab.get("LAB_CONSUMER_PROJECT_ID"));
+    // Keystone decides: a project the user has no role on is refused.
+    let (status, body, me) = sign_in("", lab.get("LAB_PRODUCER_PROJECT_ID")).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(common::user_message(&body).contains("did not accept these details"), "{body}");
+    assert_eq!(me, serde_json::Value::Null);
+
+    // Without JavaScript: the plain form post.
+    let plain = Browser::new(&server);
+    let form = [("cloud", "lab"), ("method", "password"), ("user_name", user), ("password", password)];
+    let form: Vec<_> = form.into_iter().chain([("project_id", project_b), ("next", "/")]).collect();
+    let res = plain.post_form("sign_in", &form, "/signin").await;
+    assert_eq!((res.status().as_u16(), res.headers()["location"].to_str().unwrap()), (302, "/"));
+    assert_eq!(plain.whoami().await["project_id"], project_b);
+    let page = plain.get("/signin?method=password").await.text().await.unwrap();
+    assert!(page.contains("name=\"project_id\""), "the password form offers the project ID field");
+}
+
+/// A password sign-in with a project name and a project ID (either may be empty), in a new
+/// browser: status, body, and whoami afterwards.
+async fn sign_in_to(
+    server: &Server,
+    user: &str,
+    password: &str,
+    project: &str,
+    project_id: &str,
+) -> (u16, serde_json::Value, serde_json::Value) {
+    let browser = Browser::new(server);
+    let form = [
+        ("cloud", "lab"),
+        ("method", "password"),
+        ("user_name", user),
+        ("password", password),
+        ("project", project),
+        ("project_id", project_id),
+    ];
+    let (status, body) = browser.call_json("sign_in", &form).await;
+    (status, body, browser.whoami().await)
+}
+
+#[tokio::test]
+async fn a_pasted_token_can_be_rescoped_to_a_project_by_id() {
+    let lab = lab();
+    let keystone = KeystoneDirect { lab };
+    let token = keystone.consumer_token().await;
+    let server = Server::start(&[]);
+    let browser = Browser::new(&server);
+    let project_b = lab.get("LAB_CONSUMER_B_PROJECT_ID");
+    let (status, body) = browser
+        .call_json("sign_in", &[("cloud", "lab"), ("method", "token"), ("token", &token), ("project_id", project_b)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(browser.whoami().await["project_id"], project_b);
+}
+
+#[tokio::test]
+async fn sign_out_deletes_the_session_and_revokes_the_token_in_use() {
+    let lab = lab();
+    let keystone = KeystoneDirect { lab };
+    let (dir, file, store) = common::sqlite_store();
+    let server = Server::start(&[("GLANCE_SHARE_SESSION_STORE", &store)]);
+    let browser = signed_in_as(&server, "consumer").await;
+    let cookie = browser.cookie().unwrap();
+    let first = common::stored_tokens(&file).await;
+    assert_eq!(first.len(), 1, "one session with one token");
+    assert_eq!(
+        browser.call("switch_project", &[("project_id", lab.get("LAB_CONSUMER_B_PROJECT_ID"))]).await.status(),
+        200
+    );
+    let in_use = common::stored_tokens(&file).await;
+    assert_eq!(in_use.len(), 1);
+    let in_use = in_use[0].clone();
+    assert_ne!(in_use, first[0], "the switch re-scoped to a new token");
+    assert_eq!(keystone.token_status(&in_use).await, 200);
+    assert!(common::stored_sessions(&file).await.iter().any(|s| s.id == cookie));
+
+    let res = browser.call("sign_out", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(keystone.token_status(&in_use).await, 404, "Keystone refuses the token in use after sign-out");
+    assert!(
+        !common::stored_sessions(&file).await.iter().any(|s| s.id == cookie),
+        "the session is deleted from the store"
+    );
+
+    // Replaying the old cookie signs nobody in.
+    let replay = Browser::new(&server);
+    *replay.cookie.lock().unwrap() = Some(cookie.clone());
+    assert_eq!(replay.whoami().await, serde_json::Value::Null);
+    let (status, body) = replay.call_json("images", &[("tab", "mine")]).await;
+    assert_eq!((status, body), (401, serde_json::json!("NotSignedIn")));
+    let res = replay.get("/images").await;
+    assert_eq!(res.status(), 302, "a page sends the replayed cookie to sign in");
+    drop(server);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn the_cookie_name_can_be_configured() {
+    let lab = lab();
+    let name = "gs_custom_session";
+    let server = Server::start(&[("GLANCE_SHARE_COOKIE_NAME", name)]);
+    let user = producer(lab).0;
+    let res = common::post_password_sign_in(&server, &server.base, producer(lab)).await;
+    assert_eq!(res.status(), 200);
+    assert!(common::set_cookies(&res, COOKIE_NAME).is_empty(), "the default name is not used");
+    let set = common::set_cookies(&res, name);
+    assert_eq!(set.len(), 1, "{:?}", res.headers());
+    assert!(set[0].contains("HttpOnly"), "{}", set[0]);
+    let id = set[0].strip_prefix(&format!("{name}=")).unwrap().split(';').next().unwrap().to_string();
+
+    let whoami = |cookie: String| {
+        let url = server.url("/api/whoami");
+        let origin = server.base.clone();
+        async move {
+            let res = http()
+                .post(url)
+                .header("origin", origin)
+                .header("accept", "application/json")
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    assert_eq!(whoami(format!("{name}={id}")).await["user_name"], user);
+    assert_eq!(whoami(format!("{COOKIE_NAME}={id}")).await, serde_json::Value::Null, "only the configured name counts");
+}
+
+#[tokio::test]
+async fn nothing_logged_holds_a_password_secret_or_token() {
+    let lab = lab();
+    let keystone = KeystoneDirect { lab };
+    let (dir, file, store) = common::sqlite_store();
+    let server = Server::start(&[
+        ("RUST_LOG", "debug,glance_share=trace,tower_http=trace,tower_sessions=trace,tower_sessions_core=trace"),
+        ("GLANCE_SHARE_SESSION_STORE", &store),
+    ]);
+    let mut secrets: Vec<String> = Vec::new();
+    let mut tokens: Vec<String> = Vec::new();
+
+    // Password, then a Glance call, a project switch and sign-out.
+    let (user, password) = (lab.get("LAB_CONSUMER_USER"), lab.get("LAB_CONSUMER_PASSWORD"));
+    secrets.push(password.to_string());
+    let browser = signed_in_as(&server, "consumer").await;
+    assert_eq!(browser.call("images", &[("tab", "mine")]).await.status(), 200);
+    tokens.extend(common::stored_tokens(&file).await);
+    assert_eq!(
+        browser.call("switch_project", &[("project_id", lab.get("LAB_CONSUMER_B_PROJECT_ID"))]).await.status(),
+        200
+    );
+    assert_eq!(browser.call("images", &[("tab", "all")]).await.status(), 200);
+    tokens.extend(common::stored_tokens(&file).await);
+    assert_eq!(browser.call("sign_out", &[]).await.status(), 200);
+
+    // A wrong password (for the user no other test signs in as).
+    let (wrong_user, _, wrong_project) = wrong_password_user(lab);
+    let wrong = format!("wrong-{}", uuid::Uuid::new_v4().simple());
+    secrets.push(wrong.clone());
+    assert_eq!(Browser::new(&server).sign_in_password(wrong_user, &wrong, wrong_project).await.0, 401);
+
+    // An application credential.
+    let (id, secret) = keystone.producer_application_credential(None).await;
+    secrets.push(secret.clone());
+    let browser = Browser::new(&server);
+    assert_eq!(browser.sign_in_application_credential(&id, &secret).await.0, 200);
+    assert_eq!(browser.call("images", &[("tab", "mine")]).await.status(), 200);
+    tokens.extend(common::stored_tokens(&file).await);
+    assert_eq!(browser.call("sign_out", &[]).await.status(), 200);
+
+    // A pasted token, and garbled ones.
+    let pasted = keystone.producer_token().await;
+    tokens.push(pasted.clone());
+    let browser = Browser::new(&server);
+    assert_eq!(browser.sign_in_token(&pasted).await.0, 200);
+    assert_eq!(browser.call("inbox", &[]).await.status(), 200);
+    tokens.extend(common::stored_tokens(&file).await);
+    assert_eq!(browser.call("sign_out", &[]).await.status(), 200);
+    let garbled = [
+        format!("not a token {}", uuid::Uuid::new_v4().simple()),
+        format!("gAAAAABwellFormedButUnknown{}", uuid::Uuid::new_v4().simple()),
+    ];
+    for g in &garbled {
+        assert_eq!(Browser::new(&server).sign_in_token(g).await.0, 401);
+        secrets.push(g.clone());
+    }
+
+    tokens.sort();
+    tokens.dedup();
+    // The password session, its re-scoped token, the credential's and the pasted one.
+    assert!(tokens.len() >= 4, "the test must know the dashboard's tokens: {} found", tokens.len());
+    drop(server.wait_for_log(|l| l.contains("path=\"/api/sign_out\"}") && l.contains("answered")).await);
+    let log = server.log_text();
+    assert!(log.contains(" TRACE ") && log.contains(" DEBUG "), "the server logged verbosely");
+    assert!(log.contains(&format!("user={user}")) || log.contains(user), "sign-ins are logged");
+    for (i, secret) in secrets.iter().enumerate() {
+        assert!(!log.contains(secret.as_str()), "password or secret #{i} is in the log");
+    }
+    for (i, token) in tokens.iter().enumerate() {
+        assert!(!log.contains(token.as_str()), "token #{i} is in the log");
+        // Also no recognisable piece of one (a token cut short, or split over two fields).
+        assert!(!log.contains(&token[20..80]), "a piece of token #{i} is in the log");
+    }
+    drop(server);
+    std::fs::remove_dir_all(dir).unwrap();
 }

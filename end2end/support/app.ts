@@ -27,6 +27,8 @@ export interface SignInOptions {
   project?: string;
   /** Cloud name in the cloud <select> (only there when several clouds are configured). */
   cloud?: string;
+  /** Project ID for the "Or project ID" field (used instead of the name); default: left empty. */
+  projectId?: string;
 }
 
 /** Fills the password form of the sign-in page that is open. */
@@ -36,7 +38,9 @@ export async function fillSignIn(page: Page, who: Pick<Account, 'user' | 'passwo
   if (opts.cloud !== undefined || (await cloud.count()) > 0) await cloud.selectOption(opts.cloud ?? 'lab');
   await form.getByLabel('User name').fill(who.user);
   await form.getByLabel('Password').fill(who.password);
-  await form.getByLabel('Project').fill(opts.project ?? who.project);
+  // Exact: "Or project ID" would match the word too.
+  await form.getByRole('textbox', { name: /^Project \(name/ }).fill(opts.project ?? who.project);
+  if (opts.projectId !== undefined) await form.getByRole('textbox', { name: /^Or project ID/ }).fill(opts.projectId);
 }
 
 /** Signs in through the form of the open sign-in page and waits to have left it. */

@@ -84,6 +84,7 @@ test('the sign-in form works with the keyboard alone and shows where the focus i
   expect((await tab(page)).name).toBe('user_domain');
   expect((await tab(page)).name).toBe('project');
   await page.keyboard.type(producer.project);
+  expect((await tab(page)).name).toBe('project_id');
   const button = await tab(page);
   expect(button.what).toContain('Sign in');
   await snap(page, testInfo, 'focus-on-sign-in-button');

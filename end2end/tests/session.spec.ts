@@ -1,7 +1,8 @@
 import { test, expect, snap } from '../support/fixtures';
 import { withBackForwardCache } from '../support/browser';
-import { accounts } from '../support/lab';
+import { accounts, keystoneToken, regions } from '../support/lab';
 import { expectHeaderReturnsHere, expectStartPage, open, session, settle, signIn } from '../support/app';
+import { imageList } from '../support/images';
 import type { Page } from '@playwright/test';
 
 // Back after signing out must not bring the signed-in page back from the back-forward cache, so
@@ -89,4 +90,40 @@ test('after moving to another page, Switch stays on that page', async ({ page, j
   await switchProject(page, js, consumerB.project);
   await expectStartPage(page, consumer.user, consumerB);
   await snap(page, testInfo, 'switched-on-start-page');
+});
+
+test('the header shows the region, and switching it shows that region\'s images, and back', async ({ page, js, images }, testInfo) => {
+  const producer = accounts.producer();
+  const { one, two } = regions();
+  const t = await keystoneToken(producer);
+  const tag = `e2e-region-${Math.random().toString(36).slice(2, 10)}`;
+  const inOne = await images.create(t, { region: one, name: `${tag}-one`, data: null });
+  const inTwo = await images.create(t, { region: two, name: `${tag}-two`, data: null });
+  await signIn(page, js, producer, { next: `/images?tab=mine&q=${tag}` });
+
+  const s = session(page);
+  const list = imageList(page);
+  const expectRegion = async (region: string, shown: string, hidden: string) => {
+    await expect(s.regionSwitch.locator('option:checked')).toHaveText(region);
+    await expect(page).toHaveURL((url) => url.pathname === '/images' && url.searchParams.get('q') === tag);
+    await expect(list.row(shown)).toHaveCount(1);
+    await expect(list.row(hidden)).toHaveCount(0);
+  };
+  const useRegion = async (region: string) => {
+    await s.regionSwitch.selectOption(region);
+    await s.nav.getByRole('button', { name: 'Use region' }).click();
+    await settle(page, js);
+  };
+
+  expect(await s.regionSwitch.locator('option').allTextContents()).toEqual([one, two]);
+  await expectRegion(one, inOne.name, inTwo.name);
+  await useRegion(two);
+  await expectRegion(two, inTwo.name, inOne.name);
+  await snap(page, testInfo, 'in-region-two');
+  // A page load keeps the region: it is the session's, not the page's.
+  await page.reload();
+  await settle(page, js);
+  await expectRegion(two, inTwo.name, inOne.name);
+  await useRegion(one);
+  await expectRegion(one, inOne.name, inTwo.name);
 });

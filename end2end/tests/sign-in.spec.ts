@@ -73,4 +73,15 @@ test.describe('sign-in', () => {
     await expectStartPage(page, producer.user, producer);
     await snap(page, testInfo, 'back-on-start-page');
   });
+
+  test('a project chosen by its ID wins over the name', async ({ page, js }, testInfo) => {
+    const consumer = accounts.consumer();
+    const consumerB = accounts.consumerB();
+    await open(page, '/signin', js);
+    // The name says consumer; the ID says consumer-b, and the ID is what counts.
+    await fillSignIn(page, consumer, { projectId: consumerB.projectId });
+    await submitSignIn(page, js);
+    await expectStartPage(page, consumer.user, consumerB);
+    await snap(page, testInfo, 'signed-in-by-project-id');
+  });
 });

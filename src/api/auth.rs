@@ -39,7 +39,8 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
 }
 
 /// Signs in with one of three methods (`method` is a `SignInMethod` key). Empty fields count
-/// as missing. On success the browser goes to `next` (a path inside the dashboard).
+/// as missing. `project_id`, when given, chooses the project instead of the `project` name.
+/// On success the browser goes to `next` (a path inside the dashboard).
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(
     cloud: String,
@@ -48,6 +49,7 @@ pub async fn sign_in(
     user_domain: Option<String>,
     password: Option<String>,
     project: Option<String>,
+    project_id: Option<String>,
     credential_id: Option<String>,
     credential_secret: Option<String>,
     token: Option<String>,
@@ -60,6 +62,7 @@ pub async fn sign_in(
         user_domain,
         password: password.map(Into::into),
         project,
+        project_id,
         credential_id,
         credential_secret: credential_secret.map(Into::into),
         token,
@@ -108,6 +111,7 @@ mod signing_in {
         pub user_domain: Option<String>,
         pub password: Option<SecretString>,
         pub project: Option<String>,
+        pub project_id: Option<String>,
         pub credential_id: Option<String>,
         pub credential_secret: Option<SecretString>,
         pub token: Option<String>,
@@ -149,8 +153,13 @@ mod signing_in {
         };
         state.sign_in_throttle.attempt(server::client_ip(&state).await, who.as_deref())?;
         let keystone = Keystone::new(&state.http, &cloud.auth_url);
-        let project = given(form.project).or_else(|| cloud.project_name.clone());
-        let scope = project.map(|p| Scope::ProjectName { name: p, domain: cloud.project_domain.clone() });
+        // A project ID is unique across domains; a name needs the cloud's project domain.
+        let scope = match given(form.project_id) {
+            Some(id) => Some(Scope::ProjectId(id)),
+            None => given(form.project)
+                .or_else(|| cloud.project_name.clone())
+                .map(|name| Scope::ProjectName { name, domain: cloud.project_domain.clone() }),
+        };
 
         let authenticated = match method {
             SignInMethod::Password => {
@@ -179,16 +188,19 @@ mod signing_in {
                 }
                 let token = Token::new(pasted);
                 let validated = keystone.validate(&token).await.map_err(|e| refused(e, method, &cloud))?;
-                match (&validated.project, scope) {
-                    // A pasted project-scoped token is used as it is, unless another project was asked for.
-                    (Some(p), Some(Scope::ProjectName { name, .. })) if p.name != name => keystone
-                        .authenticate(
-                            &Credentials::Token(token),
-                            Some(&Scope::ProjectName { name, domain: cloud.project_domain.clone() }),
-                        )
+                let other_project = match (&validated.project, &scope) {
+                    (Some(p), Some(Scope::ProjectName { name, .. })) => &p.name != name,
+                    (Some(p), Some(Scope::ProjectId(id))) => &p.id != id,
+                    _ => false,
+                };
+                // A pasted project-scoped token is used as it is, unless another project was asked for.
+                if other_project {
+                    keystone
+                        .authenticate(&Credentials::Token(token), scope.as_ref())
                         .await
-                        .map_err(|e| refused(e, method, &cloud))?,
-                    _ => validated,
+                        .map_err(|e| refused(e, method, &cloud))?
+                } else {
+                    validated
                 }
             }
         };

@@ -54,6 +54,15 @@ impl Auth {
     }
 }
 
+impl Auth {
+    /// Moves on whenever the user, project or region the pages speak for may have changed: page
+    /// data read from the session tracks it, so a switch made with JavaScript fetches it again
+    /// (the header's forms come back to the same address, which alone would keep stale data).
+    pub fn scope_version(&self) -> usize {
+        self.sign_in.version().get() + self.switch_project.version().get() + self.switch_region.version().get()
+    }
+}
+
 pub fn use_auth() -> Auth {
     expect_context::<Auth>()
 }

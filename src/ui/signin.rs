@@ -70,6 +70,8 @@ pub fn SignInPage() -> impl IntoView {
                             <input name="user_domain" autocomplete="off"/></label>
                         <label>"Project " <span class="muted">"(name; empty: your default project)"</span>
                             <input name="project" autocomplete="off"/></label>
+                        <label>"Or project ID " <span class="muted">"(used instead of the name when filled)"</span>
+                            <input name="project_id" autocomplete="off" spellcheck="false"/></label>
                     }.into_any(),
                     SignInMethod::ApplicationCredential => view! {
                         <label>"Application credential ID" <input name="credential_id" autocomplete="username" required/></label>

@@ -576,3 +576,148 @@ impl GlanceDirect {
         assert_eq!(res.status(), 200, "setting a member's status directly failed");
     }
 }
+
+impl Server {
+    /// Sends `signal` ("TERM", "INT", ...) and waits (at most 25 s) for the process to end.
+    pub fn stop_with(mut self, signal: &str) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status();
+        let child = &mut self.child;
+        (0..500)
+            .find_map(|_| {
+                let exited = child.try_wait().unwrap();
+                if exited.is_none() {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                exited
+            })
+            .unwrap_or_else(|| panic!("the server did not stop within 25 s of SIG{signal}"))
+    }
+
+    /// Waits (at most 5 s) until a log line satisfies `matches`, and returns it.
+    pub async fn wait_for_log(&self, matches: impl Fn(&str) -> bool) -> Option<String> {
+        for _ in 0..50 {
+            if let Some(line) = self.log.lock().unwrap().iter().find(|l| matches(l)) {
+                return Some(line.clone());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
+    }
+}
+
+/// A fresh SQLite session store for one test: (its directory, the file, the setting's value).
+/// With it a test can look at what the server keeps: the tokens it signed in with.
+pub fn sqlite_store() -> (PathBuf, PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("gs-sessions-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("sessions.sqlite");
+    let url = format!("sqlite://{}", file.display());
+    (dir, file, url)
+}
+
+/// One stored session: its id (the cookie's value), its data as stored, its expiry.
+pub struct StoredSession {
+    pub id: String,
+    pub data: Vec<u8>,
+    pub expiry: time::OffsetDateTime,
+}
+
+/// Every session in a SQLite session store, read beside the server that writes it.
+pub async fn stored_sessions(file: &std::path::Path) -> Vec<StoredSession> {
+    use tower_sessions_sqlx_store::sqlx;
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(file).read_only(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.expect("cannot open the session store");
+    let rows: Vec<(String, Vec<u8>, time::OffsetDateTime)> =
+        sqlx::query_as("select id, data, expiry_date from tower_sessions").fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    rows.into_iter().map(|(id, data, expiry)| StoredSession { id, data, expiry }).collect()
+}
+
+/// Every Keystone (fernet) token in `bytes`: the tokens a session holds.
+pub fn fernet_tokens(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("gAAAAA") {
+        let token: String =
+            text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '=')).collect();
+        if token.len() > 100 && !found.contains(&token) {
+            found.push(token);
+        }
+    }
+    found
+}
+
+/// The tokens all sessions of a SQLite store hold right now.
+pub async fn stored_tokens(file: &std::path::Path) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for s in stored_sessions(file).await {
+        for t in fernet_tokens(&s.data) {
+            if !tokens.contains(&t) {
+                tokens.push(t);
+            }
+        }
+    }
+    tokens
+}
+
+/// The `Set-Cookie` headers of a response that set cookie `name`.
+pub fn set_cookies(res: &reqwest::Response, name: &str) -> Vec<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .filter(|c| c.starts_with(&format!("{name}=")))
+        .collect()
+}
+
+/// A cookie's `Max-Age` in seconds, if it has one.
+pub fn max_age(set_cookie: &str) -> Option<i64> {
+    set_cookie.split(';').find_map(|p| p.trim().strip_prefix("Max-Age=")).map(|v| v.parse().unwrap())
+}
+
+/// A password sign-in posted straight to `server` as if from `origin`, with no cookie kept.
+pub async fn post_password_sign_in(server: &Server, origin: &str, who: (&str, &str, &str)) -> reqwest::Response {
+    let (user, password, project) = who;
+    http()
+        .post(server.url("/api/sign_in"))
+        .header("origin", origin)
+        .header("accept", "application/json")
+        .form(&[
+            ("cloud", "lab"),
+            ("method", "password"),
+            ("user_name", user),
+            ("password", password),
+            ("project", project),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A clouds.yaml in a new temporary directory: the lab (in RegionOne) and one cloud per
+/// `(name, port)` whose Keystone is at that local port.
+pub fn clouds_file(others: &[(&str, u16)]) -> PathBuf {
+    let mut text =
+        format!("clouds:\n  lab:\n    auth:\n      auth_url: {}\n    region_name: RegionOne\n", lab().keystone_url());
+    for (name, port) in others {
+        text.push_str(&format!("  {name}:\n    auth:\n      auth_url: http://127.0.0.1:{port}/v3\n"));
+    }
+    let dir = std::env::temp_dir().join(format!("gs-clouds-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("clouds.yaml");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+impl KeystoneDirect<'_> {
+    /// A token of the consumer user, scoped to the consumer project.
+    pub async fn consumer_token(&self) -> String {
+        self.password_token(
+            self.lab.get("LAB_CONSUMER_USER"),
+            self.lab.get("LAB_CONSUMER_PASSWORD"),
+            self.lab.get("LAB_CONSUMER_PROJECT"),
+        )
+        .await
+        .0
+    }
+}

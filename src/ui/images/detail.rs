@@ -19,7 +19,7 @@ use crate::{
     error::AppError,
     model::{ImageDetails, Visibility},
     ui::{
-        auth::RequireSignIn,
+        auth::{RequireSignIn, use_auth},
         bits::{StatusBadge, VisibilityBadge, When, error_view},
         copy::CopyId,
         layout::ActionError,
@@ -39,10 +39,12 @@ pub fn ImagePage() -> impl IntoView {
         status: ServerAction::new(),
         visibility: ServerAction::new(),
     };
+    let auth = use_auth();
     let details = Resource::new(
         move || {
             (
                 image_id(),
+                auth.scope_version(),
                 // The confirmations live in the query: a change there must show.
                 query.read().get("confirm"),
                 actions.share.version().get(),

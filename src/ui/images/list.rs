@@ -9,7 +9,7 @@ use crate::{
     error::AppError,
     model::{ImageList, ImageRow, ImageTab, Me, MemberStatus},
     ui::{
-        auth::{RequireSignIn, urlencode},
+        auth::{RequireSignIn, urlencode, use_auth},
         bits::{StatusBadge, VisibilityBadge, error_view},
         copy::CopyId,
         layout::ActionError,
@@ -40,9 +40,10 @@ pub fn ImagesPage() -> impl IntoView {
     let marker = move || query.read().get("marker");
     let sort = move || sort_key(query);
     let respond = ServerAction::<SetMemberStatus>::new();
+    let auth = use_auth();
     let images = Resource::new(
-        move || (tab(), status(), search(), marker(), sort(), respond.version().get()),
-        |(tab, status, q, marker, sort, _)| {
+        move || (tab(), status(), search(), marker(), sort(), respond.version().get(), auth.scope_version()),
+        |(tab, status, q, marker, sort, ..)| {
             list_images(tab.key().to_string(), Some(status), Some(q), marker, Some(sort.to_string()))
         },
     );

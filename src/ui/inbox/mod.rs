@@ -8,7 +8,7 @@ use crate::{
     error::AppError,
     model::{InboxProject, MemberStatus, OfferAnswers},
     ui::{
-        auth::RequireSignIn,
+        auth::{RequireSignIn, use_auth},
         bits::{StatusBadge, error_view},
         copy::CopyId,
         layout::ActionError,
@@ -20,7 +20,8 @@ use crate::{
 pub fn InboxPage() -> impl IntoView {
     let query = use_query_map();
     let respond = ServerAction::<RespondToOffers>::new();
-    let offers = Resource::new(move || respond.version().get(), |_| inbox());
+    let auth = use_auth();
+    let offers = Resource::new(move || (respond.version().get(), auth.scope_version()), |_| inbox());
     let report = Resource::new(
         move || query.read().get("report"),
         |id| async move {
