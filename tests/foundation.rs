@@ -158,7 +158,7 @@ async fn a_request_in_flight_at_sigterm_still_gets_its_answer() {
         (server.stop_with("TERM"), started.elapsed())
     });
     let (status, body) = in_flight.await.unwrap();
-    assert_eq!(status, 503, "{body}");
+    assert_eq!(status, 504, "a timeout: {body}");
     assert!(common::user_message(&serde_json::from_str(&body).unwrap()).contains("did not answer in time"), "{body}");
     let (exit, took) = stopping.await.unwrap();
     assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
