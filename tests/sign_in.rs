@@ -277,15 +277,26 @@ async fn an_expired_token_sends_the_user_to_sign_in_and_back() {
     assert_eq!(browser.get("/").await.status(), 200);
     tokio::time::sleep(Duration::from_secs(5)).await;
 
-    // The session ended with its token (a browser drops the cookie then too): this client
-    // kept the cookie, and the server no longer knows it.
+    // The session ended with its token, and its cookie with it (a browser drops the cookie
+    // then, and so does this one); the "was signed in" marker cookie is still there.
+    *browser.cookie.lock().unwrap() = None;
+    assert!(*browser.marker.lock().unwrap(), "the marker outlives the session");
     let res = browser.get("/?tab=mine").await;
     assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "/signin?next=/%3Ftab%3Dmine");
-    assert_eq!(browser.whoami().await, serde_json::Value::Null, "the expired session was ended");
-
+    assert_eq!(res.headers()["location"], "/signin?next=/%3Ftab%3Dmine&reason=expired", "sent to sign in, saying why");
+    assert!(!*browser.marker.lock().unwrap(), "the marker is cleared once its message is shown");
     let page = browser.get("/signin?next=/%3Ftab%3Dmine&reason=expired").await.text().await.unwrap();
-    assert!(page.contains("Your session has ended"), "the sign-in page says why when asked to");
+    assert!(page.contains("Your session has ended"), "the sign-in page says why");
+    // Once said, an anonymous visit is just that.
+    assert_eq!(browser.get("/?tab=mine").await.headers()["location"], "/signin?next=/%3Ftab%3Dmine");
+
+    // Signing out clears the marker too: no "session has ended" after a sign-out.
+    assert_eq!(browser.sign_in_application_credential(&id, &secret).await.0, 401, "the credential itself expired");
+    let (user, password, project) = producer(lab);
+    assert_eq!(browser.sign_in_password(user, password, project).await.0, 200);
+    assert!(*browser.marker.lock().unwrap());
+    assert_eq!(browser.call("sign_out", &[]).await.status(), 200);
+    assert!(!*browser.marker.lock().unwrap(), "sign-out clears the marker");
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ pub async fn list_clouds() -> Result<Vec<CloudChoice>, AppError> {
 pub async fn whoami() -> Result<Option<Me>, AppError> {
     let session = super::server::session().await?;
     // No redirect from here: every page asks this, and the page decides where to go.
-    super::server::status_only(match crate::session::current(&session).await {
+    super::server::status_only(match super::server::current(&session).await {
         Ok(signed_in) => Ok(Some(signed_in.me())),
         Err(AppError::NotSignedIn) => Ok(None),
         Err(e) => Err(e),
@@ -230,6 +230,7 @@ mod signing_in {
         let signed_in = signed_in(&cloud, authenticated, can_switch, projects, None)?;
         let session = server::session().await?;
         session::begin(&session, &signed_in, state.config.session_idle).await?;
+        server::remember_signed_in();
         tracing::info!(user = %signed_in.user_name, project = %signed_in.project_name, cloud = %signed_in.cloud, "signed in");
         Ok(())
     }
@@ -321,6 +322,7 @@ mod signing_in {
             tracing::warn!("could not revoke the token at sign-out: {e}");
         }
         session::end(&session).await;
+        server::forget_signed_in();
         Ok(())
     }
 

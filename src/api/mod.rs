@@ -51,8 +51,57 @@ pub(crate) mod server {
     /// The signed-in user with the session they came from.
     pub async fn signed_in() -> Result<(Session, SignedIn), AppError> {
         let session = session().await?;
-        let signed_in = session::current(&session).await?;
+        let signed_in = current(&session).await?;
         Ok((session, signed_in))
+    }
+
+    /// `session::current`, telling a session that ended with its token from none at all.
+    /// The session (and its cookie) end exactly when the token does, so nothing of it is
+    /// left to say so; a second cookie, holding nothing but "signed in", outlives it and
+    /// turns the next "not signed in" into "your session has ended", once.
+    pub async fn current(session: &Session) -> Result<SignedIn, AppError> {
+        match session::current(session).await {
+            Err(AppError::NotSignedIn) if had_signed_in() => {
+                forget_signed_in();
+                Err(AppError::SessionExpired)
+            }
+            other => other,
+        }
+    }
+
+    /// Sets the "signed in" marker cookie (after a sign-in).
+    pub fn remember_signed_in() {
+        set_marker("1; Max-Age=604800");
+    }
+
+    /// Clears the marker (after sign-out, or once its message was shown).
+    pub fn forget_signed_in() {
+        set_marker("; Max-Age=0");
+    }
+
+    fn marker_name(state: &AppState) -> String {
+        format!("{}_was_signed_in", state.config.cookie_name)
+    }
+
+    fn set_marker(value_and_age: &str) {
+        let (Ok(state), Some(options)) = (state(), use_context::<leptos_axum::ResponseOptions>()) else { return };
+        let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+        let cookie = format!("{}={value_and_age}; Path=/; HttpOnly; SameSite=Lax{secure}", marker_name(&state));
+        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+            options.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+
+    fn had_signed_in() -> bool {
+        let (Ok(state), Some(parts)) = (state(), use_context::<http::request::Parts>()) else { return false };
+        let wanted = format!("{}=1", marker_name(&state));
+        parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .any(|c| c.trim() == wanted)
     }
 
     /// A result this session saved with `session::save_report`.

@@ -195,18 +195,31 @@ pub async fn signed_in_as(server: &Server, who: &str) -> Browser {
 pub struct Browser {
     pub base: String,
     pub cookie: std::sync::Mutex<Option<String>>,
+    /// The "was signed in" marker cookie, kept by the browser after the session's own.
+    pub marker: std::sync::Mutex<bool>,
     http: reqwest::Client,
 }
 
 pub const COOKIE_NAME: &str = "glance_share_session";
+pub const MARKER_COOKIE: &str = "glance_share_session_was_signed_in";
 
 impl Browser {
     pub fn new(server: &Server) -> Browser {
-        Browser { base: server.base.clone(), cookie: std::sync::Mutex::new(None), http: http() }
+        Browser {
+            base: server.base.clone(),
+            cookie: std::sync::Mutex::new(None),
+            marker: std::sync::Mutex::new(false),
+            http: http(),
+        }
     }
 
     pub fn on(&self, server: &Server) -> Browser {
-        Browser { base: server.base.clone(), cookie: std::sync::Mutex::new(self.cookie()), http: http() }
+        Browser {
+            base: server.base.clone(),
+            cookie: std::sync::Mutex::new(self.cookie()),
+            marker: std::sync::Mutex::new(*self.marker.lock().unwrap()),
+            http: http(),
+        }
     }
 
     pub fn cookie(&self) -> Option<String> {
@@ -220,14 +233,18 @@ impl Browser {
                 let id = rest.split(';').next().unwrap().to_string();
                 *self.cookie.lock().unwrap() = if id.is_empty() { None } else { Some(id) };
             }
+            if let Some(rest) = value.strip_prefix(&format!("{MARKER_COOKIE}=")) {
+                *self.marker.lock().unwrap() = rest.starts_with('1') && !rest.contains("Max-Age=0");
+            }
         }
     }
 
     fn with_cookie(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self.cookie() {
-            Some(c) => req.header("cookie", format!("{COOKIE_NAME}={c}")),
-            None => req,
+        let mut cookies: Vec<String> = self.cookie().map(|c| format!("{COOKIE_NAME}={c}")).into_iter().collect();
+        if *self.marker.lock().unwrap() {
+            cookies.push(format!("{MARKER_COOKIE}=1"));
         }
+        if cookies.is_empty() { req } else { req.header("cookie", cookies.join("; ")) }
     }
 
     /// Navigates to a page as a browser does (which is what makes Leptos answer redirects with 302).
