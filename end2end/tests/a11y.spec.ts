@@ -75,7 +75,7 @@ test.describe('image pages: accessibility and layout', () => {
     const members = encodeURIComponent(`${madeUpProjectId()}\nbad/id`);
     await open(page, `/batch?images=${image.id}&members=${members}&operation=share`, js);
     const main = page.getByRole('main');
-    await expect(main.getByRole('heading', { level: 2 })).toHaveText('Plan: Share — 1 of 2 pairs will run');
+    await expect(main.getByRole('heading', { level: 2, name: /^Plan:/ })).toHaveText('Plan: Share — 1 of 2 pairs will run');
     await check('batch-plan');
 
     await main.getByRole('button', { name: /^Run 1 pair/ }).click();

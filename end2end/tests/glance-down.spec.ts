@@ -121,7 +121,7 @@ test('a batch that ran into the outage offers to retry the failed pairs, which s
   const plan = `/batch?images=${made.map((i) => i.id).join(',')}&members=${encodeURIComponent(members.join('\n'))}&operation=share`;
   await open(page, plan, true);
   const main = page.getByRole('main');
-  await expect(main.getByRole('heading', { level: 2 })).toHaveText(`Plan: Share — ${total} of ${total} pairs will run`);
+  await expect(main.getByRole('heading', { level: 2, name: /^Plan:/ })).toHaveText(`Plan: Share — ${total} of ${total} pairs will run`);
   await main.getByRole('button', { name: `Run ${total} pairs` }).click();
 
   // Glance is stopped as soon as the batch's first pair has reached it: the plan is made again
