@@ -715,6 +715,10 @@ await_exit() {
             sleep 0.2
         done
     fi
+    # A worker busy with a request can outlive its master (seen with Glance's one-thread
+    # worker) and keep the port. setsid made the master the leader of a process group of
+    # its own, which holds only it and its workers: end whatever is left of that group.
+    kill -KILL -- "-$pid" 2>/dev/null || true
     rm -f "$(svc_pidfile "$name")"
 }
 
