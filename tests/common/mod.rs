@@ -30,6 +30,17 @@ impl Lab {
     pub fn glance_url(&self) -> &str {
         self.get("LAB_GLANCE_URL")
     }
+    /// User name, password and default project of a lab user: producer, consumer or admin.
+    pub fn account(&self, who: &str) -> (&str, &str, &str) {
+        let key = match who {
+            "producer" => "PRODUCER",
+            "consumer" => "CONSUMER",
+            "admin" => "ADMIN",
+            other => panic!("no lab user {other}"),
+        };
+        let get = |part: &str| self.get(&format!("LAB_{key}_{part}"));
+        (get("USER"), get("PASSWORD"), get("PROJECT"))
+    }
 }
 
 /// Starts the lab once per test binary (`lab.sh start` is idempotent and takes seconds when
@@ -177,13 +188,7 @@ pub async fn lab_call(req: reqwest::RequestBuilder) -> reqwest::Response {
 
 /// A browser signed in with a password as one of the lab's users: producer, consumer or admin.
 pub async fn signed_in_as(server: &Server, who: &str) -> Browser {
-    let lab = lab();
-    let (user, password, project) = match who {
-        "producer" => (lab.get("LAB_PRODUCER_USER"), lab.get("LAB_PRODUCER_PASSWORD"), lab.get("LAB_PRODUCER_PROJECT")),
-        "consumer" => (lab.get("LAB_CONSUMER_USER"), lab.get("LAB_CONSUMER_PASSWORD"), lab.get("LAB_CONSUMER_PROJECT")),
-        "admin" => (lab.get("LAB_ADMIN_USER"), lab.get("LAB_ADMIN_PASSWORD"), lab.get("LAB_ADMIN_PROJECT")),
-        other => panic!("no lab user {other}"),
-    };
+    let (user, password, project) = lab().account(who);
     let browser = Browser::new(server);
     let (status, body) = browser.sign_in_password(user, password, project).await;
     assert_eq!(status, 200, "{who} could not sign in: {body}");
@@ -345,13 +350,8 @@ impl KeystoneDirect<'_> {
     }
 
     pub async fn producer_token(&self) -> String {
-        self.password_token(
-            self.lab.get("LAB_PRODUCER_USER"),
-            self.lab.get("LAB_PRODUCER_PASSWORD"),
-            self.lab.get("LAB_PRODUCER_PROJECT"),
-        )
-        .await
-        .0
+        let (user, password, project) = self.lab.account("producer");
+        self.password_token(user, password, project).await.0
     }
 
     /// Status of `GET /v3/auth/tokens` for `token`, checked with an admin token.
@@ -446,16 +446,7 @@ pub struct GlanceDirect {
 
 impl GlanceDirect {
     pub async fn as_user(lab: &Lab, who: &str, region_url_key: &str) -> GlanceDirect {
-        let (user, password, project) = match who {
-            "producer" => {
-                (lab.get("LAB_PRODUCER_USER"), lab.get("LAB_PRODUCER_PASSWORD"), lab.get("LAB_PRODUCER_PROJECT"))
-            }
-            "consumer" => {
-                (lab.get("LAB_CONSUMER_USER"), lab.get("LAB_CONSUMER_PASSWORD"), lab.get("LAB_CONSUMER_PROJECT"))
-            }
-            "admin" => (lab.get("LAB_ADMIN_USER"), lab.get("LAB_ADMIN_PASSWORD"), lab.get("LAB_ADMIN_PROJECT")),
-            other => panic!("no lab user {other}"),
-        };
+        let (user, password, project) = lab.account(who);
         let (token, _) = KeystoneDirect { lab }.password_token(user, password, project).await;
         GlanceDirect { url: lab.get(region_url_key).to_string(), token }
     }
@@ -729,12 +720,7 @@ pub fn clouds_file(others: &[(&str, u16)]) -> PathBuf {
 impl KeystoneDirect<'_> {
     /// A token of the consumer user, scoped to the consumer project.
     pub async fn consumer_token(&self) -> String {
-        self.password_token(
-            self.lab.get("LAB_CONSUMER_USER"),
-            self.lab.get("LAB_CONSUMER_PASSWORD"),
-            self.lab.get("LAB_CONSUMER_PROJECT"),
-        )
-        .await
-        .0
+        let (user, password, project) = self.lab.account("consumer");
+        self.password_token(user, password, project).await.0
     }
 }
