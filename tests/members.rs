@@ -746,6 +746,7 @@ async fn shared_with_me_pages_through_each_answer_in_turn() {
 
     // Rejected offers, one a page, following each page's marker: ours once each, by name.
     let mut walked: Vec<String> = Vec::new();
+    let mut last_id = String::new();
     let mut marker: Option<String> = None;
     for _ in 0..200 {
         let mut form = vec![("tab", "shared"), ("status", "rejected")];
@@ -757,6 +758,9 @@ async fn shared_with_me_pages_through_each_answer_in_turn() {
         let rows = page["rows"].as_array().unwrap();
         assert!(rows.len() <= 1, "{page}");
         walked.extend(rows.iter().map(|r| r["image"]["name"].as_str().unwrap_or_default().to_string()));
+        if let Some(row) = rows.last() {
+            last_id = row["image"]["id"].as_str().unwrap().to_string();
+        }
         assert!(rows.iter().all(|r| r["my_status"] == "rejected"), "{page}");
         marker = page["next_marker"].as_str().map(str::to_string);
         if marker.is_none() {
@@ -782,4 +786,14 @@ async fn shared_with_me_pages_through_each_answer_in_turn() {
     );
     let (code, body) = consumer.call_json("images", &[("tab", "shared"), ("marker", "maybe:x")]).await;
     assert_eq!(code, 400, "a made-up marker is refused in words: {body}");
+
+    // A page after the last offer is the end of the list, not "nothing offered".
+    let html = consumer
+        .get(&format!("/images?tab=shared&status=rejected&marker=rejected%3A{last_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("No more images.") && html.contains("First page"), "the end of the list links back");
+    assert!(!html.contains("No image is offered to this project"), "and does not say nothing is offered");
 }

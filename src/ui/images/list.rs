@@ -134,6 +134,17 @@ fn ImageTable(
     respond: ServerAction<SetMemberStatus>,
     project_id: String,
 ) -> impl IntoView {
+    let query = use_query_map();
+    let sort = sort_key(query);
+    let status = query.read_untracked().get("status").unwrap_or_else(|| "all".into());
+    let here = list_href(tab, &status, "", sort);
+    let first = query.read_untracked().get("marker").map(|_| here.clone());
+    if list.rows.is_empty()
+        && let Some(first) = first
+    {
+        // A later page that came out empty is the end of the list, not an empty project.
+        return view! { <p class="empty">"No more images. "<a href=first>"← First page"</a></p> }.into_any();
+    }
     if list.rows.is_empty() {
         let empty = match tab {
             ImageTab::Mine => view! { <p class="empty">"This project owns no images in this region."</p> }.into_any(),
@@ -148,11 +159,6 @@ fn ImageTable(
         };
         return empty;
     }
-    let query = use_query_map();
-    let sort = sort_key(query);
-    let status = query.read_untracked().get("status").unwrap_or_else(|| "all".into());
-    let here = list_href(tab, &status, "", sort);
-    let first = query.read_untracked().get("marker").map(|_| here.clone());
     let next = list.next_marker.clone().map(|m| format!("{here}&marker={}", urlencode(&m)));
     let selectable = tab == ImageTab::Mine;
     // The batch form holds only its button; the ticks join it by `form=`. Wrapping the table
