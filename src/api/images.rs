@@ -79,10 +79,7 @@ mod listing {
 
         let mut list = match tab {
             ImageTab::SharedWithMe => {
-                let statuses = match status.as_deref().unwrap_or("all") {
-                    "all" => MemberStatus::CHOICES.to_vec(),
-                    one => vec![MemberStatus::from_key(one)?],
-                };
+                let statuses = answers(status.as_deref().unwrap_or("all"))?;
                 if search.is_some() {
                     let mut found = offered(&glance, status.as_deref().unwrap_or("all"), &me.project_id).await?;
                     if sort == SortBy::Newest {
@@ -134,13 +131,18 @@ mod listing {
         ImageRow { image, member_count: None, my_status, owned }
     }
 
+    /// The answers a "Shared with me" status filter stands for: `all`, or one of them.
+    fn answers(filter: &str) -> Result<Vec<MemberStatus>, AppError> {
+        match filter {
+            "all" => Ok(MemberStatus::CHOICES.to_vec()),
+            one => Ok(vec![MemberStatus::from_key(one)?]),
+        }
+    }
+
     /// Images offered to `project_id` (whose token `glance` carries). Glance's default listing
     /// hides pending and rejected offers, so each status is asked for explicitly.
     pub async fn offered(glance: &Glance<'_>, status: &str, project_id: &str) -> Result<ImageList, AppError> {
-        let statuses: Vec<MemberStatus> = match status {
-            "all" => vec![MemberStatus::Pending, MemberStatus::Accepted, MemberStatus::Rejected],
-            one => vec![MemberStatus::from_key(one)?],
-        };
+        let statuses = answers(status)?;
         let pages = server::bounded(statuses.clone(), 3, |s| async move {
             let query = ImageQuery {
                 visibility: Some("shared"),
