@@ -63,7 +63,6 @@ fn ImageListing(
     };
     let search = move || query.read().get("q").unwrap_or_default();
     let sort = move || sort_key(query);
-    let href = move |tab: ImageTab, status: &str, q: &str, sort: &str| list_href(tab, status, q, sort);
     let project_id = me.project_id.clone();
 
     view! {
@@ -71,7 +70,7 @@ fn ImageListing(
             <h1>"Images"</h1>
             <nav class="tabs" aria-label="Which images">
                 {ImageTab::ALL.into_iter().map(|t| view! {
-                    <a href=move || href(t, "all", &search(), sort()) aria-current=move || (tab() == t).then_some("page")>{t.label()}</a>
+                    <a href=move || list_href(t, "all", &search(), sort()) aria-current=move || (tab() == t).then_some("page")>{t.label()}</a>
                 }).collect_view()}
             </nav>
             <div class="toolbar">
@@ -86,13 +85,13 @@ fn ImageListing(
                 <Show when=move || tab() == ImageTab::SharedWithMe>
                     <nav class="filters" aria-label="Offer status">
                         {STATUS_FILTERS.into_iter().map(|s| view! {
-                            <a href=move || href(ImageTab::SharedWithMe, s, &search(), sort()) aria-current=move || (status() == s).then_some("page")>{s}</a>
+                            <a href=move || list_href(ImageTab::SharedWithMe, s, &search(), sort()) aria-current=move || (status() == s).then_some("page")>{s}</a>
                         }).collect_view()}
                     </nav>
                 </Show>
                 <nav class="filters" aria-label="Order">
                     {SORTS.into_iter().map(|(key, words)| view! {
-                        <a href=move || href(tab(), &status(), &search(), key) aria-current=move || (sort() == key).then_some("page")>{words}</a>
+                        <a href=move || list_href(tab(), &status(), &search(), key) aria-current=move || (sort() == key).then_some("page")>{words}</a>
                     }).collect_view()}
                 </nav>
             </div>
