@@ -23,6 +23,8 @@ pub struct Auth {
     pub sign_in: ServerAction<SignIn>,
     pub switch_project: ServerAction<SwitchProject>,
     pub switch_region: ServerAction<SwitchRegion>,
+    /// Moves on with every sign-in, project switch and region switch.
+    scope: Signal<usize>,
 }
 
 impl Auth {
@@ -31,26 +33,16 @@ impl Auth {
         let sign_in = ServerAction::<SignIn>::new();
         let switch_project = ServerAction::<SwitchProject>::new();
         let switch_region = ServerAction::<SwitchRegion>::new();
-        let me = Resource::new(
-            move || (sign_in.version().get(), switch_project.version().get(), switch_region.version().get()),
-            |_| whoami(),
-        );
+        let scope = Signal::derive(move || {
+            sign_in.version().get() + switch_project.version().get() + switch_region.version().get()
+        });
+        let me = Resource::new(move || scope.get(), |_| whoami());
         // Asked again after a sign-in or switch, and on every page change: answering offers
         // (inbox, image page, lists) always ends on another page or query.
         let location = use_location();
-        let pending = Resource::new(
-            move || {
-                (
-                    sign_in.version().get(),
-                    switch_project.version().get(),
-                    switch_region.version().get(),
-                    location.pathname.get(),
-                    location.search.get(),
-                )
-            },
-            |_| pending_count(),
-        );
-        provide_context(Auth { me, pending, sign_in, switch_project, switch_region });
+        let pending =
+            Resource::new(move || (scope.get(), location.pathname.get(), location.search.get()), |_| pending_count());
+        provide_context(Auth { me, pending, sign_in, switch_project, switch_region, scope });
     }
 }
 
@@ -59,7 +51,7 @@ impl Auth {
     /// data read from the session tracks it, so a switch made with JavaScript fetches it again
     /// (the header's forms come back to the same address, which alone would keep stale data).
     pub fn scope_version(&self) -> usize {
-        self.sign_in.version().get() + self.switch_project.version().get() + self.switch_region.version().get()
+        self.scope.get()
     }
 }
 
