@@ -13,14 +13,8 @@ pub fn CopyId(
     let copied = RwSignal::new(false);
     let text = id.clone();
     let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let clipboard = window().navigator().clipboard();
-            let _ = clipboard.write_text(&text);
-            copied.set(true);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &text;
+        copy_to_clipboard(&text);
+        copied.set(true);
     };
     let label = label.unwrap_or_else(|| "Copy".into());
     view! {
@@ -31,4 +25,15 @@ pub fn CopyId(
             </button>
         </span>
     }
+}
+
+/// Puts `text` on the clipboard. Click handlers run only in the hydrated app; the server
+/// build has no clipboard and does nothing.
+pub fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
 }

@@ -7,7 +7,7 @@ use crate::{
     api::terraform::{TerraformFile, terraform_export},
     error::AppError,
     terraform::Provider,
-    ui::bits::error_view,
+    ui::{auth::urlencode, bits::error_view, copy::copy_to_clipboard},
 };
 
 /// The export of the provider chosen in the page's query (`?tf=`), fetched only once one is.
@@ -89,13 +89,8 @@ pub fn TerraformText(file: TerraformFile, download: String) -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
     let text = file.text.clone();
     let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().navigator().clipboard().write_text(&text);
-            copied.set(true);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &text;
+        copy_to_clipboard(&text);
+        copied.set(true);
     };
     view! {
         <label class="sr-only" for="tf-text">"Terraform"</label>
@@ -112,21 +107,13 @@ pub fn TerraformText(file: TerraformFile, download: String) -> impl IntoView {
 
 /// `text` as a `data:` URL: a download that needs neither JavaScript nor a route of its own.
 pub fn data_url(text: &str) -> String {
-    let mut out = String::from("data:text/plain;charset=utf-8,");
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    format!("data:text/plain;charset=utf-8,{}", urlencode(text))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn data_urls_escape_everything_but_unreserved_characters() {
+    fn data_urls_percent_encode_the_text() {
         assert_eq!(super::data_url("a b\n\"é#%"), "data:text/plain;charset=utf-8,a%20b%0A%22%C3%A9%23%25");
     }
 }
