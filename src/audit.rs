@@ -27,8 +27,8 @@ pub enum AuditStoreKind {
     Sqlite(PathBuf),
 }
 
-/// How many entries the image page shows, newest first.
-pub const SHOWN: i64 = 50;
+/// How many entries one page of the image page's History shows, newest first.
+pub const HISTORY_PAGE: i64 = 20;
 
 #[derive(Clone)]
 pub struct AuditLog {
@@ -179,36 +179,45 @@ impl AuditLog {
         outcome
     }
 
-    /// The newest changes to `image` in `cloud` and `region` that `viewer` may see.
+    /// One page of the changes to `image` in `cloud` and `region` that `viewer` may see, newest
+    /// first: the newest ones, or those older than entry `before`. The second value is the
+    /// `before` of the next (older) page, when there is one.
     pub async fn history(
         &self,
         cloud: &str,
         region: &str,
         image: &ImageId,
         viewer: Viewer<'_>,
-    ) -> Result<Vec<AuditEntry>, AppError> {
+        before: Option<i64>,
+    ) -> Result<(Vec<AuditEntry>, Option<i64>), AppError> {
         let mut sql = String::from(
-            "SELECT at, user_name, user_domain, project_id, project_name, change, member_id, failure, via
-             FROM audit WHERE cloud = ? AND region = ? AND image_id = ?",
+            "SELECT id, at, user_name, user_domain, project_id, project_name, change, member_id, failure, via
+             FROM audit WHERE cloud = ? AND region = ? AND image_id = ? AND id < ?",
         );
         if let Viewer::Project(_) = viewer {
             sql.push_str(" AND (member_id = ? OR project_id = ?)");
         }
         sql.push_str(" ORDER BY id DESC LIMIT ?");
-        let mut query = sqlx::query(&sql).bind(cloud).bind(region).bind(image.as_str());
+        let mut query =
+            sqlx::query(&sql).bind(cloud).bind(region).bind(image.as_str()).bind(before.unwrap_or(i64::MAX));
         if let Viewer::Project(project) = viewer {
             query = query.bind(project).bind(project);
         }
-        let rows = query
-            .bind(SHOWN)
+        // One more than a page: whether an older page exists, without counting them all.
+        let mut rows = query
+            .bind(HISTORY_PAGE + 1)
             .fetch_all(&self.pool)
             .await
             .map_err(|e| AppError::Internal(format!("the audit log could not be read: {e}")))?;
+        let more = rows.len() as i64 > HISTORY_PAGE;
+        rows.truncate(HISTORY_PAGE as usize);
+        let older = if more { rows.last().and_then(|row| row.try_get::<i64, _>("id").ok()) } else { None };
         // A row this version cannot read (written by a newer one) is left out, not a failure.
-        Ok(rows
+        let entries = rows
             .iter()
             .filter_map(|row| {
                 Some(AuditEntry {
+                    id: row.try_get("id").ok()?,
                     at: row.try_get("at").ok()?,
                     user_name: row.try_get("user_name").ok()?,
                     user_domain: row.try_get("user_domain").ok()?,
@@ -220,6 +229,7 @@ impl AuditLog {
                     via: Via::from_key(row.try_get("via").ok()?)?,
                 })
             })
-            .collect())
+            .collect();
+        Ok((entries, older))
     }
 }

@@ -87,15 +87,6 @@ impl Batches {
         Some(run.view.lock().unwrap_or_else(|e| e.into_inner()).clone())
     }
 
-    /// Waits (at most `limit`) for a batch to finish: a form posted without JavaScript gets
-    /// the finished result page.
-    pub async fn wait(&self, id: &str, limit: Duration) {
-        let rx = self.runs.lock().unwrap_or_else(|e| e.into_inner()).get(id).map(|r| r.finished.clone());
-        if let Some(mut rx) = rx {
-            let _ = tokio::time::timeout(limit, rx.wait_for(|done| *done)).await;
-        }
-    }
-
     /// The batches `owner` started that are still kept, newest first: a batch left when the
     /// browser went away (or the tab was closed) can be opened again from this list.
     pub fn recent(&self, owner: &Owner) -> Vec<BatchView> {
@@ -252,6 +243,7 @@ mod tests {
                 pairs: Vec::new(),
                 made_shared: Vec::new(),
                 finished,
+                ran_in: Default::default(),
             }),
             finished: rx,
         }

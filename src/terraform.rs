@@ -66,6 +66,17 @@ impl Provider {
     fn consumer_resource_type(self) -> String {
         format!("{}_images_image_access_accept_v2", self.key())
     }
+
+    /// Where `terraform init` / `tofu init` downloads the provider from. Without it, a resource
+    /// type prefix alone makes Terraform look for `hashicorp/<key>`, which does not exist.
+    pub fn registry_source(self) -> &'static str {
+        match self {
+            Provider::OpenStack => "terraform-provider-openstack/openstack",
+            Provider::OpenTelekomCloud => "opentelekomcloud/opentelekomcloud",
+            // The provider's repository is viettelidc-provider/terraform-provider-viettelidc.
+            Provider::ViettelIdc => "viettelidc-provider/viettelidc",
+        }
+    }
 }
 
 /// One member of an image, as the owner sees it.
@@ -149,6 +160,7 @@ fn write_owner(
         writeln!(out, "# This image has no members: there is nothing to import.")?;
         return Ok(());
     }
+    write_required_provider(out, provider)?;
     write_members(out, &mut Labels::default(), &resource_type, image_id, image_name, members)
 }
 
@@ -203,6 +215,9 @@ fn write_images(out: &mut impl fmt::Write, provider: Provider, images: &[ExportI
     write_owner_notes(out, &resource_type, "membership")?;
     let mut labels = Labels::default();
     let mut written = 0;
+    if images.iter().any(|i| !i.members.is_empty()) {
+        write_required_provider(out, provider)?;
+    }
     for image in images.iter().filter(|i| !i.members.is_empty()) {
         writeln!(out)?;
         writeln!(out, "# Image: {} ({})", comment_text(image.image_name), comment_text(image.image_id))?;
@@ -240,6 +255,7 @@ fn write_consumer(
     writeln!(out, "# The status is managed by the member project, which is the project this file is for:")?;
     writeln!(out, "# apply it with credentials of that project. Destroying the resource rejects the image.")?;
 
+    write_required_provider(out, provider)?;
     let label = Labels::default().claim(image_name, member_id);
     writeln!(out)?;
     writeln!(out, "resource \"{resource_type}\" \"{label}\" {{")?;
@@ -251,6 +267,21 @@ fn write_consumer(
     writeln!(out, "}}")?;
     writeln!(out)?;
     write_import(out, &resource_type, &label, image_id, member_id)
+}
+
+/// The `terraform { required_providers { … } }` block that tells `init` where the provider
+/// comes from. A module may hold only one such block: a file pasted into a module that already
+/// names the provider needs this block removed, which the comment says.
+fn write_required_provider(out: &mut impl fmt::Write, provider: Provider) -> fmt::Result {
+    writeln!(out)?;
+    writeln!(out, "# Where `terraform init` finds the provider (drop this block if your module already has one).")?;
+    writeln!(out, "terraform {{")?;
+    writeln!(out, "  required_providers {{")?;
+    writeln!(out, "    {} = {{", provider.key())?;
+    writeln!(out, "      source = {}", quote(provider.registry_source()))?;
+    writeln!(out, "    }}")?;
+    writeln!(out, "  }}")?;
+    writeln!(out, "}}")
 }
 
 fn write_image_lines(out: &mut impl fmt::Write, provider: Provider, image_id: &str, image_name: &str) -> fmt::Result {
@@ -436,15 +467,35 @@ mod tests {
         (root.as_str().to_owned(), label.as_str().to_owned())
     }
 
-    /// Parses `hcl` and checks its shape: only resource and import blocks, pairwise matching, and
-    /// every value a plain string. Returns the resources as (label, block) in file order.
+    /// The (local name, source) that a `terraform` block's `required_providers` names.
+    fn required_source(block: &Block) -> (String, String) {
+        let inner: Vec<&Block> = block.body.blocks().collect();
+        assert_eq!(inner.len(), 1, "one required_providers block: {block:?}");
+        assert_eq!(inner[0].identifier.as_str(), "required_providers");
+        let attrs: Vec<_> = inner[0].body.attributes().collect();
+        assert_eq!(attrs.len(), 1, "one provider: {block:?}");
+        let Expression::Object(object) = &attrs[0].expr else { panic!("not an object: {:?}", attrs[0].expr) };
+        let source = object
+            .iter()
+            .find_map(|(key, value)| match (key, value) {
+                (hcl::ObjectKey::Identifier(k), Expression::String(v)) if k.as_str() == "source" => Some(v.clone()),
+                _ => None,
+            })
+            .expect("a source");
+        (attrs[0].key.as_str().to_owned(), source)
+    }
+
+    /// Parses `hcl` and checks its shape: one `terraform` block naming the provider's source,
+    /// resource and import blocks pairwise matching, and every value a plain string. Returns the resources as (label, block) in file order.
     fn checked_resources(hcl: &str, resource_type: &str) -> Vec<(String, Block)> {
         let body = parse(hcl);
         assert_eq!(body.attributes().count(), 0, "no top-level attributes expected:\n{hcl}");
         let mut resources = Vec::new();
         let mut imports = Vec::new();
+        let mut sources = Vec::new();
         for block in body.blocks() {
             match block.identifier.as_str() {
+                "terraform" => sources.push(required_source(block)),
                 "resource" => {
                     let labels: Vec<&str> = block.labels.iter().map(|label| label.as_str()).collect();
                     assert_eq!(labels.len(), 2, "resource needs type and name: {block:?}");
@@ -458,6 +509,12 @@ mod tests {
             }
         }
         assert_eq!(resources.len(), imports.len(), "one import per resource:\n{hcl}");
+        // `terraform init` must find the provider that owns these resource types.
+        let provider = Provider::ALL
+            .into_iter()
+            .find(|p| resource_type.starts_with(&format!("{}_", p.key())))
+            .expect("a known provider's resource type");
+        assert_eq!(sources, [(provider.key().to_owned(), provider.registry_source().to_owned())], "{hcl}");
         let mut seen = HashSet::new();
         for ((label, resource), import) in resources.iter().zip(&imports) {
             assert!(seen.insert(label.clone()), "duplicate label {label}");
@@ -760,6 +817,39 @@ import {
                 assert!(!owner.contains(&format!("{}_images", other.key())), "{owner}");
                 assert!(!consumer.contains(&format!("{}_images", other.key())), "{consumer}");
             }
+        }
+    }
+
+    #[test]
+    fn init_is_told_where_each_provider_comes_from() {
+        let hcl = owner_hcl(Provider::OpenStack, IMAGE_ID, "Ubuntu", &[member("aaa", "pending")]);
+        let expected = r#"
+terraform {
+  required_providers {
+    openstack = {
+      source = "terraform-provider-openstack/openstack"
+    }
+  }
+}
+"#;
+        assert!(hcl.contains(expected), "{hcl}");
+        let sources: Vec<&str> = Provider::ALL.into_iter().map(Provider::registry_source).collect();
+        assert_eq!(
+            sources,
+            [
+                "terraform-provider-openstack/openstack",
+                "opentelekomcloud/opentelekomcloud",
+                "viettelidc-provider/viettelidc"
+            ]
+        );
+        for provider in Provider::ALL {
+            let consumer = consumer_hcl(provider, IMAGE_ID, "Ubuntu", "p", "accepted");
+            assert!(consumer.contains(&format!("source = \"{}\"", provider.registry_source())), "{consumer}");
+            let batch = images_hcl(
+                provider,
+                &[ExportImage { image_id: IMAGE_ID, image_name: "Ubuntu", members: vec![member("p", "pending")] }],
+            );
+            assert_eq!(batch.matches("required_providers").count(), 1, "{batch}");
         }
     }
 

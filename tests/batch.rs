@@ -158,7 +158,7 @@ async fn a_batch_posted_without_javascript_answers_with_the_finished_result() {
         .await;
     assert_eq!(res.status(), 302);
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    let page = browser.get(&location).await.text().await.unwrap();
+    let page = follow_refreshes(&browser, &location).await;
     assert!(page.contains("finished") && page.contains("2 of 2 pairs done: 2 added."), "{location}");
     assert_eq!(glance.members(&image).await.1.len(), 2);
 
@@ -166,9 +166,25 @@ async fn a_batch_posted_without_javascript_answers_with_the_finished_result() {
     let res = browser
         .post_form("batch_start", &[("images", &image), ("members", &members), ("operation", "revoke")], "/batch")
         .await;
-    let page = browser.get(res.headers()["location"].to_str().unwrap()).await.text().await.unwrap();
+    let page = follow_refreshes(&browser, res.headers()["location"].to_str().unwrap()).await;
     assert!(page.contains("2 of 2 pairs done: 2 revoked."), "revoke batch");
     assert_eq!(glance.members(&image).await.1, vec![]);
+}
+
+/// The meta refresh a running batch's page carries for browsers without JavaScript.
+const REFRESH: &str = r#"<meta http-equiv="refresh" content="2">"#;
+
+/// Loads `location` as a browser without JavaScript does: again and again while the page says
+/// to refresh (a running batch), until it no longer does; the last page.
+async fn follow_refreshes(browser: &common::Browser, location: &str) -> String {
+    for _ in 0..60 {
+        let page = browser.get(location).await.text().await.unwrap();
+        if !page.contains(REFRESH) {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    panic!("{location} still refreshes after 30 s");
 }
 
 #[tokio::test]
@@ -208,6 +224,7 @@ async fn the_terraform_export_parses_and_matches_glance() {
                     let hcl::Expression::String(id) = attr.expr() else { panic!("id is a string") };
                     imports.push(id.clone());
                 }
+                "terraform" => assert_eq!(required_provider(block).0, provider, "terraform init finds the provider"),
                 other => panic!("unexpected block {other}"),
             }
         }
@@ -234,6 +251,29 @@ async fn the_terraform_export_parses_and_matches_glance() {
     assert_eq!(status_attr.expr(), &hcl::Expression::String("pending".into()));
 }
 
+/// The (local name, source) of the one provider a `terraform { required_providers { … } }`
+/// block names, checked to be that provider's registry address.
+fn required_provider(block: &hcl::Block) -> (String, String) {
+    let required = block.body().blocks().find(|b| b.identifier() == "required_providers").expect("required_providers");
+    let attr = required.body().attributes().next().expect("one provider");
+    let hcl::Expression::Object(object) = attr.expr() else { panic!("not an object: {:?}", attr.expr()) };
+    let source = object
+        .iter()
+        .find_map(|(k, v)| match (k, v) {
+            (hcl::ObjectKey::Identifier(k), hcl::Expression::String(v)) if k.as_str() == "source" => Some(v.clone()),
+            _ => None,
+        })
+        .expect("a source");
+    let expected = match attr.key() {
+        "openstack" => "terraform-provider-openstack/openstack",
+        "opentelekomcloud" => "opentelekomcloud/opentelekomcloud",
+        "viettelidc" => "viettelidc-provider/viettelidc",
+        other => panic!("unknown provider {other}"),
+    };
+    assert_eq!(source, expected);
+    (attr.key().to_string(), source)
+}
+
 /// The `(image_id, member_id)` pairs of a Terraform export, checked to be one resource and one
 /// matching import block each, with `provider`'s resource type.
 fn exported_pairs(text: &str, provider: &str) -> Vec<(String, String)> {
@@ -251,6 +291,7 @@ fn exported_pairs(text: &str, provider: &str) -> Vec<(String, String)> {
                 resources.push((string(block, "image_id"), string(block, "member_id")));
             }
             "import" => imports.push(string(block, "id")),
+            "terraform" => assert_eq!(required_provider(block).0, provider, "terraform init finds the provider"),
             other => panic!("unexpected block {other}"),
         }
     }
@@ -460,7 +501,7 @@ async fn forbidden_and_not_found_pairs_are_reported_and_change_nothing() {
 }
 
 #[tokio::test]
-async fn a_batch_whose_browser_went_away_finishes_and_can_be_opened_again() {
+async fn a_batch_posted_without_javascript_is_answered_at_once_and_finishes_in_the_background() {
     let lab = lab();
     let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
     let images = vec![
@@ -475,36 +516,26 @@ async fn a_batch_whose_browser_went_away_finishes_and_can_be_opened_again() {
     let browser = signed_in_as(&server, "producer").await;
     let members: Vec<String> = (0..40).map(|n| id(300 + n)).collect();
 
-    // A form posted without JavaScript: the answer would come only when the batch is done.
+    // A form posted without JavaScript is answered at once (issue 12 item 10: it used to be held
+    // until the batch ended, 45 s seen), with the progress page, which refreshes itself.
     let form = [("images", images.join(",")), ("members", members.join("\n")), ("operation", "share".into())];
-    let request = common::http()
+    let res = common::http()
         .post(server.url("/api/batch_start"))
         .header("origin", &server.base)
         .header("referer", server.url("/batch"))
         .header("accept", "text/html,application/xhtml+xml")
         .header("cookie", format!("{}={}", common::COOKIE_NAME, browser.cookie().unwrap()))
-        .form(&form);
-    let posted = tokio::spawn(async move { request.send().await });
-    // The browser goes away as soon as the batch has started.
-    let batch_id = {
-        let mut found = None;
-        for _ in 0..300 {
-            found = server
-                .log_text()
-                .lines()
-                .find(|l| l.contains("batch started"))
-                .and_then(|l| l.split("batch=").nth(1))
-                .map(|rest| rest.split_whitespace().next().unwrap().to_string());
-            if found.is_some() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        found.expect("the batch did not start")
-    };
-    assert!(!posted.is_finished(), "the disconnect came before the answer");
-    posted.abort();
-    let _ = posted.await;
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let batch_id = location.strip_prefix("/batch/").expect("the batch's page").to_string();
+    let (_, running) = browser.call_json("batch_status", &[("batch_id", &batch_id)]).await;
+    assert_eq!(running["finished"], false, "the answer came before the 80 pairs were done: {running}");
+    let page = browser.get(&location).await.text().await.unwrap();
+    assert!(page.contains(REFRESH) && page.contains("running"), "a progress page that refreshes itself: {page}");
 
     // The batch is listed on /batch while the session lives, and its link opens it.
     let (status, recent) = browser.call_json("batch_recent", &[]).await;
@@ -525,7 +556,7 @@ async fn a_batch_whose_browser_went_away_finishes_and_can_be_opened_again() {
         assert_eq!(got, want, "Glance has every pair of {image}");
     }
     let page = browser.get(&format!("/batch/{batch_id}")).await.text().await.unwrap();
-    assert!(page.contains("80 of 80 pairs done: 80 added."), "{page}");
+    assert!(page.contains("80 of 80 pairs done: 80 added.") && !page.contains(REFRESH), "{page}");
     let (_, recent) = browser.call_json("batch_recent", &[]).await;
     assert_eq!(recent[0]["finished"], true, "{recent}");
 
@@ -533,4 +564,50 @@ async fn a_batch_whose_browser_went_away_finishes_and_can_be_opened_again() {
     let consumer = signed_in_as(&server, "consumer").await;
     let (_, theirs) = consumer.call_json("batch_recent", &[]).await;
     assert!(!theirs.to_string().contains(&batch_id), "{theirs}");
+}
+
+/// Issue 12 item 12: a batch's retry and Terraform export used the session's *current* project,
+/// region and Glance. After a switch they are refused, saying where the batch ran, and work again
+/// once the user is back there.
+#[tokio::test]
+async fn a_batch_stays_bound_to_the_project_and_region_it_ran_in() {
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let image = glance.create_image("gs-batch-bound", "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![image.clone()],
+    };
+    let server = Server::start(&[]);
+    let browser = signed_in_as(&server, "producer").await;
+    let member = id(71);
+    let batch =
+        common::start_batch(&browser, &[("images", &image), ("members", &member), ("operation", "share")]).await;
+    let view = common::wait_finished(&browser, &batch, 20).await;
+    assert_eq!(view["ran_in"]["region"], "RegionOne", "{view}");
+    assert_eq!(view["ran_in"]["project_id"], lab.get("LAB_PRODUCER_PROJECT_ID"), "{view}");
+    assert!(view["ran_in"].get("image_url").is_none(), "the endpoint stays on the server: {view}");
+
+    let region_two = lab.get("LAB_REGION2");
+    assert_eq!(browser.call("switch_region", &[("region", region_two)]).await.status(), 200);
+    for (name, form) in [
+        ("batch_retry", vec![("batch_id", batch.as_str())]),
+        ("batch_terraform", vec![("batch_id", batch.as_str()), ("provider", "openstack")]),
+    ] {
+        let (status, body) = browser.call_json(name, &form).await;
+        assert_eq!(status, 400, "{name}: {body}");
+        let message = common::user_message(&body);
+        assert!(
+            message.contains("This batch ran in project producer") && message.contains("region RegionOne"),
+            "{message}"
+        );
+    }
+    let page = browser.get(&format!("/batch/{batch}")).await.text().await.unwrap();
+    assert!(page.contains("switch back to retry or export it"), "the page says why before anyone tries");
+
+    // Back where it ran, the export works again (and finds the member in RegionOne's Glance).
+    assert_eq!(browser.call("switch_region", &[("region", "RegionOne")]).await.status(), 200);
+    let (status, file) = browser.call_json("batch_terraform", &[("batch_id", &batch), ("provider", "openstack")]).await;
+    assert_eq!(status, 200, "{file}");
+    assert!(file["text"].as_str().unwrap().contains(&member), "{file}");
 }

@@ -137,3 +137,42 @@ fn pairs_with(view: &serde_json::Value, outcome: &str) -> Vec<(String, String)> 
         .map(|p| (p["image_id"].as_str().unwrap().to_string(), p["member_id"].as_str().unwrap().to_string()))
         .collect()
 }
+
+/// Issue 12 item 10: a batch started while Glance is down used to end "skipped: image not
+/// available" for every pair, with no retry. An upstream failure is a failure: every pair fails,
+/// retryably, and the retry completes the batch once Glance is back.
+#[tokio::test]
+async fn a_batch_started_while_glance_is_down_fails_retryably_and_the_retry_completes_it() {
+    let _one_at_a_time = GLANCE.lock().await;
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let images = vec![glance.create_image("gs-test-down-batch", "shared").await];
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: images.clone(),
+    };
+    let members: Vec<String> = (0..3).map(|n| format!("{:032x}", 0xd0a000 + n)).collect();
+    let server = Server::start(&[("GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", "3000")]);
+    let browser = signed_in_as(&server, "producer").await;
+
+    let restart = RestartGlance;
+    lab_sh("stop-glance");
+    let all_members = members.join(" ");
+    let form = [("images", images[0].as_str()), ("members", all_members.as_str()), ("operation", "share")];
+    let (status, first) = browser.call_json("batch_start", &form).await;
+    assert_eq!(status, 200, "{first}");
+    let first = first.as_str().unwrap().to_string();
+    let view = common::wait_finished(&browser, &first, 30).await;
+    assert_eq!(pairs_with(&view, "Failed").len(), 3, "every pair failed, none was skipped: {view}");
+    let page = browser.get(&format!("/batch/{first}")).await.text().await.unwrap();
+    assert!(page.contains("Retry the 3 failed pairs"), "the page offers the retry");
+    drop(restart);
+
+    let (status, second) = browser.call_json("batch_retry", &[("batch_id", &first)]).await;
+    assert_eq!(status, 200, "{second}");
+    let second = common::wait_finished(&browser, second.as_str().unwrap(), 30).await;
+    assert_eq!(pairs_with(&second, "Done").len(), 3, "{second}");
+    let mut have: Vec<String> = glance.members(&images[0]).await.1.into_iter().map(|(m, _)| m).collect();
+    have.sort();
+    assert_eq!(have, members);
+}

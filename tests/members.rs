@@ -797,3 +797,58 @@ async fn shared_with_me_pages_through_each_answer_in_turn() {
     assert!(html.contains("No more images.") && html.contains("First page"), "the end of the list links back");
     assert!(!html.contains("No image is offered to this project"), "and does not say nothing is offered");
 }
+
+/// Issue 12 item 14: History had no paging (30+ rows on one page). It is newest first, a page at
+/// a time, with a link to the older page and back to the newest.
+#[tokio::test]
+async fn history_is_paged_newest_first() {
+    let (_glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("history-pages"), "shared").await;
+    let server = Server::start(&[]);
+    let producer = signed_in_as(&server, "producer").await;
+    let members: Vec<String> = (0..13).map(|n| format!("{:032x}", 0x415700 + n)).collect();
+    let (code, body) = share(&producer, &image, &members.join(" "), true, false).await;
+    assert_eq!(code, 200, "{body}");
+    for member in &members {
+        let (code, body) = producer.call_json("revoke", &[("image_id", &image), ("member_id", member)]).await;
+        assert_eq!(code, 200, "{body}");
+    }
+
+    let page = |before: Option<String>| {
+        let producer = &producer;
+        let image = image.clone();
+        async move {
+            let mut form = vec![("image_id", image.clone())];
+            form.extend(before.map(|b| ("history_before", b)));
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (code, body) = producer.call_json("image", &form).await;
+            assert_eq!(code, 200, "{body}");
+            body
+        }
+    };
+    let first = page(None).await;
+    let newest: Vec<&Value> = first["history"]["Ok"].as_array().unwrap().iter().collect();
+    assert_eq!(newest.len(), 20, "one page of 20: {first}");
+    let changes: Vec<&str> = newest.iter().map(|e| e["change"].as_str().unwrap_or("?")).collect();
+    assert_eq!(changes, [vec!["Revoke"; 13], vec!["Share"; 7]].concat(), "the 13 revokes came last");
+    let ids: Vec<i64> = newest.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+    assert_eq!(first["history_paged"], false);
+    let older = first["older_history"].as_i64().expect("an older page");
+    assert_eq!(older, *ids.last().unwrap());
+
+    let second = page(Some(older.to_string())).await;
+    let rest: Vec<i64> =
+        second["history"]["Ok"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(rest.len(), 6, "26 changes in all: {second}");
+    assert!(rest.iter().all(|id| *id < older), "only older ones: {rest:?}");
+    assert_eq!(second["older_history"], Value::Null, "the last page");
+    assert_eq!(second["history_paged"], true);
+
+    // The page links one to the other, and a made-up page is refused in words.
+    let html = producer.get(&format!("/images/{image}")).await.text().await.unwrap();
+    assert!(html.contains(&format!("/images/{image}?history_before={older}#history-title")), "Older changes link");
+    let html = producer.get(&format!("/images/{image}?history_before={older}")).await.text().await.unwrap();
+    assert!(html.contains("Newest changes") && !html.contains("Older changes"), "the last page links back only");
+    let (code, body) = producer.call_json("image", &[("image_id", &image), ("history_before", "-1; DROP")]).await;
+    assert_eq!(code, 400, "{body}");
+}

@@ -898,3 +898,34 @@ async fn nothing_logged_holds_a_password_secret_or_token() {
     drop(server);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The configured cloud's project (`OS_PROJECT_NAME` here) fills the sign-in form in; it is no
+/// rule: a user outside that project who leaves the field empty works in their own default
+/// project.
+#[tokio::test]
+async fn the_configured_project_fills_the_form_in_and_is_no_rule() {
+    let lab = lab();
+    let producer_project = lab.get("LAB_PRODUCER_PROJECT");
+    let server = Server::start(&[
+        ("OS_AUTH_URL", lab.keystone_url()),
+        ("OS_PROJECT_NAME", producer_project),
+        ("OS_USER_DOMAIN_NAME", "Default"),
+        ("OS_PROJECT_DOMAIN_NAME", "Default"),
+        ("OS_REGION_NAME", "RegionOne"),
+        ("GLANCE_SHARE_CLOUDS", "envvars"),
+    ]);
+    let page = Browser::new(&server).get("/signin?method=password").await.text().await.unwrap();
+    let field = page.split("<input name=\"project\"").nth(1).and_then(|rest| rest.split('>').next());
+    assert_eq!(
+        field.map(|f| f.contains(&format!("value=\"{producer_project}\""))),
+        Some(true),
+        "the project field starts with the configured project: {field:?}"
+    );
+
+    let (user, password, _) = lab.account("consumer");
+    let browser = Browser::new(&server);
+    let form = [("cloud", "envvars"), ("method", "password"), ("user_name", user), ("password", password)];
+    let (status, body) = browser.call_json("sign_in", &form).await;
+    assert_eq!(status, 200, "an empty project is the user's default, not {producer_project}: {body}");
+    assert_eq!(browser.whoami().await["project_name"], lab.get("LAB_CONSUMER_PROJECT"));
+}

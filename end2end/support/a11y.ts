@@ -38,9 +38,9 @@ export async function seriousViolations(page: Page, testInfo: TestInfo, name: st
 }
 
 /**
- * No horizontal scrolling of the page at a phone's and a laptop's width. Wide tables may scroll
- * inside their own `.table-wrap`; the page itself must not. Returns what scrolls instead of
- * failing, so a test can look at several pages and report them all.
+ * No horizontal scrolling of the page at a phone's and a laptop's width, and everything readable
+ * there (see `unreadable`): tables must fit, not scroll inside their own `.table-wrap`. Returns
+ * what is wrong instead of failing, so a test can look at several pages and report them all.
  */
 export async function horizontalScroll(page: Page, testInfo: TestInfo, name: string, widths = [390, 1280]): Promise<string[]> {
   const overflow: string[] = [];
@@ -66,8 +66,48 @@ export async function horizontalScroll(page: Page, testInfo: TestInfo, name: str
     if (m.scrollWidth > m.innerWidth) {
       overflow.push(`${name} at ${width} px: scrollWidth ${m.scrollWidth} > innerWidth ${m.innerWidth}; sticking out:\n  ${m.wide.join('\n  ')}`);
     }
+    overflow.push(...(await unreadable(page)).map((p) => `${name} at ${width} px: ${p}`));
   }
   return overflow;
+}
+
+/**
+ * What a person could not read, beyond the page scrolling: a table cell cut off by its own
+ * scrolling box (the Actions column at 390 px), an ID or link squeezed into a column so narrow
+ * that it takes more than three lines (one character per line), and header items that run into
+ * each other (the project name into its ID, the ID into a button).
+ */
+async function unreadable(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    const describe = (e: Element) => e.outerHTML.slice(0, 120);
+    const visible = (e: Element) => {
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.height > 0;
+    };
+    for (const cell of document.querySelectorAll('.table-wrap td')) {
+      if (!visible(cell)) continue;
+      const r = cell.getBoundingClientRect();
+      if (r.left < -0.5 || r.right > window.innerWidth + 0.5) found.push(`table cell outside the screen (${Math.round(r.left)}..${Math.round(r.right)} px): ${describe(cell)}`);
+    }
+    for (const text of document.querySelectorAll('.table-wrap td code, .table-wrap td a, .table-wrap td .badge')) {
+      if (!visible(text)) continue;
+      const lineHeight = parseFloat(getComputedStyle(text).lineHeight) || 20;
+      const lines = Math.round(text.getBoundingClientRect().height / lineHeight);
+      if (lines > 3) found.push(`squeezed onto ${lines} lines: ${describe(text)}`);
+    }
+    const header = [...document.querySelectorAll('.topbar .who, .topbar .project-name, .topbar select, .topbar button, .topbar .copy-id code')].filter(visible);
+    for (let i = 0; i < header.length; i++) {
+      for (let j = i + 1; j < header.length; j++) {
+        const [a, b] = [header[i].getBoundingClientRect(), header[j].getBoundingClientRect()];
+        if (header[i].contains(header[j]) || header[j].contains(header[i])) continue;
+        const sameRow = a.top < b.bottom && b.top < a.bottom;
+        const gap = Math.max(b.left - a.right, a.left - b.right);
+        if (sameRow && gap < 4) found.push(`header items touch (${gap.toFixed(1)} px apart): ${describe(header[i])} | ${describe(header[j])}`);
+      }
+    }
+    return found;
+  });
 }
 
 /** `horizontalScroll` that fails at once. */

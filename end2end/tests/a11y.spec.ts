@@ -57,6 +57,8 @@ test.describe('image pages: accessibility and layout', () => {
   }
 
   test("the owner's pages pass axe and fit a phone: my images, an image with members, a batch plan and result", async ({ page, js, images }, testInfo) => {
+    // Four pages, each at two widths and with axe in two colour schemes.
+    test.setTimeout(60_000);
     const owner = await keystoneToken(accounts.producer());
     const consumer = accounts.consumer();
     const image = await images.create(owner, { visibility: 'shared', name: `e2e-a11y-${randomUUID().slice(0, 8)}` });

@@ -219,3 +219,31 @@ test('Shared with me loaded afresh lists an accepted offer, and the page hydrate
   const errors = problems.seen.filter((p) => p.kind === 'pageerror' || /panicked at/.test(p.text));
   expect(errors.map((p) => p.text.split('\n')[0]), 'the page did not hydrate').toEqual([]);
 });
+
+// Issue 12 item 8: with JavaScript, answering in the Shared with me list stays on the same page,
+// so nothing asked the badge again: it kept the old count until a reload.
+test('accepting in the Shared with me list updates the header badge in place', async ({ page, js, images }, testInfo) => {
+  test.skip(!js, 'without JavaScript the answer reloads the page, which counts afresh');
+  const consumer = accounts.consumer();
+  const { image, consumerToken } = await images.offeredTo(consumer);
+
+  await signIn(page, js, consumer);
+  const before = await badgeAgainstGlance(page, js, consumerToken);
+  expect(before.pending).toContain(image.id);
+  const list = await sharedWithMe(page, js, 'pending');
+  await expectBadge(list.statusOf(image.name), 'pending');
+  await markDocument(page);
+
+  await list.row(image.name).getByRole('button', { name: `Accept ${image.name}` }).click();
+  await expect(list.row(image.name)).toHaveCount(0);
+  expect((await getMember(consumerToken, image.id, consumer.projectId))?.status).toBe('accepted');
+  // No reload: the badge must now agree with Glance, which has one pending offer less (give or
+  // take other tests' offers, read at the same time).
+  await expect(async () => {
+    const pending = await pendingOffers(consumerToken);
+    expect(pending).not.toContain(image.id);
+    expect(await pendingBadgeCount(page)).toBe(pending.length);
+  }).toPass({ timeout: 10_000, intervals: [200, 500, 1_000] });
+  await expectSameDocument(page, 'answering in the list');
+  await snap(page, testInfo, 'badge-after-list-accept');
+});

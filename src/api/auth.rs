@@ -153,12 +153,12 @@ mod signing_in {
         };
         state.sign_in_throttle.attempt(server::client_ip(&state).await, who.as_deref())?;
         let keystone = Keystone::new(&state.http, &cloud.auth_url);
-        // A project ID is unique across domains; a name needs the cloud's project domain.
+        // A project ID is unique across domains; a name needs the cloud's project domain. An
+        // empty field means the user's own default project: the configured cloud's project
+        // (OS_PROJECT_NAME, clouds.yaml) only fills the form in, it is no rule for everyone.
         let scope = match given(form.project_id) {
             Some(id) => Some(Scope::ProjectId(id)),
-            None => given(form.project)
-                .or_else(|| cloud.project_name.clone())
-                .map(|name| Scope::ProjectName { name, domain: cloud.project_domain.clone() }),
+            None => given(form.project).map(|name| Scope::ProjectName { name, domain: cloud.project_domain.clone() }),
         };
 
         let authenticated = match method {

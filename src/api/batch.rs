@@ -22,8 +22,8 @@ pub async fn plan_batch(
     super::server::reply(batches::plan(&request).await).await
 }
 
-/// Starts a batch and sends the browser to its result page, which shows progress. A form
-/// posted without JavaScript waits for the batch to finish first.
+/// Starts a batch and sends the browser to its result page at once, which shows the progress
+/// (without JavaScript it refreshes itself until the batch is done).
 #[server(endpoint = "batch_start")]
 pub async fn start_batch(
     images: String,
@@ -65,7 +65,8 @@ pub struct BatchListing {
     pub summary: String,
 }
 
-/// The batches this user started that are still kept (an hour after they finish), newest first,
+/// The batches this user started that are still kept (while the session that started them can
+/// live, never past its token's expiry), newest first,
 /// so that a batch whose page was closed mid-run can be opened again.
 #[server(endpoint = "batch_recent")]
 pub async fn recent_batches() -> Result<Vec<BatchListing>, AppError> {
@@ -88,8 +89,8 @@ mod batches {
         batch::{Job, Owner},
         error::AppError,
         model::{
-            BatchOperation, BatchPair, BatchPlan, BatchView, ImageId, PairOutcome, PlanImage, PlanPair, Visibility,
-            ids::parse_member_list,
+            BatchOperation, BatchPair, BatchPlan, BatchView, ImageId, PairOutcome, PlanImage, PlanPair, RanIn,
+            Visibility, ids::parse_member_list,
         },
         session::SignedIn,
         state::AppState,
@@ -185,6 +186,8 @@ mod batches {
                     if e.needs_sign_in() {
                         return Err(e);
                     }
+                    // Not "skipped": an upstream failure is a failure, retried once it passes.
+                    let fails_with = PairOutcome::from_error(&e);
                     plan_images.push(PlanImage {
                         id: id.to_string(),
                         name: id.to_string(),
@@ -197,8 +200,9 @@ mod batches {
                         pairs.push(PlanPair {
                             image_id: id.to_string(),
                             member_id: raw.clone(),
-                            expect: "image not available".into(),
+                            expect: format!("image not available: {}", fails_with.describe(operation)),
                             will_run: false,
+                            fails_with: Some(fails_with.clone()),
                         });
                     }
                     continue;
@@ -229,7 +233,13 @@ mod batches {
                         BatchOperation::SetStatus(s) => (format!("set to {}", s.key()), true),
                     },
                 };
-                pairs.push(PlanPair { image_id: image.id.clone(), member_id: raw.clone(), expect, will_run });
+                pairs.push(PlanPair {
+                    image_id: image.id.clone(),
+                    member_id: raw.clone(),
+                    expect,
+                    will_run,
+                    fails_with: None,
+                });
             }
             plan_images.push(PlanImage {
                 id: image.id.clone(),
@@ -266,8 +276,10 @@ mod batches {
             .into_iter()
             .map(|p| BatchPair {
                 image_name: names.get(&p.image_id).cloned().unwrap_or_else(|| p.image_id.clone()),
-                outcome: (!p.will_run)
-                    .then(|| PairOutcome::Skipped(p.expect.trim_start_matches("skipped: ").to_string())),
+                outcome: (!p.will_run).then(|| {
+                    p.fails_with
+                        .unwrap_or_else(|| PairOutcome::Skipped(p.expect.trim_start_matches("skipped: ").to_string()))
+                }),
                 image_id: p.image_id,
                 member_id: p.member_id,
             })
@@ -283,11 +295,18 @@ mod batches {
         make_shared: Vec<ImageId>,
     ) -> Result<String, AppError> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let view = BatchView { id: id.clone(), operation, pairs, made_shared: Vec::new(), finished: false };
+        let image_url = me.image_url()?.to_string();
+        let ran_in = RanIn {
+            project_id: me.project_id.clone(),
+            project_name: me.project_name.clone(),
+            region: me.region.clone(),
+            image_url: image_url.clone(),
+        };
+        let view = BatchView { id: id.clone(), operation, pairs, made_shared: Vec::new(), finished: false, ran_in };
         let total = view.pairs.len();
         let job = Job {
             http: state.http.clone(),
-            image_url: me.image_url()?.to_string(),
+            image_url,
             token: me.token.clone(),
             concurrency: state.config.batch_concurrency,
             make_shared,
@@ -297,17 +316,19 @@ mod batches {
         // The result can be opened again while the session lives: never past the token's expiry.
         let session_left = (me.expires_at - time::OffsetDateTime::now_utc()).try_into().unwrap_or(Duration::ZERO);
         state.batches.start(owner(me), view, job, session_left);
+        // Answered at once, with or without JavaScript: the result page shows the progress (and
+        // without JavaScript refreshes itself until the batch is done).
         tracing::info!(batch = %id, operation = operation.key(), pairs = total, project = %me.project_id, "batch started");
-        if plain_form_post() {
-            state.batches.wait(&id, Duration::from_secs(300)).await;
-        }
         Ok(id)
     }
 
-    fn plain_form_post() -> bool {
-        leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| {
-            p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
-        })
+    /// A batch's retry and export go to the Glance it ran against, as the project it ran in.
+    fn same_place(batch: &BatchView, me: &SignedIn) -> Result<(), AppError> {
+        let image_url = me.image_url()?;
+        match batch.ran_in.mismatch(&me.project_id, &me.project_name, &me.region, image_url) {
+            None => Ok(()),
+            Some(why) => Err(AppError::InvalidInput(why)),
+        }
     }
 
     pub async fn view(batch_id: &str) -> Result<BatchView, AppError> {
@@ -316,7 +337,7 @@ mod batches {
         state.batches.view(batch_id, &owner(&me)).ok_or_else(|| AppError::NotFound {
             service: "glance-share".into(),
             code: 404,
-            message: "no such batch in this session (results are kept for an hour)".into(),
+            message: "no such batch for you here (a result is kept while the session that started it lives)".into(),
         })
     }
 
@@ -346,6 +367,7 @@ mod batches {
         let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         let batch = view(batch_id).await?;
+        same_place(&batch, &me)?;
         if !batch.finished {
             return Err(AppError::InvalidInput("The batch is still running: export it once it has finished.".into()));
         }
@@ -408,6 +430,7 @@ mod batches {
         let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         let old = view(batch_id).await?;
+        same_place(&old, &me)?;
         let pairs: Vec<BatchPair> = old
             .pairs
             .into_iter()

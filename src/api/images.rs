@@ -22,10 +22,11 @@ pub async fn list_images(
 }
 
 /// The image page: the image, its members (with project names where Keystone tells them),
-/// and what the current project may do with it.
+/// what the current project may do with it, and a page of its History (the newest, or the one
+/// older than entry `history_before`).
 #[server(endpoint = "image")]
-pub async fn get_image(image_id: String) -> Result<ImageDetails, AppError> {
-    super::server::reply(listing::details(image_id).await).await
+pub async fn get_image(image_id: String, history_before: Option<String>) -> Result<ImageDetails, AppError> {
+    super::server::reply(listing::details(image_id, history_before).await).await
 }
 
 /// Changes an owned image's visibility (`shared` before sharing, `private` to hide it again).
@@ -253,11 +254,12 @@ mod listing {
         }
     }
 
-    pub async fn details(image_id: String) -> Result<ImageDetails, AppError> {
+    pub async fn details(image_id: String, history_before: Option<String>) -> Result<ImageDetails, AppError> {
         let state = server::state()?;
         let (session, me) = server::signed_in().await?;
         let glance = server::glance(&state, &me)?;
         let id = ImageId::parse(&image_id)?;
+        let history_before = history_page(history_before.as_deref())?;
         // Independent reads, so at once: the page waits for the slower, not for the sum.
         let (image, members) = tokio::join!(glance.image(&id), glance.members(&id));
         let image = image?;
@@ -289,8 +291,33 @@ mod listing {
             Err(e) => Err(e),
         };
         let viewer = if owned || me.is_admin() { Viewer::Everything } else { Viewer::Project(&me.project_id) };
-        let history = state.audit.history(&me.cloud, &me.region, &id, viewer).await;
-        Ok(ImageDetails { image, owned, members, my_membership, is_admin: me.is_admin(), history })
+        let (history, older_history) =
+            match state.audit.history(&me.cloud, &me.region, &id, viewer, history_before).await {
+                Ok((entries, older)) => (Ok(entries), older),
+                Err(e) => (Err(e), None),
+            };
+        Ok(ImageDetails {
+            image,
+            owned,
+            members,
+            my_membership,
+            is_admin: me.is_admin(),
+            history,
+            older_history,
+            history_paged: history_before.is_some(),
+        })
+    }
+
+    /// The `history_before` of a History page link: empty for the newest page, else an entry
+    /// number of the log.
+    fn history_page(before: Option<&str>) -> Result<Option<i64>, AppError> {
+        match before.map(str::trim).filter(|b| !b.is_empty()) {
+            None => Ok(None),
+            Some(b) => match b.parse::<i64>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(AppError::InvalidInput(format!("{b:?} is not a page of this image's History."))),
+            },
+        }
     }
 
     /// Names of member projects: the user's own projects are known; others are asked of

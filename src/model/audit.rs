@@ -7,6 +7,8 @@ use super::{MemberStatus, Visibility};
 /// One change to an image's sharing, as the dashboard made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
+    /// Its place in the log (later changes have larger numbers): where a page of History ends.
+    pub id: i64,
     /// When, RFC 3339 UTC.
     pub at: String,
     pub user_name: String,

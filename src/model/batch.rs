@@ -131,6 +131,34 @@ pub struct BatchView {
     /// Images made shared before sharing.
     pub made_shared: Vec<String>,
     pub finished: bool,
+    /// Where it ran: its retry and its export must go to the same Glance, as the same project.
+    pub ran_in: RanIn,
+}
+
+/// The project, region and image endpoint a batch ran in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RanIn {
+    pub project_id: String,
+    pub project_name: String,
+    pub region: String,
+    /// The Glance endpoint; the server's business only, never sent to the browser.
+    #[serde(skip)]
+    pub image_url: String,
+}
+
+impl RanIn {
+    /// Why a batch that ran here cannot be retried or exported by a session now working in
+    /// `project_id` / `region` against `image_url`; `None` when it can.
+    pub fn mismatch(&self, project_id: &str, project_name: &str, region: &str, image_url: &str) -> Option<String> {
+        if self.project_id == project_id && self.region == region && self.image_url == image_url {
+            return None;
+        }
+        Some(format!(
+            "This batch ran in project {} ({}), region {}; you now work in project {} ({}), region {}. \
+             Switch back to that project and region first: its retry and export must go to the Glance it ran against.",
+            self.project_name, self.project_id, self.region, project_name, project_id, region
+        ))
+    }
 }
 
 impl BatchView {
@@ -190,6 +218,9 @@ pub struct PlanPair {
     /// What is expected: "add", "already a member", "not a member", "malformed ID", …
     pub expect: String,
     pub will_run: bool,
+    /// The outcome a pair that will not run ends with when it is not simply skipped: its image
+    /// could not be read (Glance down: failed, and worth a retry; gone: not found).
+    pub fails_with: Option<PairOutcome>,
 }
 
 #[cfg(test)]
@@ -214,6 +245,7 @@ mod tests {
             ],
             made_shared: vec![],
             finished: false,
+            ran_in: RanIn::default(),
         };
         assert_eq!(view.summary(), "4 of 5 pairs done: 2 added, 1 already a member, 1 failed, 1 waiting.");
         assert_eq!(view.retryable(), 1);
@@ -229,6 +261,25 @@ mod tests {
         let down = AppError::Unavailable { service: "Glance".into(), detail: "x".into() };
         assert!(PairOutcome::from_error(&down).is_retryable());
         assert!(PairOutcome::AlreadyMember.is_success());
+    }
+
+    #[test]
+    fn a_batch_is_bound_to_the_project_region_and_endpoint_it_ran_in() {
+        let ran_in = RanIn {
+            project_id: "p1".into(),
+            project_name: "one".into(),
+            region: "RegionOne".into(),
+            image_url: "http://glance-1".into(),
+        };
+        assert_eq!(ran_in.mismatch("p1", "one", "RegionOne", "http://glance-1"), None);
+        for (project, region, url) in [
+            ("p2", "RegionOne", "http://glance-1"),
+            ("p1", "RegionTwo", "http://glance-1"),
+            ("p1", "RegionOne", "http://x"),
+        ] {
+            let why = ran_in.mismatch(project, "any", region, url).expect("refused");
+            assert!(why.contains("ran in project one (p1), region RegionOne"), "{why}");
+        }
     }
 
     #[test]

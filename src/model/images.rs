@@ -234,9 +234,13 @@ pub struct ImageDetails {
     /// The current project's own membership, for an image offered to it.
     pub my_membership: Option<Member>,
     pub is_admin: bool,
-    /// The changes the dashboard made to this image's sharing that this project may see,
-    /// newest first; or why they cannot be shown.
+    /// One page of the changes the dashboard made to this image's sharing that this project may
+    /// see, newest first; or why they cannot be shown.
     pub history: Result<Vec<super::AuditEntry>, AppError>,
+    /// Where the next, older page of `history` starts (`history_before`), when there is one.
+    pub older_history: Option<i64>,
+    /// This page of `history` is not the newest one.
+    pub history_paged: bool,
 }
 
 /// What checking one pasted project ID with Keystone found.

@@ -7,7 +7,10 @@ use super::{
     auth::{urlencode, use_auth},
     layout::ActionError,
 };
-use crate::{api::auth::list_clouds, model::SignInMethod};
+use crate::{
+    api::auth::list_clouds,
+    model::{CloudChoice, SignInMethod},
+};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -69,7 +72,13 @@ pub fn SignInPage() -> impl IntoView {
                         <label>"User domain " <span class="muted">"(empty: the cloud's default)"</span>
                             <input name="user_domain" autocomplete="off"/></label>
                         <label>"Project " <span class="muted">"(name; empty: your default project)"</span>
-                            <input name="project" autocomplete="off"/></label>
+                            <Suspense fallback=|| view! { <input name="project" autocomplete="off"/> }>
+                                {move || Suspend::new(async move {
+                                    let suggested = clouds.await.ok().and_then(|c| suggested_project(&c));
+                                    view! { <input name="project" autocomplete="off" value=suggested/> }
+                                })}
+                            </Suspense>
+                        </label>
                         <label>"Or project ID " <span class="muted">"(used instead of the name when filled)"</span>
                             <input name="project_id" autocomplete="off" spellcheck="false"/></label>
                     }.into_any(),
@@ -92,5 +101,15 @@ pub fn SignInPage() -> impl IntoView {
                 <ActionError action=auth.sign_in/>
             </ActionForm>
         </section>
+    }
+}
+
+/// The project the form starts with: the configured cloud's (`OS_PROJECT_NAME`, or the
+/// `project_name` of its clouds.yaml entry), when only one cloud is offered. The user may clear
+/// it to sign in to their own default project.
+fn suggested_project(clouds: &[CloudChoice]) -> Option<String> {
+    match clouds {
+        [only] => only.project_name.clone(),
+        _ => None,
     }
 }

@@ -179,10 +179,10 @@ fn PlanView(plan: BatchPlan) -> impl IntoView {
                         let problem_class = if i.problem.is_some() { "error" } else { "" };
                         view! {
                             <tr>
-                                <td><a href=format!("/images/{}", i.id)>{i.name}</a></td>
-                                <td><VisibilityBadge visibility=i.visibility/></td>
-                                <td class="num">{count}</td>
-                                <td class=problem_class>{i.problem.unwrap_or_default()}</td>
+                                <td data-label="Image"><a href=format!("/images/{}", i.id)>{i.name}</a></td>
+                                <td data-label="Visibility"><VisibilityBadge visibility=i.visibility/></td>
+                                <td class="num" data-label="Members now">{count}</td>
+                                <td class=problem_class data-label="Note">{i.problem.unwrap_or_default()}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -195,9 +195,9 @@ fn PlanView(plan: BatchPlan) -> impl IntoView {
                 <tbody>
                     {plan.pairs.into_iter().map(|p| view! {
                         <tr class:skipped=!p.will_run>
-                            <td>{names.get(&p.image_id).cloned().unwrap_or(p.image_id)}</td>
-                            <td><code>{p.member_id}</code></td>
-                            <td>{p.expect}</td>
+                            <td data-label="Image">{names.get(&p.image_id).cloned().unwrap_or(p.image_id)}</td>
+                            <td data-label="Project"><code>{p.member_id}</code></td>
+                            <td data-label="Expected">{p.expect}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

@@ -1,5 +1,5 @@
 //! `/batch/{id}`: progress while a batch runs (polled when hydrated; without JavaScript the
-//! page comes when it is done), then the outcome of every pair and "retry the failed ones".
+//! page refreshes itself), then the outcome of every pair and "retry the failed ones".
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_params_map;
@@ -10,7 +10,7 @@ use crate::{
         terraform::TerraformFile,
     },
     error::AppError,
-    model::{BatchOperation, BatchView},
+    model::{BatchOperation, BatchView, Me},
     ui::{
         auth::RequireSignIn,
         bits::error_view,
@@ -57,11 +57,12 @@ pub fn BatchResultPage() -> impl IntoView {
         }
     }
 
-    view! { <RequireSignIn signed_in=move |_| view! { <BatchResult status retry export/> }/> }
+    view! { <RequireSignIn signed_in=move |me| view! { <BatchResult me status retry export/> }/> }
 }
 
 #[component]
 fn BatchResult(
+    me: Me,
     status: Resource<Result<BatchView, AppError>>,
     retry: ServerAction<RetryBatch>,
     export: Export,
@@ -70,25 +71,53 @@ fn BatchResult(
         <section class="page batch-result">
             <p class="crumbs"><a href="/images?tab=mine">"← My images"</a></p>
             <Transition fallback=|| view! { <p class="muted">"Loading the batch…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let me = me.clone();
+                    Suspend::new(async move {
                     match status.await {
-                        Ok(view) => view! { <BatchTable view retry export/> }.into_any(),
+                        Ok(view) => {
+                            let elsewhere = elsewhere(&view, &me);
+                            view! { <BatchTable view elsewhere retry export/> }.into_any()
+                        }
                         Err(e) => error_view(e),
                     }
-                })}
+                })}}
             </Transition>
             <ActionError action=retry/>
         </section>
     }
 }
 
+/// Why the batch cannot be retried or exported from where the user works now: it ran in
+/// another project or region (the server refuses too; this says so before anyone tries).
+fn elsewhere(view: &BatchView, me: &Me) -> Option<String> {
+    let ran = &view.ran_in;
+    (ran.project_id != me.project_id || ran.region != me.region).then(|| {
+        format!(
+            "This batch ran in project {} ({}), region {}. You now work in project {}, region {}: switch back to retry or export it.",
+            ran.project_name, ran.project_id, ran.region, me.project_name, me.region
+        )
+    })
+}
+
 #[component]
-fn BatchTable(view: BatchView, retry: ServerAction<RetryBatch>, export: Export) -> impl IntoView {
+fn BatchTable(
+    view: BatchView,
+    elsewhere: Option<String>,
+    retry: ServerAction<RetryBatch>,
+    export: Export,
+) -> impl IntoView {
     let done = view.done();
     let total = view.pairs.len();
-    let retryable = view.retryable();
+    let retryable = if elsewhere.is_some() { 0 } else { view.retryable() };
     // Memberships are left in place by a share or a status update, never by a revoke.
-    let exportable = view.finished && view.operation != BatchOperation::Revoke;
+    let exportable = view.finished && view.operation != BatchOperation::Revoke && elsewhere.is_none();
+    let ran_in =
+        format!("In project {} ({}), region {}.", view.ran_in.project_name, view.ran_in.project_id, view.ran_in.region);
+    // Without JavaScript nothing polls: the page asks again by itself while the batch runs.
+    // (Inside <noscript>, so a browser that runs the bundle never reloads.)
+    let refresh = (!view.finished)
+        .then(|| view! { <noscript inner_html=r#"<meta http-equiv="refresh" content="2">"#></noscript> });
     let batch_id = view.id.clone();
     let heading = if view.finished {
         format!("{} — finished", view.operation.describe())
@@ -96,7 +125,10 @@ fn BatchTable(view: BatchView, retry: ServerAction<RetryBatch>, export: Export) 
         format!("{} — running", view.operation.describe())
     };
     view! {
+        {refresh}
         <h1>{heading}</h1>
+        <p class="muted">{ran_in}</p>
+        {elsewhere.map(|why| view! { <p class="notice" role="status">{why}</p> })}
         <p role="status" aria-live="polite">{view.summary()}</p>
         <progress max=total.to_string() value=done.to_string() aria-label="Pairs done">{format!("{done} of {total}")}</progress>
         {(!view.made_shared.is_empty()).then(|| view! { <p>{format!("Made shared first: {} image(s).", view.made_shared.len())}</p> })}
@@ -117,9 +149,9 @@ fn BatchTable(view: BatchView, retry: ServerAction<RetryBatch>, export: Export) 
                         };
                         view! {
                             <tr>
-                                <td><a href=format!("/images/{}", p.image_id)>{p.image_name}</a></td>
-                                <td><code>{p.member_id}</code></td>
-                                <td class=class>{text}</td>
+                                <td data-label="Image"><a href=format!("/images/{}", p.image_id)>{p.image_name}</a></td>
+                                <td data-label="Project"><code>{p.member_id}</code></td>
+                                <td class=class data-label="Outcome">{text}</td>
                             </tr>
                         }
                     }).collect_view()}

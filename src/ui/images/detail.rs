@@ -40,20 +40,22 @@ pub fn ImagePage() -> impl IntoView {
         visibility: ServerAction::new(),
     };
     let auth = use_auth();
+    auth.recount_after(move || actions.status.version().get());
     let details = Resource::new(
         move || {
             (
                 image_id(),
                 auth.scope_version(),
-                // The confirmations live in the query: a change there must show.
+                // The confirmations and the History page live in the query: a change there must show.
                 query.read().get("confirm"),
+                query.read().get("history_before"),
                 actions.share.version().get(),
                 actions.revoke.version().get(),
                 actions.status.version().get(),
                 actions.visibility.version().get(),
             )
         },
-        |(id, ..)| get_image(id),
+        |(id, _, _, history_before, ..)| get_image(id, history_before),
     );
     let report = Resource::new(
         move || query.read().get("report"),
@@ -183,7 +185,12 @@ fn ImageBody(
             <h2 id="members-title">"Members"</h2>
             {members_view}
         </section>
-        <History entries=details.history.clone()/>
+        <History
+            image_id=id.clone()
+            entries=details.history.clone()
+            older=details.older_history
+            paged=details.history_paged
+        />
         {(details.owned || details.my_membership.is_some()).then(|| view! { <TerraformPanel image_id=id.clone() export=terraform/> })}
     }
 }

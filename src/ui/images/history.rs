@@ -8,15 +8,33 @@ use crate::{
     ui::bits::{When, middle},
 };
 
+/// One page of History, newest first, with links to the older page (`older`: where it starts)
+/// and, on a later page (`paged`), back to the newest changes.
 #[component]
-pub fn History(entries: Result<Vec<AuditEntry>, AppError>) -> impl IntoView {
+pub fn History(
+    image_id: String,
+    entries: Result<Vec<AuditEntry>, AppError>,
+    older: Option<i64>,
+    paged: bool,
+) -> impl IntoView {
+    let pages = (older.is_some() || paged).then(|| {
+        let newest = paged.then(|| {
+            view! { <a href=format!("/images/{image_id}#history-title")>"← Newest changes"</a> }
+        });
+        let older = older.map(|before| {
+            view! { <a href=format!("/images/{image_id}?history_before={before}#history-title")>"Older changes →"</a> }
+        });
+        view! { <nav class="pages" aria-label="History pages">{newest}{older}</nav> }
+    });
     let body = match entries {
         Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+        Ok(entries) if entries.is_empty() && paged => view! { <p class="empty">"No older changes."</p> }.into_any(),
         Ok(entries) if entries.is_empty() => {
             view! { <p class="empty">"No change to this image's sharing has been made through glance-share yet."</p> }
                 .into_any()
         }
         Ok(entries) => view! {
+            <p class="muted">"Newest first."</p>
             <div class="table-wrap">
                 <table class="history">
                     <thead>
@@ -39,6 +57,7 @@ pub fn History(entries: Result<Vec<AuditEntry>, AppError>) -> impl IntoView {
         <section aria-labelledby="history-title">
             <h2 id="history-title">"History"</h2>
             {body}
+            {pages}
         </section>
     }
 }
@@ -57,10 +76,10 @@ fn HistoryRow(entry: AuditEntry) -> impl IntoView {
     };
     view! {
         <tr>
-            <td><When time=Some(entry.at)/></td>
-            <td title=who_title>{entry.user_name}<span class="muted">{format!(" ({})", entry.project_name)}</span></td>
-            <td title=change_title>{change}<span class="muted">{format!(" · {}", entry.via.key())}</span></td>
-            <td class=class>{outcome}</td>
+            <td data-label="When"><When time=Some(entry.at)/></td>
+            <td title=who_title data-label="Who">{entry.user_name}<span class="muted">{format!(" ({})", entry.project_name)}</span></td>
+            <td title=change_title data-label="Change">{change}<span class="muted">{format!(" · {}", entry.via.key())}</span></td>
+            <td class=class data-label="Outcome">{outcome}</td>
         </tr>
     }
 }

@@ -41,6 +41,7 @@ pub fn ImagesPage() -> impl IntoView {
     let sort = move || sort_key(query);
     let respond = ServerAction::<SetMemberStatus>::new();
     let auth = use_auth();
+    auth.recount_after(move || respond.version().get());
     let images = Resource::new(
         move || (tab(), status(), search(), marker(), sort(), respond.version().get(), auth.scope_version()),
         |(tab, status, q, marker, sort, ..)| {
@@ -216,17 +217,17 @@ fn ImageRowView(
                 let label = format!("Choose {} for a batch", image.display_name());
                 view! { <td><input type="checkbox" form=BATCH_FORM name="image" value=image.id.clone() aria-label=label/></td> }
             })}
-            <td><a href=href>{image.display_name()}</a></td>
-            <td><VisibilityBadge visibility=image.visibility/></td>
-            {(tab != ImageTab::SharedWithMe).then(|| view! { <td class="num">{members}</td> })}
+            <td data-label="Name"><a href=href>{image.display_name()}</a></td>
+            <td data-label="Visibility"><VisibilityBadge visibility=image.visibility/></td>
+            {(tab != ImageTab::SharedWithMe).then(|| view! { <td class="num" data-label="Members">{members}</td> })}
             {(tab == ImageTab::SharedWithMe).then(|| {
                 let status = row.my_status.unwrap_or(MemberStatus::Unknown);
                 view! {
-                    <td><StatusBadge status/></td>
-                    <td><OfferButtons image_id=image.id.clone() image_name=image.display_name() current=status action=respond/></td>
+                    <td data-label="Offer"><StatusBadge status/></td>
+                    <td data-label="Respond"><OfferButtons image_id=image.id.clone() image_name=image.display_name() current=status action=respond/></td>
                 }
             })}
-            <td><CopyId id=image.id.clone() short=true label="Copy image ID"/></td>
+            <td data-label="ID"><CopyId id=image.id.clone() short=true label="Copy image ID"/></td>
         </tr>
     }
 }

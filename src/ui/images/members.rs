@@ -106,16 +106,16 @@ fn MemberRowView(
     });
     view! {
         <tr id=row_id node_ref=row_ref tabindex=focused.then_some("-1") class:focused=focused aria-current=focused.then_some("true")>
-            <td>
+            <td data-label="Project">
                 {row.project_name.clone().map(|n| view! { <span class="project-name">{n}</span><br/> })}
                 <CopyId id=member.member_id.clone() short=row.project_name.is_some() label="Copy project ID"/>
                 <a class="permalink" href=deep_link.clone() title="Link to this member">"#"</a>
             </td>
-            <td><StatusBadge status=member.status/></td>
-            <td><When time=member.created_at.clone()/></td>
-            <td><When time=member.updated_at.clone()/></td>
+            <td data-label="Status"><StatusBadge status=member.status/></td>
+            <td data-label="Shared"><When time=member.created_at.clone()/></td>
+            <td data-label="Updated"><When time=member.updated_at.clone()/></td>
             {(owned || is_admin).then(|| view! {
-                <td class="actions">
+                <td class="actions" data-label="Actions">
                     {owned.then(|| if confirming {
                         view! {
                             <div class="confirm" role="alertdialog" aria-labelledby="confirm-revoke-title">

@@ -82,7 +82,7 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
                                 Err(AppError::Conflict { .. }) => view! { <span>"already a member"</span> }.into_any(),
                                 Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
                             };
-                            view! { <tr><td><code>{r.member_id}</code>{name}</td><td>{outcome}</td></tr> }
+                            view! { <tr><td data-label="Project"><code>{r.member_id}</code>{name}</td><td data-label="Result">{outcome}</td></tr> }
                         }).collect_view()}
                     </tbody>
                 </table>

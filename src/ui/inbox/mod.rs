@@ -119,9 +119,9 @@ fn InboxForm(projects: Vec<InboxProject>, respond: ServerAction<RespondToOffers>
                                     view! {
                                         <tr>
                                             <td><input type="checkbox" name=name value=value aria-label=label/></td>
-                                            <td><a href=format!("/images/{}", row.image.id)>{row.image.display_name()}</a></td>
-                                            <td><StatusBadge status=row.my_status.unwrap_or(MemberStatus::Unknown)/></td>
-                                            <td><CopyId id=row.image.owner.clone().unwrap_or_default() short=true label="Copy owner project ID"/></td>
+                                            <td data-label="Image"><a href=format!("/images/{}", row.image.id)>{row.image.display_name()}</a></td>
+                                            <td data-label="Your answer"><StatusBadge status=row.my_status.unwrap_or(MemberStatus::Unknown)/></td>
+                                            <td data-label="Owner"><CopyId id=row.image.owner.clone().unwrap_or_default() short=true label="Copy owner project ID"/></td>
                                         </tr>
                                     }
                                 }).collect_view()}
