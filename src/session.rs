@@ -1,5 +1,6 @@
 //! The signed-in user's state, kept server-side by tower-sessions. The browser holds only the
-//! session cookie; the token never leaves the server.
+//! session cookie; the token never leaves the server, and the store holds it sealed
+//! (`secret_key::sealed`): a copy of the store is no copy of the tokens.
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ const ENDED: &str = "ended";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignedIn {
     pub cloud: String,
+    #[serde(with = "crate::secret_key::sealed")]
     pub token: Token,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
@@ -77,9 +79,18 @@ fn store_error(e: tower_sessions::session::Error) -> AppError {
     AppError::Internal("the session store is not available".into())
 }
 
-/// The signed-in user, or why there is none. An expired token ends the session.
+/// The signed-in user, or why there is none. An expired token ends the session, and so does
+/// one sealed under a key this server no longer has (the key file was replaced or lost).
 pub async fn current(session: &Session) -> Result<SignedIn, AppError> {
-    match session.get::<SignedIn>(SIGNED_IN).await.map_err(store_error)? {
+    let stored = match session.get::<SignedIn>(SIGNED_IN).await {
+        Err(tower_sessions::session::Error::SerdeJson(e)) => {
+            tracing::warn!("a session could not be opened ({e}); it ends");
+            end_expired(session).await;
+            return Err(AppError::SessionExpired);
+        }
+        other => other.map_err(store_error)?,
+    };
+    match stored {
         Some(signed_in) if !signed_in.is_expired() => {
             cap_expiry(session, signed_in.expires_at);
             Ok(signed_in)
