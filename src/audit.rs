@@ -90,6 +90,8 @@ impl AuditLog {
                     .await?
             }
             AuditStoreKind::Sqlite(path) => {
+                // Who changed what is nobody else's business: 0600, as the session store.
+                crate::private_file::sqlite_0600(path)?;
                 SqlitePoolOptions::new()
                     .max_connections(4)
                     .connect_with(

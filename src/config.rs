@@ -43,6 +43,8 @@ pub struct Config {
     /// A session ends after this long without a request (and never after its token expires).
     pub session_idle: Duration,
     pub session_store: SessionStoreKind,
+    /// The file of the key that seals tokens in session records; `None`: see `secret_key_file`.
+    pub secret_key_file_setting: Option<PathBuf>,
     pub audit_store: AuditStoreKind,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -143,6 +145,7 @@ impl Config {
             secure_cookies,
             session_idle: Duration::from_secs(60 * parse_number(&get, "GLANCE_SHARE_SESSION_IDLE_MINUTES", 60)?),
             session_store,
+            secret_key_file_setting: get("GLANCE_SHARE_SECRET_KEY_FILE").map(PathBuf::from),
             audit_store,
             max_body_bytes: parse_number(&get, "GLANCE_SHARE_MAX_BODY_BYTES", 64 * 1024)? as usize,
             upstream_connect_timeout: Duration::from_millis(parse_number(
@@ -177,6 +180,19 @@ impl Config {
             self.public_url = url;
         }
         self
+    }
+
+    /// Where the key sealing tokens in session records is: the setting, else a file beside the
+    /// session store (for Redis, in the working directory). `None` for sessions in memory:
+    /// they end with the process, so a key of its own is enough.
+    pub fn secret_key_file(&self) -> Option<PathBuf> {
+        const DEFAULT: &str = "glance-share-secret.key";
+        match (&self.secret_key_file_setting, &self.session_store) {
+            (Some(path), _) => Some(path.clone()),
+            (None, SessionStoreKind::Sqlite(store)) => Some(store.with_file_name(DEFAULT)),
+            (None, SessionStoreKind::Redis(_)) => Some(PathBuf::from(DEFAULT)),
+            (None, SessionStoreKind::Memory) => None,
+        }
     }
 
     /// The origin (scheme://host:port) that state-changing requests must come from.
@@ -304,6 +320,22 @@ mod tests {
             .unwrap()
             .bound_to("127.0.0.1:4321".parse().unwrap());
         assert_eq!(c.public_origin(), "https://x.example");
+    }
+
+    #[test]
+    fn the_secret_key_file_follows_the_session_store_unless_set() {
+        let key = |pairs: &[(&str, &str)]| config(pairs).unwrap().secret_key_file();
+        assert_eq!(key(&[]), Some("glance-share-secret.key".into()));
+        assert_eq!(
+            key(&[("GLANCE_SHARE_SESSION_STORE", "sqlite:///var/lib/gs/s.db")]),
+            Some("/var/lib/gs/glance-share-secret.key".into())
+        );
+        assert_eq!(key(&[("GLANCE_SHARE_SESSION_STORE", "redis://r:6379/0")]), Some("glance-share-secret.key".into()));
+        assert_eq!(key(&[("GLANCE_SHARE_SESSION_STORE", "memory")]), None);
+        assert_eq!(
+            key(&[("GLANCE_SHARE_SESSION_STORE", "memory"), ("GLANCE_SHARE_SECRET_KEY_FILE", "/etc/gs/key")]),
+            Some("/etc/gs/key".into())
+        );
     }
 
     #[test]

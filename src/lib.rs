@@ -19,6 +19,12 @@ pub mod config;
 #[cfg(feature = "ssr")]
 pub mod openstack;
 #[cfg(feature = "ssr")]
+pub mod private_file;
+#[cfg(feature = "ssr")]
+pub mod return_path;
+#[cfg(feature = "ssr")]
+pub mod secret_key;
+#[cfg(feature = "ssr")]
 pub mod security;
 #[cfg(feature = "ssr")]
 pub mod server;

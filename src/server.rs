@@ -35,6 +35,10 @@ pub enum StartError {
     Redis(tower_sessions_redis_store::fred::error::Error),
     #[error("the Redis session store did not answer within 10 s")]
     RedisTimeout,
+    #[error("{0}")]
+    SecretKey(#[from] crate::secret_key::KeyError),
+    #[error("could not make the session store {path} private (mode 0600): {source}")]
+    PrivateFile { path: std::path::PathBuf, source: std::io::Error },
     #[error("could not open the audit log: {0}")]
     AuditLog(tower_sessions_sqlx_store::sqlx::Error),
     #[error("could not listen on {addr}: {source}")]
@@ -139,6 +143,11 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
     let config = config.bound_to(addr);
     let store_kind = config.session_store.clone();
+    // Before any session is read or written: every token in one is sealed with this key.
+    crate::secret_key::install(match config.secret_key_file() {
+        Some(path) => crate::secret_key::SecretKey::load_or_create(&path)?,
+        None => crate::secret_key::SecretKey::random(),
+    });
     let audit = AuditLog::open(&config.audit_store).await.map_err(StartError::AuditLog)?;
     let state = AppState::new(config, leptos_options, audit)?;
     let batches = state.batches.clone();
@@ -156,6 +165,8 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
             // Every request writes its session (the idle expiry moves on): WAL with synchronous=NORMAL
             // makes that a write to the log, not an fsync; a crash may lose the last moments'
             // expiry updates, never the database.
+            crate::private_file::sqlite_0600(&path)
+                .map_err(|source| StartError::PrivateFile { path: path.clone(), source })?;
             let options = SqliteConnectOptions::new()
                 .filename(&path)
                 .create_if_missing(true)

@@ -1,5 +1,6 @@
 //! The signed-in user's state, kept server-side by tower-sessions. The browser holds only the
-//! session cookie; the token never leaves the server.
+//! session cookie; the token never leaves the server, and the store holds it sealed
+//! (`secret_key::sealed`): a copy of the store is no copy of the tokens.
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ const ENDED: &str = "ended";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignedIn {
     pub cloud: String,
+    #[serde(with = "crate::secret_key::sealed")]
     pub token: Token,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
@@ -77,9 +79,18 @@ fn store_error(e: tower_sessions::session::Error) -> AppError {
     AppError::Internal("the session store is not available".into())
 }
 
-/// The signed-in user, or why there is none. An expired token ends the session.
+/// The signed-in user, or why there is none. An expired token ends the session, and so does
+/// one sealed under a key this server no longer has (the key file was replaced or lost).
 pub async fn current(session: &Session) -> Result<SignedIn, AppError> {
-    match session.get::<SignedIn>(SIGNED_IN).await.map_err(store_error)? {
+    let stored = match session.get::<SignedIn>(SIGNED_IN).await {
+        Err(tower_sessions::session::Error::SerdeJson(e)) => {
+            tracing::warn!("a session could not be opened ({e}); it ends");
+            end_expired(session).await;
+            return Err(AppError::SessionExpired);
+        }
+        other => other.map_err(store_error)?,
+    };
+    match stored {
         Some(signed_in) if !signed_in.is_expired() => {
             cap_expiry(session, signed_in.expires_at);
             Ok(signed_in)
@@ -99,6 +110,8 @@ pub async fn current(session: &Session) -> Result<SignedIn, AppError> {
 pub async fn end_expired(session: &Session) {
     let result = async {
         session.remove_value(SIGNED_IN).await?;
+        // Dropped with it: a re-scoped token expires when the one it came from does.
+        session.remove_value(PROJECT_TOKENS).await?;
         session.insert(ENDED, true).await
     }
     .await;
@@ -147,6 +160,65 @@ pub async fn end(session: &Session) {
     if let Err(e) = session.flush().await {
         tracing::error!("could not delete a session: {e}");
     }
+}
+
+/// The signed-in state a session holds, expired or not (whose tokens a sign-out or a new
+/// sign-in revokes); none when there is none or it cannot be opened.
+pub async fn held(session: &Session) -> Option<SignedIn> {
+    session.get::<SignedIn>(SIGNED_IN).await.ok().flatten()
+}
+
+const PROJECT_TOKENS: &str = "project_tokens";
+/// How long before its end a kept token is no longer handed out: a call started with it
+/// must not outlive it.
+const PROJECT_TOKEN_MARGIN: time::Duration = time::Duration::minutes(1);
+
+/// A token re-scoped to another of the user's projects (for the inbox), kept sealed in the
+/// session until it expires, so that the next view reuses it, and revoked at sign-out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProjectToken {
+    pub project_id: String,
+    #[serde(with = "crate::secret_key::sealed")]
+    pub token: Token,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// The image endpoints of its catalog, every region's.
+    pub image_endpoints: Vec<ImageEndpoint>,
+}
+
+impl ProjectToken {
+    fn is_live(&self) -> bool {
+        self.expires_at > OffsetDateTime::now_utc() + PROJECT_TOKEN_MARGIN
+    }
+}
+
+/// The project tokens this session keeps that still have time to live. One that cannot be
+/// opened (another key) is as good as none.
+pub async fn project_tokens(session: &Session) -> Vec<ProjectToken> {
+    all_project_tokens(session).await.into_iter().filter(ProjectToken::is_live).collect()
+}
+
+async fn all_project_tokens(session: &Session) -> Vec<ProjectToken> {
+    session.get(PROJECT_TOKENS).await.ok().flatten().unwrap_or_default()
+}
+
+/// Keeps `tokens` (the live ones) as the session's project tokens, replacing those it had.
+pub async fn keep_project_tokens(session: &Session, mut tokens: Vec<ProjectToken>) {
+    tokens.retain(ProjectToken::is_live);
+    if let Err(e) = session.insert(PROJECT_TOKENS, tokens).await {
+        tracing::warn!("could not keep the re-scoped tokens: {e}");
+    }
+}
+
+/// Removes the session's project tokens and hands over those not yet expired (to be revoked).
+pub async fn take_project_tokens(session: &Session) -> Vec<ProjectToken> {
+    let now = OffsetDateTime::now_utc();
+    let kept: Vec<ProjectToken> =
+        all_project_tokens(session).await.into_iter().filter(|t| t.expires_at > now).collect();
+    if let Err(e) = session.remove_value(PROJECT_TOKENS).await {
+        tracing::warn!("could not drop the re-scoped tokens: {e}");
+    }
+    kept
 }
 
 const NO_PROJECT_LOOKUP: &str = "no_project_lookup_in";

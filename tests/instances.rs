@@ -3,41 +3,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use common::{Browser, Cleanup, GlanceDirect, Server, free_port, lab, signed_in_as};
-
-/// `redis-server` from Debian on a free port, with nothing written to disk; stopped on drop.
-struct Redis {
-    url: String,
-    child: Child,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is not installed (scripts/setup installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen within 10 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Redis { url: format!("redis://127.0.0.1:{port}"), child }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{Browser, Cleanup, GlanceDirect, Redis, Server, lab, signed_in_as};
 
 #[tokio::test]
 async fn two_instances_share_sessions_through_redis() {

@@ -102,6 +102,7 @@ mod signing_in {
             keystone::{Authenticated, Credentials, DomainRef, Keystone, Scope},
         },
         session::{self, SignedIn},
+        state::AppState,
     };
 
     pub struct Form {
@@ -180,7 +181,7 @@ mod signing_in {
                 keystone.authenticate(&credentials, None).await.map_err(|e| refused(e, method, &cloud))?
             }
             SignInMethod::Token => {
-                let pasted = required(form.token, "a token")?;
+                let pasted = required(form.token.clone(), "a token")?;
                 if !Token::is_well_formed(&pasted) {
                     return Err(AppError::SignInFailed(
                         "that does not look like a token (copy the `id` field of `openstack token issue`).".into(),
@@ -229,8 +230,19 @@ mod signing_in {
         let can_switch = method != SignInMethod::ApplicationCredential;
         let signed_in = signed_in(&cloud, authenticated, can_switch, projects, None)?;
         let session = server::session().await?;
+        let previous = session::held(&session).await;
         session::begin(&session, &signed_in, state.config.session_idle).await?;
         server::remember_signed_in();
+        // The session's earlier sign-in is over: its tokens would stay valid at Keystone until
+        // they expire. The same token pasted again is the new sign-in's, and stays (revoking
+        // it would also end the token re-scoped from it for the new sign-in).
+        let rescoped = session::take_project_tokens(&session).await.into_iter().map(|t| t.token);
+        if let Some(previous) = previous {
+            let in_use = [Some(signed_in.token.expose()), form.token.as_deref().map(str::trim)];
+            let main = (!previous.is_expired() && !in_use.contains(&Some(previous.token.expose())))
+                .then(|| previous.token.clone());
+            revoke_all(&state, &previous.cloud, rescoped.chain(main).collect(), "at a new sign-in").await;
+        }
         tracing::info!(user = %signed_in.user_name, project = %signed_in.project_name, cloud = %signed_in.cloud, "signed in");
         Ok(())
     }
@@ -312,18 +324,34 @@ mod signing_in {
     pub async fn sign_out() -> Result<(), AppError> {
         let state = server::state()?;
         let session = server::session().await?;
-        // Even an expired session is deleted; only a live token needs revoking.
-        if let Ok(Some(signed_in)) = session.get::<SignedIn>("signed_in").await
-            && let Some(cloud) = state.config.cloud(&signed_in.cloud)
-            && !signed_in.is_expired()
-            && let Err(e) = Keystone::new(&state.http, &cloud.auth_url).revoke(&signed_in.token).await
-        {
-            // Nothing is lost by going on: the session goes anyway, the token expires by itself.
-            tracing::warn!("could not revoke the token at sign-out: {e}");
+        // Even an expired session is deleted; only live tokens need revoking: the session's,
+        // and those re-scoped from it for the inbox and kept.
+        if let Some(signed_in) = session::held(&session).await {
+            let rescoped = session::take_project_tokens(&session).await.into_iter().map(|t| t.token);
+            let main = (!signed_in.is_expired()).then(|| signed_in.token.clone());
+            revoke_all(&state, &signed_in.cloud, rescoped.chain(main).collect(), "at sign-out").await;
         }
         session::end(&session).await;
         server::forget_signed_in();
         Ok(())
+    }
+
+    /// Revokes `tokens` at `cloud`'s Keystone, in order. Tokens re-scoped from the session's
+    /// go first: revoking the first token of a sign-in also ends those re-scoped from it (see
+    /// `switch_project`), and a token that no longer works is not worth a warning (401, 404).
+    /// Another failure is logged and nothing more: the session goes anyway, and a token left
+    /// behind expires by itself.
+    async fn revoke_all(state: &AppState, cloud: &str, tokens: Vec<Token>, when: &str) {
+        let Some(cloud) = state.config.cloud(cloud) else { return };
+        let keystone = Keystone::new(&state.http, &cloud.auth_url);
+        for token in &tokens {
+            match keystone.revoke(token).await {
+                Err(e) if !matches!(e.status(), Some(401 | 404)) => {
+                    tracing::warn!("could not revoke a token {when}: {e}")
+                }
+                _ => {}
+            }
+        }
     }
 
     pub async fn switch_project(project_id: String) -> Result<(), AppError> {
@@ -343,9 +371,13 @@ mod signing_in {
             .authenticate(&Credentials::Token(current.token.clone()), Some(&Scope::ProjectId(project_id)))
             .await?;
         let next = signed_in(&cloud, rescoped, true, current.projects.clone(), Some(&current.region))?;
-        // The previous token is not revoked here: Keystone revokes along the audit chain, which
-        // a re-scoped token shares, so that would end the new token too. Sign-out revokes the
-        // chain, every project's token with it.
+        // The previous token is not revoked here. Keystone (checked against the lab's, 30.0.0)
+        // revokes by audit chain: revoking the first token of a sign-in also ends every token
+        // re-scoped from it, this new one and the inbox's included; revoking a re-scoped token
+        // ends that one only (its re-scoped siblings and the first token live on). And a batch
+        // started before the switch still works with the previous token. Sign-out revokes the
+        // token in use and the inbox's; after a switch, the first token is no longer held and
+        // lives until it expires.
         session::update(&session, &next).await
     }
 

@@ -63,9 +63,10 @@ mod offers {
             glance::Glance,
             keystone::{Credentials, Scope},
         },
-        session::{self, SignedIn},
+        session::{self, ProjectToken, SignedIn},
         state::AppState,
     };
+    use tower_sessions::Session;
 
     /// A project the user works in, with a token and image endpoint for it.
     struct ProjectAccess {
@@ -76,10 +77,11 @@ mod offers {
     }
 
     /// Tokens for each of the user's projects. The current one is the session's; the others are
-    /// re-scoped from it (and not revoked afterwards: Keystone would revoke the whole audit
-    /// chain, the session's token with it; they expire with it).
+    /// re-scoped from it once and kept (sealed) in the session until they expire, so a view
+    /// reuses them instead of minting new ones; sign-out revokes them.
     async fn project_access(
         state: &AppState,
+        session: &Session,
         me: &SignedIn,
         only: Option<&[String]>,
     ) -> Vec<Result<ProjectAccess, (String, String, AppError)>> {
@@ -92,40 +94,66 @@ mod offers {
             projects.retain(|(id, _)| only.contains(id));
         }
         let cloud = state.config.cloud(&me.cloud).cloned();
-        server::bounded(projects, state.config.batch_concurrency, |(id, name)| {
+        let kept = session::project_tokens(session).await;
+        let found = server::bounded(projects, state.config.batch_concurrency, |(id, name)| {
             let cloud = cloud.clone();
+            let kept = kept.iter().find(|t| t.project_id == id).cloned();
             async move {
                 if id == me.project_id {
-                    return match me.image_url() {
+                    let access = match me.image_url() {
                         Ok(url) => Ok(ProjectAccess { id, name, token: me.token.clone(), image_url: url.to_string() }),
                         Err(e) => Err((id, name, e)),
                     };
+                    return (access, None);
                 }
-                let Some(cloud) = cloud else { return Err((id, name, AppError::NotSignedIn)) };
+                if let Some(kept) = kept {
+                    return (in_region(id, name, &kept, &me.region), None);
+                }
+                let Some(cloud) = cloud else { return (Err((id, name, AppError::NotSignedIn)), None) };
                 let keystone = crate::openstack::keystone::Keystone::new(&state.http, &cloud.auth_url);
                 let scoped = keystone
                     .authenticate(&Credentials::Token(me.token.clone()), Some(&Scope::ProjectId(id.clone())))
                     .await;
                 match scoped {
-                    Ok(a) => match a.image_endpoints(&cloud.interface).into_iter().find(|e| e.region == me.region) {
-                        Some(e) => Ok(ProjectAccess { id, name, token: a.token, image_url: e.url }),
-                        None => Err((
-                            id,
-                            name,
-                            AppError::InvalidInput(format!("no image endpoint in region {}", me.region)),
-                        )),
-                    },
-                    Err(e) => Err((id, name, AppError::from(e))),
+                    Ok(a) => {
+                        let minted = ProjectToken {
+                            project_id: id.clone(),
+                            image_endpoints: a.image_endpoints(&cloud.interface),
+                            token: a.token,
+                            expires_at: a.expires_at,
+                        };
+                        (in_region(id, name, &minted, &me.region), Some(minted))
+                    }
+                    Err(e) => (Err((id, name, AppError::from(e))), None),
                 }
             }
         })
-        .await
+        .await;
+        let (access, minted): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+        let minted: Vec<ProjectToken> = minted.into_iter().flatten().collect();
+        if !minted.is_empty() {
+            session::keep_project_tokens(session, kept.into_iter().chain(minted).collect()).await;
+        }
+        access
+    }
+
+    /// Access to project `id` with a token re-scoped to it, in `region`.
+    fn in_region(
+        id: String,
+        name: String,
+        scoped: &ProjectToken,
+        region: &str,
+    ) -> Result<ProjectAccess, (String, String, AppError)> {
+        match scoped.image_endpoints.iter().find(|e| e.region == region) {
+            Some(e) => Ok(ProjectAccess { id, name, token: scoped.token.clone(), image_url: e.url.clone() }),
+            None => Err((id, name, AppError::InvalidInput(format!("no image endpoint in region {region}")))),
+        }
     }
 
     pub async fn inbox() -> Result<Vec<InboxProject>, AppError> {
         let state = server::state()?;
-        let (_, me) = server::signed_in().await?;
-        let access = project_access(&state, &me, None).await;
+        let (session, me) = server::signed_in().await?;
+        let access = project_access(&state, &session, &me, None).await;
         let mut projects = server::bounded(access, state.config.batch_concurrency, |access| {
             let state = &state;
             async move {
@@ -194,7 +222,7 @@ mod offers {
             return Ok((answers, id));
         }
         let projects: Vec<String> = chosen.iter().map(|(p, _)| p.clone()).collect();
-        let access = project_access(&state, &me, Some(&projects)).await;
+        let access = project_access(&state, &session, &me, Some(&projects)).await;
         let mut answers = Vec::new();
         for (project, image) in &chosen {
             let outcome = match access

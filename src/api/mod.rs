@@ -121,12 +121,19 @@ pub(crate) mod server {
         Ok(Keystone::new(&state.http, &cloud.auth_url))
     }
 
-    /// Sends the browser to `next` (a path inside the dashboard) when `result` is a success.
+    /// Sends the browser to `next` when `result` is a success: a place on the dashboard's own
+    /// origin (see `return_path`), else the start page.
     pub async fn reply_and_go<T>(result: Result<T, AppError>, next: &str) -> Result<T, AppError> {
         if result.is_ok() {
-            leptos_axum::redirect(&crate::model::local_path_or_home(Some(next)));
+            leptos_axum::redirect(&return_path(next));
         }
         reply(result).await
+    }
+
+    /// `next` checked against the public origin; the start page when it fails the check.
+    fn return_path(next: &str) -> String {
+        state()
+            .map_or_else(|_| "/".into(), |s| crate::return_path::same_origin_path_or_home(next, &s.config.public_url))
     }
 
     /// Gives an error its HTTP status, and nothing else: for reads the page itself handles.
@@ -188,12 +195,7 @@ pub(crate) mod server {
     /// The path (and query) of the dashboard page a request came from.
     fn referer_path(parts: &http::request::Parts) -> Option<String> {
         let referer = parts.headers.get(http::header::REFERER)?.to_str().ok()?;
-        let url = url::Url::parse(referer).ok()?;
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
-        Some(crate::model::local_path_or_home(Some(&path)))
+        Some(return_path(referer))
     }
 
     /// Runs `f` over `items` with at most `limit` calls in flight, keeping the input order.

@@ -1,7 +1,8 @@
 //! A Keystone token: a secret that is never logged, printed or sent to the browser.
+//! It has no serde of its own: the only record that holds one (the session's) seals it
+//! through `secret_key::sealed`.
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Clone)]
 pub struct Token(SecretString);
@@ -27,19 +28,6 @@ impl Token {
 impl std::fmt::Debug for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Token([REDACTED])")
-    }
-}
-
-/// Stored in the server-side session only.
-impl Serialize for Token {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.expose())
-    }
-}
-
-impl<'de> Deserialize<'de> for Token {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Token::new)
     }
 }
 

@@ -655,17 +655,34 @@ pub fn fernet_tokens(bytes: &[u8]) -> Vec<String> {
     found
 }
 
-/// The tokens all sessions of a SQLite store hold right now.
+/// The tokens all sessions of a SQLite store hold right now: sealed ones opened with the
+/// key the server made beside the store, and any in the clear.
 pub async fn stored_tokens(file: &std::path::Path) -> Vec<String> {
+    let key = glance_share::secret_key::SecretKey::load(&file.with_file_name("glance-share-secret.key")).ok();
     let mut tokens = Vec::new();
     for s in stored_sessions(file).await {
-        for t in fernet_tokens(&s.data) {
+        let opened = key.iter().flat_map(|key| sealed_tokens(&s.data, key));
+        for t in fernet_tokens(&s.data).into_iter().chain(opened) {
             if !tokens.contains(&t) {
                 tokens.push(t);
             }
         }
     }
     tokens
+}
+
+/// Every sealed value in `bytes` that opens with `key`: the tokens a session holds.
+pub fn sealed_tokens(bytes: &[u8], key: &glance_share::secret_key::SecretKey) -> Vec<String> {
+    use glance_share::secret_key::SEALED_PREFIX;
+    let text = String::from_utf8_lossy(bytes);
+    text.match_indices(SEALED_PREFIX)
+        .filter_map(|(at, _)| {
+            let rest = &text[at + SEALED_PREFIX.len()..];
+            let body: String =
+                rest.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')).collect();
+            key.open(&format!("{SEALED_PREFIX}{body}"))
+        })
+        .collect()
 }
 
 /// The `Set-Cookie` headers of a response that set cookie `name`.
@@ -681,6 +698,12 @@ pub fn set_cookies(res: &reqwest::Response, name: &str) -> Vec<String> {
 /// A cookie's `Max-Age` in seconds, if it has one.
 pub fn max_age(set_cookie: &str) -> Option<i64> {
     set_cookie.split(';').find_map(|p| p.trim().strip_prefix("Max-Age=")).map(|v| v.parse().unwrap())
+}
+
+/// The sign-in form's fields for a password sign-in to the lab as `(user, password, project)`.
+pub fn password_form<'a>(who: (&'a str, &'a str, &'a str)) -> Vec<(&'static str, &'a str)> {
+    let (user, password, project) = who;
+    vec![("cloud", "lab"), ("method", "password"), ("user_name", user), ("password", password), ("project", project)]
 }
 
 /// A password sign-in posted straight to `server` as if from `origin`, with no cookie kept.
@@ -722,5 +745,47 @@ impl KeystoneDirect<'_> {
     pub async fn consumer_token(&self) -> String {
         let (user, password, project) = self.lab.account("consumer");
         self.password_token(user, password, project).await.0
+    }
+}
+
+/// `redis-server` from Debian on a free port, with nothing written to disk; stopped on drop.
+pub struct Redis {
+    pub url: String,
+    pub port: u16,
+    child: Child,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is not installed (scripts/setup installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not listen within 10 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Redis { url: format!("redis://127.0.0.1:{port}"), port, child }
+    }
+
+    /// Everything Redis holds, every key's value as bytes (what a dump of it would give away).
+    pub fn everything(&self) -> Vec<u8> {
+        let cli = |args: &[&str]| {
+            let out = Command::new("redis-cli").args(["-p", &self.port.to_string(), "--raw"]).args(args).output();
+            out.expect("redis-cli is not installed (it comes with redis-server)").stdout
+        };
+        let keys = String::from_utf8(cli(&["KEYS", "*"])).unwrap();
+        keys.lines().filter(|k| !k.is_empty()).flat_map(|k| cli(&["GET", k])).collect()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
