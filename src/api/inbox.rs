@@ -52,7 +52,10 @@ pub async fn get_inbox_report(report_id: String) -> Result<Option<OfferAnswers>,
 
 #[cfg(feature = "ssr")]
 mod offers {
-    use super::super::server;
+    use super::super::{
+        images::{OffersTo, offered_to},
+        server,
+    };
     use crate::{
         audit::Actor,
         error::AppError,
@@ -73,6 +76,8 @@ mod offers {
         name: String,
         token: Token,
         image_url: String,
+        /// The token holds the admin role: Glance then lists offers that are not offers.
+        admin: bool,
     }
 
     /// Tokens for each of the user's projects. The current one is the session's; the others are
@@ -97,7 +102,13 @@ mod offers {
             async move {
                 if id == me.project_id {
                     return match me.image_url() {
-                        Ok(url) => Ok(ProjectAccess { id, name, token: me.token.clone(), image_url: url.to_string() }),
+                        Ok(url) => Ok(ProjectAccess {
+                            id,
+                            name,
+                            token: me.token.clone(),
+                            image_url: url.to_string(),
+                            admin: me.is_admin(),
+                        }),
                         Err(e) => Err((id, name, e)),
                     };
                 }
@@ -108,7 +119,10 @@ mod offers {
                     .await;
                 match scoped {
                     Ok(a) => match a.image_endpoints(&cloud.interface).into_iter().find(|e| e.region == me.region) {
-                        Some(e) => Ok(ProjectAccess { id, name, token: a.token, image_url: e.url }),
+                        Some(e) => {
+                            let admin = a.roles.iter().any(|r| r == "admin");
+                            Ok(ProjectAccess { id, name, token: a.token, image_url: e.url, admin })
+                        }
                         None => Err((
                             id,
                             name,
@@ -131,8 +145,10 @@ mod offers {
             async move {
                 match access {
                     Ok(p) => {
+                        let to =
+                            OffersTo { project_id: &p.id, admin: p.admin, concurrency: state.config.batch_concurrency };
                         let offers = match Glance::new(&state.http, &p.image_url, &p.token) {
-                            Ok(glance) => super::super::images::offered_to(&glance, "all", &p.id).await.map(|l| l.rows),
+                            Ok(glance) => offered_to(&glance, "all", &to).await.map(|l| l.rows),
                             Err(e) => Err(e.into()),
                         };
                         InboxProject { project_id: p.id, project_name: p.name, offers }
@@ -166,7 +182,8 @@ mod offers {
     pub async fn pending_count(me: &SignedIn) -> Result<usize, AppError> {
         let state = server::state()?;
         let glance = server::glance(&state, me)?;
-        Ok(super::super::images::offered_to(&glance, "pending", &me.project_id).await?.rows.len())
+        let to = OffersTo::current(me, state.config.batch_concurrency);
+        Ok(offered_to(&glance, "pending", &to).await?.rows.len())
     }
 
     pub async fn respond(
