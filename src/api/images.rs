@@ -195,9 +195,7 @@ mod listing {
             for (id, found) in looked_up {
                 confirmed.insert(id, found?);
             }
-            // Kept once: Glance's admin listing is a join of images and their members.
-            let mut seen = std::collections::HashSet::new();
-            images.retain(|i| confirmed.get(&i.id) == Some(&Some(status)) && seen.insert(i.id.clone()));
+            images.retain(|i| confirmed.get(&i.id) == Some(&Some(status)));
         }
         Ok(images.into_iter().map(|image| row(image, to.project_id, Some(status))).collect())
     }

@@ -89,8 +89,8 @@ mod sharing {
         error::AppError,
         model::{Change, Via},
         model::{
-            IdError, ImageId, Member, MemberId, MemberStatus, ProjectCheck, ShareReport, ShareResult, Visibility,
-            ids::parse_member_list,
+            ImageId, Member, MemberId, MemberStatus, ProjectCheck, ShareReport, ShareResult, Visibility,
+            ids::{PastedIds, parse_member_list},
         },
         session::{self, SignedIn},
         state::AppState,
@@ -113,7 +113,7 @@ mod sharing {
     }
 
     /// The entries of a pasted list, each parsed on its own; at least one, at most 500.
-    fn pasted(members: &str) -> Result<Vec<(String, Result<MemberId, IdError>)>, AppError> {
+    fn pasted(members: &str) -> Result<PastedIds, AppError> {
         let parsed = parse_member_list(members);
         if parsed.is_empty() {
             return Err(AppError::InvalidInput("Enter at least one project ID.".into()));

@@ -6,7 +6,7 @@
 use super::server;
 use crate::{
     error::AppError,
-    model::{IdError, MemberId, ProjectCheck},
+    model::{ProjectCheck, ids::PastedIds},
     session::{self, SignedIn},
     state::AppState,
 };
@@ -16,7 +16,7 @@ pub async fn check_each(
     state: &AppState,
     session: &tower_sessions::Session,
     me: &SignedIn,
-    parsed: Vec<(String, Result<MemberId, IdError>)>,
+    parsed: PastedIds,
 ) -> Result<Vec<(String, ProjectCheck)>, AppError> {
     let keystone = server::keystone(state, me)?;
     let ids: Vec<String> = parsed.iter().filter_map(|(_, r)| r.as_ref().ok().map(|m| m.to_string())).collect();

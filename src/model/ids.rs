@@ -97,10 +97,13 @@ pub enum IdError {
     MemberIdNotAscii(String, char),
 }
 
+/// The entries of a pasted list of project IDs, as typed, each parsed on its own.
+pub type PastedIds = Vec<(String, Result<MemberId, IdError>)>;
+
 /// Reads a pasted list of project IDs (separated by commas, spaces or lines), dropping
 /// repeats but keeping the order; each entry is parsed on its own so one typo does not hide
 /// the others.
-pub fn parse_member_list(text: &str) -> Vec<(String, Result<MemberId, IdError>)> {
+pub fn parse_member_list(text: &str) -> PastedIds {
     let mut seen = std::collections::HashSet::new();
     text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
         .filter(|s| !s.is_empty())
