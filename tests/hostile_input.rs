@@ -46,9 +46,9 @@ proptest! {
     }
 
     #[test]
-    fn member_ids_are_printable_ascii(raw in any::<String>(), unicode in "[a-z0-9]{0,8}[^\\x00-\\x7f][a-z0-9]{0,8}") {
+    fn member_ids_are_printable_ascii(raw in any::<String>(), unicode in "[a-z0-9]{1,8}[^\\x00-\\x7f][a-z0-9]{1,8}") {
         // Glance decodes a member in a URL path as latin-1: anything else can be added but
-        // never removed again.
+        // never removed again. (Inside the ID: at its ends, white space is trimmed off.)
         if let Ok(member) = MemberId::parse(&raw) {
             prop_assert!(member.as_str().bytes().all(|b| b.is_ascii_graphic()), "{:?}", member);
         }
