@@ -32,15 +32,17 @@ pub enum AppError {
     QuotaExceeded { service: String, code: u16, message: String, limit: Option<u32> },
     #[error("{service} is unavailable right now, so nothing was changed: {detail}")]
     Unavailable { service: String, detail: String },
-    /// No answer within the timeout: unlike a refused connection, a change may have been made.
-    #[error(
-        "{service} did not answer in time. A change you asked for may still have been made: look again before you repeat it."
-    )]
-    NoAnswer { service: String },
+    /// No answer within the timeout. Unlike a refused connection, a change may have been made,
+    /// if one was asked for (`change_asked`); a read that timed out changed nothing.
+    #[error("{service} did not answer in time. {}", no_answer_advice(*.change_asked))]
+    NoAnswer { service: String, change_asked: bool },
     #[error("{service} refused the request: {message} ({service} {code})")]
     Rejected { service: String, code: u16, message: String },
     #[error("Too many sign-in attempts. Try again in {0} s.")]
     TooManyAttempts(u64),
+    /// The request's body is over `GLANCE_SHARE_MAX_BODY_BYTES`.
+    #[error("The request is too large: glance-share accepts at most {0} bytes.")]
+    TooLarge(usize),
     #[error("Something went wrong on the dashboard's side: {0}")]
     Internal(String),
 }
@@ -56,6 +58,7 @@ impl AppError {
             AppError::Conflict { .. } => 409,
             AppError::QuotaExceeded { .. } => 413,
             AppError::TooManyAttempts(_) => 429,
+            AppError::TooLarge(_) => 413,
             AppError::Rejected { code, .. } => *code,
             AppError::Unavailable { .. } => 503,
             AppError::NoAnswer { .. } => 504,
@@ -78,14 +81,53 @@ impl FromServerFnError for AppError {
                 service: "glance-share".into(),
                 detail: format!("the dashboard could not be reached ({e})"),
             },
-            ServerFnErrorErr::Args(e) | ServerFnErrorErr::MissingArg(e) => AppError::InvalidInput(e),
+            ServerFnErrorErr::Args(e) | ServerFnErrorErr::MissingArg(e) => unreadable_request(&e),
+            // On the server this is a request body that could not be read (not UTF-8, cut
+            // off): the client's error. In the browser it is an answer it could not read.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(e) => unreadable_request(&e),
             other => AppError::Internal(other.to_string()),
         }
+    }
+}
+
+/// A request whose fields could not be read (missing, of the wrong type, not UTF-8).
+fn unreadable_request(detail: &str) -> AppError {
+    AppError::InvalidInput(format!("The request could not be read: {detail}."))
+}
+
+/// What to do after no answer came: only a change may have been made without one.
+fn no_answer_advice(change_asked: bool) -> &'static str {
+    if change_asked {
+        "A change you asked for may still have been made: look again before you repeat it."
+    } else {
+        "Nothing was changed; try again."
     }
 }
 
 impl From<crate::model::IdError> for AppError {
     fn from(e: crate::model::IdError) -> AppError {
         AppError::InvalidInput(e.to_string())
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_the_server_cannot_read_is_the_clients_error() {
+        for e in [
+            ServerFnErrorErr::Args("missing field `image_id`".into()),
+            ServerFnErrorErr::MissingArg("image_id".into()),
+            ServerFnErrorErr::Deserialization("invalid utf-8 sequence of 1 bytes from index 9".into()),
+        ] {
+            let app = AppError::from_server_fn_error(e);
+            assert_eq!(app.status_code(), 400, "{app:?}");
+            assert!(app.to_string().starts_with("The request could not be read: "), "{app}");
+        }
+        assert_eq!(AppError::TooLarge(65536).status_code(), 413);
+        let registration = AppError::from_server_fn_error(ServerFnErrorErr::Registration("poisoned".into()));
+        assert_eq!(registration.status_code(), 500);
     }
 }

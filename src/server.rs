@@ -2,11 +2,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{Router, http::header, middleware, routing::get};
+use axum::{Router, http::header, middleware, response::IntoResponse, routing::get};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::{
-    limit::RequestBodyLimitLayer,
     request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -81,8 +80,9 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
+        .layer(middleware::from_fn(server_fn_errors_keep_their_status))
         .layer(middleware::from_fn_with_state(origin, security::require_same_origin))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(config.max_body_bytes, whole_body_within_limit))
         // One limit over every route: a page being rendered holds its upstream answers and
         // its HTML in memory until it is sent, so a burst of users waits in line instead.
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
@@ -100,6 +100,69 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
         .with_state(state)
 }
 
+/// Reads the whole request body, refusing one over `max` bytes with 413 before any handler
+/// sees it. A chunked body has no length to check up front: cut off inside a server function,
+/// it was answered 500 ("length limit exceeded").
+async fn whole_body_within_limit(
+    axum::extract::State(max): axum::extract::State<usize>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use futures::StreamExt;
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return too_large(req.uri().path(), max);
+    }
+    let (parts, body) = req.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut read = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            // The client broke off its own request: nobody is left to read an answer.
+            return axum::http::StatusCode::BAD_REQUEST.into_response();
+        };
+        if read.len() + chunk.len() > max {
+            return too_large(parts.uri.path(), max);
+        }
+        read.extend_from_slice(&chunk);
+    }
+    next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(read))).await
+}
+
+/// 413, as an `AppError` for a server function's caller, in words for anyone else.
+fn too_large(path: &str, max: usize) -> axum::response::Response {
+    let error = crate::error::AppError::TooLarge(max);
+    let status = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+    if path.starts_with("/api/") {
+        (status, axum::Json(error)).into_response()
+    } else {
+        (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{error}\n")).into_response()
+    }
+}
+
+/// Leptos answers every server-function error with 500, also one raised before the function
+/// ran (a missing field, a body that is not UTF-8) that never passed through `api::server::reply`:
+/// such an answer gets the status its `AppError` carries.
+async fn server_fn_errors_keep_their_status(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let res = next.run(req).await;
+    let from_server_fn = res.headers().contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER);
+    if res.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR || !from_server_fn {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // An encoded AppError is small; anything bigger is not one.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
+        parts.status = axum::http::StatusCode::from_u16(error.status_code()).unwrap_or(parts.status);
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 #[derive(serde::Deserialize)]
 struct ProviderQuery {
     provider: Option<String>,
@@ -112,7 +175,6 @@ async fn terraform_download(
     axum::extract::Path(image_id): axum::extract::Path<String>,
     axum::extract::Query(query): axum::extract::Query<ProviderQuery>,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
     let result = async {
         let me = crate::session::current(&session).await?;
         crate::api::terraform::export(&state, &me, &image_id, query.provider.as_deref().unwrap_or("openstack")).await

@@ -184,6 +184,9 @@ pub struct ProjectToken {
     pub expires_at: OffsetDateTime,
     /// The image endpoints of its catalog, every region's.
     pub image_endpoints: Vec<ImageEndpoint>,
+    /// The token holds the admin role in that project (Glance then answers differently).
+    #[serde(default)]
+    pub admin: bool,
 }
 
 impl ProjectToken {

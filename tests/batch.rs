@@ -611,3 +611,54 @@ async fn a_batch_stays_bound_to_the_project_and_region_it_ran_in() {
     assert_eq!(status, 200, "{file}");
     assert!(file["text"].as_str().unwrap().contains(&member), "{file}");
 }
+
+#[tokio::test]
+async fn the_batch_plan_refuses_a_project_name_as_the_image_page_does() {
+    // The batch page used to share with `consumer` (a name) without a word.
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let image = glance.create_image("gs-batch-name", "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![image.clone()],
+    };
+    let server = Server::start(&[]);
+    let browser = signed_in_as(&server, "producer").await;
+    let unchecked = id(21);
+    let members = format!("consumer {unchecked}");
+    let form = [("images", image.as_str()), ("members", members.as_str()), ("operation", "share")];
+
+    let (status, plan) = browser.call_json("batch_plan", &form).await;
+    assert_eq!(status, 200, "{plan}");
+    let pair = |member: &str| {
+        plan["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["member_id"] == member)
+            .unwrap_or_else(|| panic!("{plan}"))
+            .clone()
+    };
+    let name = pair("consumer");
+    assert!(
+        name["expect"].as_str().unwrap().starts_with("refused: project names are never shared with: give its ID"),
+        "{plan}"
+    );
+    assert_eq!(name["will_run"], false);
+    assert_eq!(
+        (pair(&unchecked)["expect"].as_str().unwrap(), pair(&unchecked)["will_run"].as_bool()),
+        ("add", Some(true))
+    );
+    assert_eq!(plan["unchecked"], serde_json::json!([unchecked]), "the plan says which IDs it could not check");
+    // The page says what running it does.
+    let page = browser.get(&format!("/batch?images={image}&members=consumer+{unchecked}&operation=share")).await;
+    let page = page.text().await.unwrap();
+    assert!(page.contains("project names are never shared with") && page.contains("could not be checked"), "{page}");
+
+    let batch_id = common::start_batch(&browser, &form).await;
+    let view = common::wait_finished(&browser, &batch_id, 20).await;
+    let outcomes = common::outcome_kinds(&view);
+    assert_eq!(outcomes[&(image.clone(), "consumer".to_string())], "Skipped", "{view}");
+    assert_eq!(outcomes[&(image.clone(), unchecked.clone())], "Done", "{view}");
+    assert_eq!(glance.members(&image).await.1, vec![(unchecked, "pending".to_string())], "nothing shared with a name");
+}

@@ -177,3 +177,101 @@ async fn sigint_stops_the_server_cleanly() {
     let log = log.lock().unwrap().join("\n");
     assert!(log.contains("glance-share stopped"), "the shutdown ran to its end:\n{log}");
 }
+
+/// Posts `chunks` to `path` with `Transfer-Encoding: chunked` (no length given up front), as
+/// a plain HTTP/1.1 client does; returns the status and the body.
+async fn post_chunked(server: &Server, path: &str, chunks: &[Vec<u8>]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = server.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nAccept: application/json\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        server.base
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for chunk in chunks {
+        // The server may answer (and close) before the last chunk: that is the point.
+        if stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await.is_err()
+            || stream.write_all(chunk).await.is_err()
+            || stream.write_all(b"\r\n").await.is_err()
+        {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no answer: {text}"));
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_request_the_client_got_wrong_is_answered_4xx_not_500() {
+    let server = Server::start(&[("GLANCE_SHARE_MAX_BODY_BYTES", "4096")]);
+    let post = |path: &str, body: Vec<u8>| {
+        http()
+            .post(server.url(path))
+            .header("origin", &server.base)
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let message = |body: &str| common::user_message(&serde_json::from_str(body).unwrap_or_else(|_| panic!("{body}")));
+
+    // A field the function needs is missing: the function never runs.
+    let res = post("/api/image", b"other=1".to_vec()).await.unwrap();
+    assert_eq!(res.status(), 400);
+    let text = res.text().await.unwrap();
+    assert!(message(&text).contains("missing field `image_id`"), "{text}");
+
+    // A body that is not UTF-8.
+    let res = post("/api/share", b"image_id=\xff\xfe&members=\xc3".to_vec()).await.unwrap();
+    assert_eq!(res.status(), 400);
+    let text = res.text().await.unwrap();
+    assert!(message(&text).starts_with("The request could not be read"), "{text}");
+
+    // Over the limit, with a length given, and chunked without one.
+    let big = format!("image_id=x&members={}", "a".repeat(5000)).into_bytes();
+    let res = post("/api/share", big.clone()).await.unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(
+        message(&res.text().await.unwrap()),
+        "The request is too large: glance-share accepts at most 4096 bytes."
+    );
+    let (status, body) = post_chunked(&server, "/api/share", &[big[..3000].to_vec(), big[3000..].to_vec()]).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(message(&body), "The request is too large: glance-share accepts at most 4096 bytes.");
+    // Under the limit, chunked is fine: the function runs (and asks for a sign-in).
+    let (status, body) = post_chunked(&server, "/api/image", &[b"image_id=".to_vec(), b"abc".to_vec()]).await;
+    assert_eq!(status, 401, "{body}");
+
+    // A real server error keeps its 500 (none was provoked above), and nothing panicked.
+    assert!(!server.log_text().contains("panicked"), "{}", server.log_text());
+}
+
+#[tokio::test]
+async fn an_image_page_for_no_image_says_so_with_its_status() {
+    let server = Server::start(&[]);
+    let producer = common::signed_in_as(&server, "producer").await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    for path in [format!("/images/{unknown}"), format!("/images/{unknown}/members/0123456789abcdef0123456789abcdef")] {
+        let res = producer.get(&path).await;
+        assert_eq!(res.status(), 404, "{path}");
+        assert!(res.text().await.unwrap().contains("Image not found"), "{path}");
+    }
+    let res = producer.get("/images/not-an-image").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("is not an image ID"));
+    // An image that is there still answers 200.
+    let glance = common::GlanceDirect::as_user(common::lab(), "producer", "LAB_GLANCE_URL").await;
+    let image = glance.create_image("gs-status-200", "private").await;
+    let _cleanup = common::Cleanup {
+        glance: common::GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![image.clone()],
+    };
+    assert_eq!(producer.get(&format!("/images/{image}")).await.status(), 200);
+}

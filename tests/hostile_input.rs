@@ -46,6 +46,16 @@ proptest! {
     }
 
     #[test]
+    fn member_ids_are_printable_ascii(raw in any::<String>(), unicode in "[a-z0-9]{1,8}[^\\x00-\\x7f][a-z0-9]{1,8}") {
+        // Glance decodes a member in a URL path as latin-1: anything else can be added but
+        // never removed again. (Inside the ID: at its ends, white space is trimmed off.)
+        if let Ok(member) = MemberId::parse(&raw) {
+            prop_assert!(member.as_str().bytes().all(|b| b.is_ascii_graphic()), "{:?}", member);
+        }
+        prop_assert!(MemberId::parse(&unicode).is_err(), "{:?}", unicode);
+    }
+
+    #[test]
     fn pasted_lists_never_panic_and_keep_their_order(text in any::<String>()) {
         let parsed = parse_member_list(&text);
         for (raw, result) in &parsed {

@@ -136,3 +136,82 @@ async fn pending_offers_come_first_in_each_project_and_rejected_ones_stay_listed
         |name: &str| page.find(&format!("gs-order-{tag}-{name}")).unwrap_or_else(|| panic!("{name} not on the page"));
     assert!(at("c") < at("a") && at("c") < at("b"), "pending first on the page too");
 }
+
+/// Every row of one "Shared with me" answer for `image`: `(status filter, my_status)` pairs.
+async fn listed(browser: &common::Browser, image: &str, filter: &str, search: Option<&str>) -> Vec<String> {
+    let mut form = vec![("tab", "shared"), ("status", filter), ("sort", "newest")];
+    if let Some(q) = search {
+        form.push(("q", q));
+    }
+    let (status, list) = browser.call_json("images", &form).await;
+    assert_eq!(status, 200, "{list}");
+    list["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .filter(|r| r["image"]["id"] == image)
+        .map(|r| r["my_status"].as_str().unwrap_or("none").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_admin_sees_only_the_offers_made_to_its_own_project() {
+    // For an admin's token Glance ignores `member_status`: it listed every shared image of the
+    // cloud under each answer, so the admin saw phantom offers three times, and Accept failed.
+    let lab = lab();
+    let consumer = lab.get("LAB_CONSUMER_PROJECT_ID");
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let offered = glance.create_image(&format!("gs-admin-{tag}-offered"), "shared").await;
+    let elsewhere = glance.create_image(&format!("gs-admin-{tag}-elsewhere"), "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![offered.clone(), elsewhere.clone()],
+    };
+    let server = Server::start(&[]);
+    let admin = signed_in_as(&server, "admin").await;
+    let admin_project = admin.whoami().await["project_id"].as_str().unwrap().to_string();
+    let pending_count = || async {
+        let (status, count) = admin.call_json("pending_count", &[]).await;
+        assert_eq!(status, 200, "{count}");
+        count.as_u64().unwrap()
+    };
+    let before = pending_count().await;
+    glance.add_member(&offered, consumer).await;
+    glance.add_member(&offered, &admin_project).await;
+    glance.add_member(&elsewhere, consumer).await;
+
+    // Shared with me, paged and searched, under each answer: the real offer once, with its answer.
+    for search in [None, Some(tag)] {
+        for (filter, want) in
+            [("pending", vec!["pending"]), ("accepted", vec![]), ("rejected", vec![]), ("all", vec!["pending"])]
+        {
+            assert_eq!(listed(&admin, &offered, filter, search).await, want, "{filter} {search:?}");
+            assert_eq!(listed(&admin, &elsewhere, filter, search).await, Vec::<String>::new(), "{filter} {search:?}");
+        }
+    }
+    // The badge counts the one new offer, and none of the other shared images.
+    assert_eq!(pending_count().await, before + 1, "the badge counts real offers only");
+
+    // The inbox lists it once under the admin's project, and not the image offered elsewhere.
+    let (status, inbox) = admin.call_json("inbox", &[]).await;
+    assert_eq!(status, 200, "{inbox}");
+    let offers =
+        inbox.as_array().unwrap().iter().find(|p| p["project_id"] == admin_project.as_str()).unwrap()["offers"]["Ok"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{inbox}"))
+            .clone();
+    let in_inbox = |image: &str| offers.iter().filter(|o| o["image"]["id"] == image).count();
+    assert_eq!((in_inbox(&offered), in_inbox(&elsewhere)), (1, 0), "{inbox}");
+
+    // Accepting it works, and it moves to the accepted answer.
+    let item = format!("{admin_project}/{offered}");
+    let (status, answers) = admin.call_json("inbox_respond", &[("items[0]", &item), ("status", "accepted")]).await;
+    assert_eq!(status, 200, "{answers}");
+    assert_eq!(answers["answers"][0]["outcome"]["Ok"], "accepted", "{answers}");
+    let members = glance.members(&offered).await.1;
+    assert!(members.contains(&(admin_project.clone(), "accepted".to_string())), "{members:?}");
+    assert_eq!(listed(&admin, &offered, "accepted", Some(tag)).await, vec!["accepted"]);
+    assert_eq!(listed(&admin, &offered, "pending", Some(tag)).await, Vec::<String>::new());
+    assert_eq!(pending_count().await, before);
+}

@@ -301,8 +301,9 @@ async fn odd_but_valid_member_ids_are_encoded_into_one_path_segment() {
     let server = Server::start(&[]);
     let producer = signed_in_as(&server, "producer").await;
     let odd = "a:b@c&d=e+f";
-    let (_, body) = share(&producer, &image, odd, true, false).await;
-    assert_eq!(body["Done"]["results"][0]["outcome"]["Ok"], "pending", "{body}");
+    // Not shaped like a Keystone ID, so the dashboard never shares with it (see
+    // `a_name_keystone_does_not_confirm_is_never_shared_with`); Glance takes it, and it is revoked.
+    glance.add_member(&image, odd).await;
     assert_eq!(glance.members(&image).await.1, vec![(odd.to_string(), "pending".to_string())]);
     let (code, body) = producer.call_json("revoke", &[("image_id", &image), ("member_id", odd)]).await;
     assert_eq!(code, 200, "{body}");
@@ -851,4 +852,81 @@ async fn history_is_paged_newest_first() {
     assert!(html.contains("Newest changes") && !html.contains("Older changes"), "the last page links back only");
     let (code, body) = producer.call_json("image", &[("image_id", &image), ("history_before", "-1; DROP")]).await;
     assert_eq!(code, 400, "{body}");
+}
+
+#[tokio::test]
+async fn a_name_keystone_does_not_confirm_is_never_shared_with() {
+    // The producer may not look projects up: `consumer` (a name) stays unchecked. It used to be
+    // shared with after a confirmation, while the page said names never are.
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("name"), "shared").await;
+    let server = Server::start(&[]);
+    let producer = signed_in_as(&server, "producer").await;
+    let refusal = "project names are never shared with: give its ID";
+
+    let (status, checked) = producer.call_json("check_projects", &[("members", "consumer")]).await;
+    assert_eq!(status, 200, "{checked}");
+    assert_eq!(checked[0][1]["Unchecked"]["looks_like_id"], false, "{checked}");
+    for confirmed in [false, true] {
+        let (status, body) = share(&producer, &image, "consumer", confirmed, false).await;
+        assert_eq!(status, 200, "{body}");
+        if confirmed {
+            let result = &body["Done"]["results"][0];
+            assert!(user_message(&result["outcome"]["Err"]).contains(refusal), "{body}");
+        } else {
+            assert!(body["NeedsConfirmation"].is_object(), "{body}");
+        }
+        assert_eq!(glance.members(&image).await.1, vec![], "confirmed={confirmed}: nothing shared with a name");
+    }
+    // Without JavaScript the question is a page: it says so, and offers no way to share with it.
+    let id = report_id(&producer, &image, "consumer").await;
+    let page = producer.get(&format!("/images/{image}?report={id}")).await.text().await.unwrap();
+    assert!(page.contains(refusal), "{page}");
+    assert!(!page.contains("Share with the"), "no button to share with a name: {page}");
+
+    // A well-shaped ID Keystone cannot check is shared with only once confirmed.
+    let unknown = uuid::Uuid::new_v4().simple().to_string();
+    let (_, body) = share(&producer, &image, &unknown, false, false).await;
+    assert!(body["NeedsConfirmation"]["checks"][0][1]["Unchecked"]["looks_like_id"].as_bool().unwrap(), "{body}");
+    assert_eq!(glance.members(&image).await.1, vec![], "nothing before the confirmation");
+    let (_, body) = share(&producer, &image, &format!("{unknown} consumer"), true, false).await;
+    assert_eq!(body["Done"]["results"][0]["outcome"]["Ok"], "pending", "{body}");
+    assert!(body["Done"]["results"][1]["outcome"]["Err"].is_object(), "{body}");
+    assert_eq!(glance.members(&image).await.1, vec![(unknown, "pending".to_string())]);
+}
+
+/// The id of the report a share without JavaScript leads to (the question it asks).
+async fn report_id(browser: &Browser, image: &str, members: &str) -> String {
+    let page = format!("/images/{image}");
+    let res = browser.post_form("share", &[("image_id", image), ("members", members)], &page).await;
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    location.split("report=").nth(1).unwrap_or_else(|| panic!("{location}")).to_string()
+}
+
+#[tokio::test]
+async fn a_member_id_that_is_not_plain_ascii_is_refused_before_anything_is_sent() {
+    // Glance decodes a member in a URL path as latin-1: such a member was added, and could
+    // never be revoked again.
+    let (glance, image, _cleanup) = new_image("producer", "LAB_GLANCE_URL", &unique("ascii"), "shared").await;
+    let server = Server::start(&[]);
+    let producer = signed_in_as(&server, "producer").await;
+    let odd = "ñandú-проект-项目";
+    for confirmed in [false, true] {
+        let (status, body) = share(&producer, &image, odd, confirmed, false).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(user_message(&body).contains("is not a project ID"), "{body}");
+    }
+    assert_eq!(glance.members(&image).await.1, vec![], "Glance holds no such member");
+    let (status, checked) = producer.call_json("check_projects", &[("members", odd)]).await;
+    assert_eq!(status, 200, "{checked}");
+    assert!(checked[0][1]["Invalid"]["MemberIdNotAscii"].is_array(), "{checked}");
+    for (name, form) in [
+        ("revoke", vec![("image_id", image.as_str()), ("member_id", odd)]),
+        (
+            "member_status",
+            vec![("image_id", image.as_str()), ("status", "accepted"), ("member_id", odd), ("admin_override", "yes")],
+        ),
+    ] {
+        let (status, body) = producer.call_json(name, &form).await;
+        assert_eq!(status, 400, "{name}: {body}");
+    }
 }

@@ -247,3 +247,23 @@ test('accepting in the Shared with me list updates the header badge in place', a
   await expectSameDocument(page, 'answering in the list');
   await snap(page, testInfo, 'badge-after-list-accept');
 });
+
+test('in the inbox, Apply without choosing an answer accepts the ticked offer', async ({ page, js, images }, testInfo) => {
+  // The bulk answer used to default to "Set back to pending": a first Apply on new offers
+  // silently did nothing.
+  const consumer = accounts.consumer();
+  const owner = await keystoneToken(accounts.producer());
+  const image = await images.create(owner, { visibility: 'shared' });
+  await addMember(owner, image.id, consumer.projectId);
+
+  await signIn(page, js, consumer, { next: '/inbox' });
+  const inbox = inboxPage(page);
+  await expectBadge(inbox.row(image.name, consumer.project).locator('.badge'), 'pending');
+  await expect(inbox.answer.locator('option:checked'), 'the answer chosen before anything is picked').toHaveText('Accept');
+  await inbox.tick(image.name, consumer.project).check();
+  await snap(page, testInfo, 'inbox-default-answer');
+  await inbox.apply.click();
+  await expect(inbox.report).toContainText('Accepted 1 offer.');
+  await expectBadge(inbox.row(image.name, consumer.project).locator('.badge'), 'accepted');
+  expect((await getMember(owner, image.id, consumer.projectId))?.status, 'Glance has the answer').toBe('accepted');
+});

@@ -57,7 +57,7 @@ test('the owner shares a private image with a project, confirming the ID Keyston
   expect(await listMembers(owner, image.id)).toEqual([expect.objectContaining({ member_id: consumer.projectId, status: 'pending' })]);
 });
 
-test('the owner revokes a project\'s access and the project no longer finds the image', async ({ page, js, images, otherBrowser }, testInfo) => {
+test('the owner revokes a project\'s access and the project no longer finds the image', async ({ page, js, images, otherBrowser, problems }, testInfo) => {
   const producer = accounts.producer();
   const consumer = accounts.consumer();
   const owner = await keystoneToken(producer);
@@ -101,8 +101,10 @@ test('the owner revokes a project\'s access and the project no longer finds the 
   expect(await listMembers(owner, image.id)).toEqual([]);
   expect(await getMember(consumerToken, image.id, consumer.projectId)).toBeNull();
 
-  // The consumer's page, loaded again, no longer shows the image.
-  await theirs.reload({ waitUntil: js ? 'networkidle' : 'load' });
+  // The consumer's page, loaded again, no longer shows the image, and answers 404 for it.
+  problems.allow(/^HTTP 404 for GET$|the server responded with a status of 404/);
+  const reloaded = await theirs.reload({ waitUntil: js ? 'networkidle' : 'load' });
+  expect(reloaded?.status()).toBe(404);
   await expect(imagePage(theirs).heading).toHaveText('Image not found');
   await expect(theirs.getByRole('main').getByRole('alert')).toContainText('it is not shared with this project');
   await expect(imagePage(theirs).offer).toHaveCount(0);

@@ -127,11 +127,16 @@ mod batches {
 
     pub async fn plan(request: &BatchRequest<'_>) -> Result<BatchPlan, AppError> {
         let state = server::state()?;
-        let (_, me) = server::signed_in().await?;
-        build_plan(&state, &me, request).await
+        let (session, me) = server::signed_in().await?;
+        build_plan(&state, &session, &me, request).await
     }
 
-    async fn build_plan(state: &AppState, me: &SignedIn, request: &BatchRequest<'_>) -> Result<BatchPlan, AppError> {
+    async fn build_plan(
+        state: &AppState,
+        session: &tower_sessions::Session,
+        me: &SignedIn,
+        request: &BatchRequest<'_>,
+    ) -> Result<BatchPlan, AppError> {
         let BatchRequest { images, members, operation, status, make_shared } = *request;
         let operation = BatchOperation::parse(operation, status)?;
         if matches!(operation, BatchOperation::SetStatus(_)) && !me.is_admin() {
@@ -161,6 +166,19 @@ mod batches {
         if parsed.len() * image_ids.len() > MAX_PAIRS {
             return Err(AppError::InvalidInput(format!("At most {MAX_PAIRS} image × project pairs at a time.")));
         }
+        // Sharing follows the image page's rule for each project (`ProjectCheck::is_refused`); a
+        // revoke or a status names members as Glance already has them, whatever they look like.
+        let (refusals, unchecked): (Vec<Option<String>>, Vec<String>) = match operation {
+            BatchOperation::Share => {
+                let checks = super::super::project_ids::check_each(state, session, me, parsed.clone()).await?;
+                let unchecked = checks.iter().filter(|(_, c)| !c.is_refused() && !c.is_confirmed());
+                (
+                    checks.iter().map(|(_, c)| c.is_refused().then(|| c.describe())).collect(),
+                    unchecked.map(|(raw, _)| raw.clone()).collect(),
+                )
+            }
+            _ => (vec![None; parsed.len()], Vec::new()),
+        };
 
         let glance = server::glance(state, me)?;
         let looked_up = server::bounded(image_ids, state.config.batch_concurrency, |id| {
@@ -218,11 +236,12 @@ mod batches {
                 (_, Visibility::Private) => Some("private: its members are hidden until it is shared again".into()),
                 (_, v) => Some(format!("{}: every project can use it already; it has no members", v.label())),
             };
-            for (raw, member) in &parsed {
-                let (expect, will_run) = match (member, &problem) {
-                    (Err(e), _) => (format!("malformed ID: {e}"), false),
-                    (Ok(_), Some(p)) => (format!("skipped: {p}"), false),
-                    (Ok(m), None) => match operation {
+            for ((raw, member), refusal) in parsed.iter().zip(&refusals) {
+                let (expect, will_run) = match (member, refusal, &problem) {
+                    (Err(e), _, _) => (format!("malformed ID: {e}"), false),
+                    (Ok(_), Some(why), _) => (format!("refused: {why}"), false),
+                    (Ok(_), None, Some(p)) => (format!("skipped: {p}"), false),
+                    (Ok(m), None, None) => match operation {
                         BatchOperation::Share if current_ids.contains(m.as_str()) => ("already a member".into(), true),
                         BatchOperation::Share if image.visibility == Visibility::Private => {
                             ("add, after making it shared".into(), true)
@@ -250,15 +269,19 @@ mod batches {
                 problem,
             });
         }
-        let members = parsed.into_iter().map(|(raw, r)| (raw, r.err().map(|e| e.to_string()))).collect();
-        Ok(BatchPlan { operation, images: plan_images, members, pairs })
+        let members = parsed
+            .into_iter()
+            .zip(refusals)
+            .map(|((raw, r), refusal)| (raw, r.err().map(|e| e.to_string()).or(refusal)))
+            .collect();
+        Ok(BatchPlan { operation, images: plan_images, members, unchecked, pairs })
     }
 
     pub async fn start(request: &BatchRequest<'_>) -> Result<String, AppError> {
         let state = server::state()?;
-        let (_, me) = server::signed_in().await?;
+        let (session, me) = server::signed_in().await?;
         // The plan is made again here: the browser's copy is not trusted.
-        let plan = build_plan(&state, &me, request).await?;
+        let plan = build_plan(&state, &session, &me, request).await?;
         let make_shared = request.make_shared;
         let names: std::collections::HashMap<String, String> =
             plan.images.iter().map(|i| (i.id.clone(), i.name.clone())).collect();

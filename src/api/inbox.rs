@@ -52,7 +52,10 @@ pub async fn get_inbox_report(report_id: String) -> Result<Option<OfferAnswers>,
 
 #[cfg(feature = "ssr")]
 mod offers {
-    use super::super::server;
+    use super::super::{
+        images::{OffersTo, offered_to},
+        server,
+    };
     use crate::{
         audit::Actor,
         error::AppError,
@@ -74,6 +77,8 @@ mod offers {
         name: String,
         token: Token,
         image_url: String,
+        /// The token holds the admin role: Glance then lists offers that are not offers.
+        admin: bool,
     }
 
     /// Tokens for each of the user's projects. The current one is the session's; the others are
@@ -101,7 +106,13 @@ mod offers {
             async move {
                 if id == me.project_id {
                     let access = match me.image_url() {
-                        Ok(url) => Ok(ProjectAccess { id, name, token: me.token.clone(), image_url: url.to_string() }),
+                        Ok(url) => Ok(ProjectAccess {
+                            id,
+                            name,
+                            token: me.token.clone(),
+                            image_url: url.to_string(),
+                            admin: me.is_admin(),
+                        }),
                         Err(e) => Err((id, name, e)),
                     };
                     return (access, None);
@@ -119,6 +130,7 @@ mod offers {
                         let minted = ProjectToken {
                             project_id: id.clone(),
                             image_endpoints: a.image_endpoints(&cloud.interface),
+                            admin: a.roles.iter().any(|r| r == "admin"),
                             token: a.token,
                             expires_at: a.expires_at,
                         };
@@ -145,7 +157,13 @@ mod offers {
         region: &str,
     ) -> Result<ProjectAccess, (String, String, AppError)> {
         match scoped.image_endpoints.iter().find(|e| e.region == region) {
-            Some(e) => Ok(ProjectAccess { id, name, token: scoped.token.clone(), image_url: e.url.clone() }),
+            Some(e) => Ok(ProjectAccess {
+                id,
+                name,
+                token: scoped.token.clone(),
+                image_url: e.url.clone(),
+                admin: scoped.admin,
+            }),
             None => Err((id, name, AppError::InvalidInput(format!("no image endpoint in region {region}")))),
         }
     }
@@ -159,8 +177,10 @@ mod offers {
             async move {
                 match access {
                     Ok(p) => {
+                        let to =
+                            OffersTo { project_id: &p.id, admin: p.admin, concurrency: state.config.batch_concurrency };
                         let offers = match Glance::new(&state.http, &p.image_url, &p.token) {
-                            Ok(glance) => super::super::images::offered_to(&glance, "all", &p.id).await.map(|l| l.rows),
+                            Ok(glance) => offered_to(&glance, "all", &to).await.map(|l| l.rows),
                             Err(e) => Err(e.into()),
                         };
                         InboxProject { project_id: p.id, project_name: p.name, offers }
@@ -194,7 +214,8 @@ mod offers {
     pub async fn pending_count(me: &SignedIn) -> Result<usize, AppError> {
         let state = server::state()?;
         let glance = server::glance(&state, me)?;
-        Ok(super::super::images::offered_to(&glance, "pending", &me.project_id).await?.rows.len())
+        let to = OffersTo::current(me, state.config.batch_concurrency);
+        Ok(offered_to(&glance, "pending", &to).await?.rows.len())
     }
 
     pub async fn respond(

@@ -90,7 +90,7 @@ mod sharing {
         model::{Change, Via},
         model::{
             ImageId, Member, MemberId, MemberStatus, ProjectCheck, ShareReport, ShareResult, Visibility,
-            ids::parse_member_list,
+            ids::{PastedIds, parse_member_list},
         },
         session::{self, SignedIn},
         state::AppState,
@@ -109,6 +109,11 @@ mod sharing {
         me: &SignedIn,
         members: &str,
     ) -> Result<Vec<(String, ProjectCheck)>, AppError> {
+        super::super::project_ids::check_each(state, session, me, pasted(members)?).await
+    }
+
+    /// The entries of a pasted list, each parsed on its own; at least one, at most 500.
+    fn pasted(members: &str) -> Result<PastedIds, AppError> {
         let parsed = parse_member_list(members);
         if parsed.is_empty() {
             return Err(AppError::InvalidInput("Enter at least one project ID.".into()));
@@ -116,34 +121,7 @@ mod sharing {
         if parsed.len() > 500 {
             return Err(AppError::InvalidInput("At most 500 project IDs at a time.".into()));
         }
-        let keystone = server::keystone(state, me)?;
-        let names: Vec<String> = parsed.iter().filter_map(|(_, r)| r.as_ref().ok().map(|m| m.to_string())).collect();
-        let known = super::super::images::project_names_for(state, session, me, names).await;
-        let checked = server::bounded(parsed, state.config.batch_concurrency, |(raw, parsed)| {
-            let keystone = &keystone;
-            let known = &known;
-            async move {
-                let check = match parsed {
-                    Err(e) => ProjectCheck::Invalid(e),
-                    Ok(id) => {
-                        if let Some(own) = me.projects.iter().find(|p| p.name == id.as_str() && p.id != id.as_str()) {
-                            ProjectCheck::ProjectName { id: own.id.clone() }
-                        } else if let Some(name) = known.get(id.as_str()) {
-                            ProjectCheck::Found(name.clone())
-                        } else {
-                            match keystone.project(&me.token, &id).await {
-                                Ok(Some(p)) => ProjectCheck::Found(p.name),
-                                Ok(None) => ProjectCheck::NotFound,
-                                Err(_) => ProjectCheck::Unchecked { looks_like_id: id.looks_like_keystone_id() },
-                            }
-                        }
-                    }
-                };
-                (raw, check)
-            }
-        })
-        .await;
-        Ok(checked)
+        Ok(parsed)
     }
 
     pub async fn share(
@@ -155,6 +133,13 @@ mod sharing {
         let state = server::state()?;
         let (session, me) = server::signed_in().await?;
         let id = ImageId::parse(image_id)?;
+        // Nothing in the list could be a project ID: refused before anything is sent.
+        let parsed = pasted(members)?;
+        if let Some(errors) =
+            parsed.iter().map(|(_, p)| p.as_ref().err().map(ToString::to_string)).collect::<Option<Vec<_>>>()
+        {
+            return Err(AppError::InvalidInput(format!("Nothing was shared: {}", errors.join(" "))));
+        }
         let glance = server::glance(&state, &me)?;
         let image = glance.image(&id).await?;
         match image.visibility {
@@ -174,12 +159,14 @@ mod sharing {
                 )));
             }
         }
-        let checks = checks(&state, &session, &me, members).await?;
+        let checks = super::super::project_ids::check_each(&state, &session, &me, parsed).await?;
         let needs_asking = checks.iter().any(|(_, c)| !c.is_confirmed());
         let report = if needs_asking && !confirmed {
             ShareReport::NeedsConfirmation { members: members.to_string(), checks }
         } else {
-            let made_shared = image.visibility == Visibility::Private;
+            // With no project to share with, the image stays as it is.
+            let shareable = checks.iter().any(|(_, c)| !c.is_refused());
+            let made_shared = shareable && image.visibility == Visibility::Private;
             if made_shared {
                 let made = glance.set_visibility(&id, Visibility::Shared).await.map_err(AppError::from);
                 let change = Change::Visibility(Visibility::Shared);

@@ -6,6 +6,8 @@ pub mod batch;
 pub mod images;
 pub mod inbox;
 pub mod members;
+#[cfg(feature = "ssr")]
+mod project_ids;
 pub mod terraform;
 
 #[cfg(feature = "ssr")]

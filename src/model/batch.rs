@@ -195,6 +195,10 @@ pub struct BatchPlan {
     pub images: Vec<PlanImage>,
     /// Every pasted entry, with why it cannot be used if so.
     pub members: Vec<(String, Option<String>)>,
+    /// Entries shaped like project IDs that Keystone did not let the user check: running the
+    /// plan shares with them as typed (the run is their confirmation).
+    #[serde(default)]
+    pub unchecked: Vec<String>,
     pub pairs: Vec<PlanPair>,
 }
 

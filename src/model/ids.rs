@@ -27,7 +27,7 @@ impl std::fmt::Display for ImageId {
 
 /// A member of an image: the ID of the project it is shared with. Glance accepts any string
 /// here, so the dashboard sets the limits: non-empty, at most 255 characters (the database
-/// column), and nothing that could change the meaning of a URL path.
+/// column), printable ASCII only, and nothing that could change the meaning of a URL path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MemberId(String);
 
@@ -47,6 +47,11 @@ impl MemberId {
         {
             return Err(IdError::MemberIdHasForbiddenCharacter(shorten(id), bad));
         }
+        // Glance reads a member in a URL path as latin-1: a member added with any other
+        // character can never be addressed again, so never revoked (seen against Glance 33).
+        if let Some(bad) = id.chars().find(|c| !c.is_ascii_graphic()) {
+            return Err(IdError::MemberIdNotAscii(shorten(id), bad));
+        }
         // URL parsers resolve these as "this" and "parent" path segments: `.../members/..`
         // would address the image itself (found by the property tests).
         if id == "." || id == ".." {
@@ -59,8 +64,9 @@ impl MemberId {
         &self.0
     }
 
-    /// Keystone's own project IDs are 32 lowercase hex digits (a UUID without dashes). Other
-    /// identity back ends may differ, so this is a hint for the user, not a rule.
+    /// Keystone's own project IDs are 32 lowercase hex digits (a UUID without dashes). An entry
+    /// of another shape is shared with only once Keystone confirms it (`ProjectCheck`): other
+    /// identity back ends may make other IDs, and a user who may look them up can use them.
     pub fn looks_like_keystone_id(&self) -> bool {
         self.0.len() == 32 && self.0.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     }
@@ -84,12 +90,20 @@ pub enum IdError {
     MemberIdHasForbiddenCharacter(String, char),
     #[error("{0:?} is not a project ID.")]
     MemberIdIsDotSegment(String),
+    #[error(
+        "{0:?} is not a project ID: it contains {1:?}, and project IDs are plain ASCII letters, digits and signs \
+         (Glance could never remove such a member again)."
+    )]
+    MemberIdNotAscii(String, char),
 }
+
+/// The entries of a pasted list of project IDs, as typed, each parsed on its own.
+pub type PastedIds = Vec<(String, Result<MemberId, IdError>)>;
 
 /// Reads a pasted list of project IDs (separated by commas, spaces or lines), dropping
 /// repeats but keeping the order; each entry is parsed on its own so one typo does not hide
 /// the others.
-pub fn parse_member_list(text: &str) -> Vec<(String, Result<MemberId, IdError>)> {
+pub fn parse_member_list(text: &str) -> PastedIds {
     let mut seen = std::collections::HashSet::new();
     text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
         .filter(|s| !s.is_empty())
@@ -135,6 +149,29 @@ mod tests {
         }
         assert!(MemberId::parse(&"a".repeat(255)).is_ok());
         assert_eq!(MemberId::parse(&"a".repeat(256)), Err(IdError::MemberIdTooLong(format!("{}…", "a".repeat(60)))));
+    }
+
+    #[test]
+    fn member_ids_are_printable_ascii() {
+        // Glance adds such a member but can never remove it again.
+        for bad in ["ñandú-проект-项目", "projekt-ä", "a\u{a0}b", "a\u{200b}b", "ｐｒｏｊｅｃｔ", "a\u{7f}"]
+        {
+            assert!(
+                matches!(
+                    MemberId::parse(bad),
+                    Err(IdError::MemberIdNotAscii(..) | IdError::MemberIdHasForbiddenCharacter(..))
+                ),
+                "{bad:?}: {:?}",
+                MemberId::parse(bad)
+            );
+        }
+        assert_eq!(
+            MemberId::parse("ñandú-проект-项目"),
+            Err(IdError::MemberIdNotAscii("ñandú-проект-项目".into(), 'ñ'))
+        );
+        for good in ["consumer", "307433773c7941a8a74a5c42da2b220e", "a:b@c&d=e+f~!$'()*,;[]^_`{|}"] {
+            assert!(MemberId::parse(good).is_ok(), "{good:?}");
+        }
     }
 
     #[test]

@@ -251,7 +251,8 @@ pub enum ProjectCheck {
     /// Keystone says there is no such project.
     NotFound,
     /// This user may not look projects up; the ID is unchecked. IDs Keystone makes are 32 hex
-    /// digits; one that is not may be a name typed by mistake.
+    /// digits: one of that shape is shared with once the user confirms it, any other entry is
+    /// taken for a name and never shared with.
     Unchecked { looks_like_id: bool },
     /// It is the name of one of the user's projects, not an ID: sharing with it would share
     /// with nobody (what `openstack image add project` silently does).
@@ -266,9 +267,12 @@ impl ProjectCheck {
         matches!(self, ProjectCheck::Found(_))
     }
 
-    /// Can never be shared with, whatever the user says.
+    /// Can never be shared with, whatever the user says: the one rule for the image page and
+    /// the batch page. Only a project Keystone confirms, or an unchecked entry shaped like a
+    /// Keystone project ID, can be a member; a name never is (Glance would take it as an ID
+    /// and share with nobody).
     pub fn is_refused(&self) -> bool {
-        matches!(self, ProjectCheck::NotFound | ProjectCheck::Invalid(_) | ProjectCheck::ProjectName { .. })
+        !matches!(self, ProjectCheck::Found(_) | ProjectCheck::Unchecked { looks_like_id: true })
     }
 
     pub fn describe(&self) -> String {
@@ -276,12 +280,12 @@ impl ProjectCheck {
             ProjectCheck::Found(name) => format!("project {name}"),
             ProjectCheck::NotFound => "Keystone knows no project with this ID".into(),
             ProjectCheck::Unchecked { looks_like_id: true } => {
-                "could not be checked (Keystone does not let you look projects up)".into()
-            }
-            ProjectCheck::Unchecked { looks_like_id: false } => {
-                "could not be checked, and does not look like a Keystone project ID (32 hex digits): is it a name?"
+                "could not be checked (Keystone does not let you look projects up): shared with only once you confirm"
                     .into()
             }
+            ProjectCheck::Unchecked { looks_like_id: false } => "project names are never shared with: give its ID \
+                 (Keystone could not confirm this entry, and it is not a project ID of 32 hex digits)"
+                .into(),
             ProjectCheck::ProjectName { id } => format!("this is a project name, not an ID; its ID is {id}"),
             ProjectCheck::Invalid(e) => e.to_string(),
         }
@@ -314,6 +318,9 @@ impl ShareReport {
     /// "Shared with 3 projects, 1 already had access, 1 failed."
     pub fn summary(&self) -> String {
         match self {
+            ShareReport::NeedsConfirmation { checks, .. } if checks.iter().all(|(_, c)| c.is_refused()) => {
+                "Nothing was shared: none of these can be shared with.".into()
+            }
             ShareReport::NeedsConfirmation { .. } => "Nothing was shared yet: please confirm the project IDs.".into(),
             ShareReport::Done { made_shared, results } => {
                 let added = results.iter().filter(|r| r.outcome.is_ok()).count();
@@ -351,6 +358,23 @@ mod tests {
         let i: Image = serde_json::from_str(r#"{"id": "abc", "visibility": "galactic"}"#).unwrap();
         assert_eq!(i.visibility, Visibility::Unknown);
         assert_eq!(i.display_name(), "(unnamed abc)");
+    }
+
+    #[test]
+    fn only_confirmed_projects_and_unchecked_ids_of_keystone_shape_are_shared_with() {
+        let unchecked_id = ProjectCheck::Unchecked { looks_like_id: true };
+        let unchecked_name = ProjectCheck::Unchecked { looks_like_id: false };
+        assert!(!ProjectCheck::Found("consumer".into()).is_refused());
+        assert!(!unchecked_id.is_refused() && !unchecked_id.is_confirmed(), "asks first");
+        assert!(unchecked_name.is_refused(), "a name Keystone did not confirm is never shared with");
+        assert!(unchecked_name.describe().starts_with("project names are never shared with: give its ID"));
+        for refused in [
+            ProjectCheck::NotFound,
+            ProjectCheck::ProjectName { id: "x".into() },
+            ProjectCheck::Invalid(IdError::EmptyMemberId),
+        ] {
+            assert!(refused.is_refused(), "{refused:?}");
+        }
     }
 
     #[test]

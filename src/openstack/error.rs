@@ -23,8 +23,9 @@ impl std::fmt::Display for Service {
 pub enum UpstreamError {
     #[error("{service} answered {status}: {message}")]
     Status { service: Service, status: u16, message: String },
+    /// `change_asked`: the call that timed out could have changed something (not a read).
     #[error("{service} did not answer in time")]
-    Timeout { service: Service },
+    Timeout { service: Service, change_asked: bool },
     #[error("{service} could not be reached: {detail}")]
     Unreachable { service: Service, detail: String },
     #[error("{service} sent an answer glance-share cannot read: {detail}")]
@@ -39,9 +40,10 @@ impl UpstreamError {
         }
     }
 
-    pub(crate) fn from_reqwest(service: Service, e: reqwest::Error) -> UpstreamError {
+    /// `change_asked`: the failed call was one that changes something (see `Timeout`).
+    pub(crate) fn from_reqwest(service: Service, e: reqwest::Error, change_asked: bool) -> UpstreamError {
         if e.is_timeout() {
-            UpstreamError::Timeout { service }
+            UpstreamError::Timeout { service, change_asked }
         } else if e.is_decode() {
             UpstreamError::BadResponse { service, detail: e.to_string() }
         } else {
@@ -135,7 +137,9 @@ impl From<UpstreamError> for AppError {
                     _ => AppError::Rejected { service, code: status, message },
                 }
             }
-            UpstreamError::Timeout { service } => AppError::NoAnswer { service: service.to_string() },
+            UpstreamError::Timeout { service, change_asked } => {
+                AppError::NoAnswer { service: service.to_string(), change_asked }
+            }
             UpstreamError::Unreachable { service, detail } => {
                 AppError::Unavailable { service: service.to_string(), detail }
             }
@@ -188,6 +192,14 @@ mod tests {
         let e = AppError::from(UpstreamError::Status { service: Service::Glance, status: 401, message: "x".into() });
         assert_eq!(e, AppError::SessionExpired);
         assert!(e.needs_sign_in());
+    }
+
+    #[test]
+    fn only_a_change_that_got_no_answer_may_have_been_made() {
+        let timeout = |change_asked| AppError::from(UpstreamError::Timeout { service: Service::Glance, change_asked });
+        assert_eq!(timeout(false).to_string(), "Glance did not answer in time. Nothing was changed; try again.");
+        assert!(timeout(true).to_string().contains("A change you asked for may still have been made"));
+        assert_eq!(timeout(false).status_code(), 504);
     }
 
     #[test]

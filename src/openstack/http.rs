@@ -70,9 +70,11 @@ async fn send_with(
 ) -> Result<reqwest::Response, UpstreamError> {
     // The semaphore is never closed; should it be, the call goes ahead unbounded.
     let _slot = upstream.slots.acquire().await.ok();
-    let failed = |e| UpstreamError::from_reqwest(service, e);
     let (client, request) = req.header(reqwest::header::ACCEPT, "application/json").build_split();
-    let request = request.map_err(failed)?;
+    let request = request.map_err(|e| UpstreamError::from_reqwest(service, e, false))?;
+    // A call that may always be repeated (a token asked for) changes nothing the user sees.
+    let change_asked = matches!(repeat, Repeat::IfIdempotent) && asks_for_change(request.method());
+    let failed = |e| UpstreamError::from_reqwest(service, e, change_asked);
     let repeatable = match repeat {
         Repeat::Always => true,
         Repeat::IfIdempotent => matches!(*request.method(), reqwest::Method::GET | reqwest::Method::PUT),
@@ -84,15 +86,27 @@ async fn send_with(
         Err(e) => !e.is_timeout() && (e.is_connect() || e.is_request()),
         Ok(res) => res.status().is_server_error(),
     };
-    match again {
+    let mut answer = match again {
         Some(again) if worth_again => {
             tracing::debug!("{service}: trying the call once more");
             tokio::time::sleep(std::time::Duration::from_millis(150)).await;
             client.execute(again).await.map_err(failed)
         }
         _ => first.map_err(failed),
-    }
+    }?;
+    // Its body may still time out: `read_json` then needs to know what was asked.
+    answer.extensions_mut().insert(ChangeAsked(change_asked));
+    Ok(answer)
 }
+
+/// Whether a call could change something upstream: anything but a read.
+fn asks_for_change(method: &reqwest::Method) -> bool {
+    !matches!(*method, reqwest::Method::GET | reqwest::Method::HEAD)
+}
+
+/// Carried by a response from `send` to `read_json`: was the call a change (see `Timeout`)?
+#[derive(Clone, Copy)]
+struct ChangeAsked(bool);
 
 /// Passes a success through and turns anything else into an error carrying the service's message.
 pub async fn check(service: Service, res: reqwest::Response) -> Result<reqwest::Response, UpstreamError> {
@@ -108,7 +122,8 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
     service: Service,
     res: reqwest::Response,
 ) -> Result<T, UpstreamError> {
-    let bytes = res.bytes().await.map_err(|e| UpstreamError::from_reqwest(service, e))?;
+    let change_asked = res.extensions().get::<ChangeAsked>().is_none_or(|c| c.0);
+    let bytes = res.bytes().await.map_err(|e| UpstreamError::from_reqwest(service, e, change_asked))?;
     serde_json::from_slice(&bytes).map_err(|e| UpstreamError::BadResponse { service, detail: e.to_string() })
 }
 

@@ -164,8 +164,20 @@ fn PlanView(plan: BatchPlan) -> impl IntoView {
     let runs = plan.pairs.iter().filter(|p| p.will_run).count();
     let names: std::collections::HashMap<String, String> =
         plan.images.iter().map(|i| (i.id.clone(), i.name.clone())).collect();
+    // The run is the confirmation for project IDs Keystone did not check: say what it does.
+    let unchecked = (!plan.unchecked.is_empty()).then(|| {
+        let (n, list) = (plan.unchecked.len(), plan.unchecked.join(", "));
+        let these = if n == 1 { "this project ID" } else { "these project IDs" };
+        view! {
+            <p class="notice">{format!(
+                "Keystone does not let you look projects up, so {these} could not be checked: {list}. Running the plan shares with {} as typed.",
+                if n == 1 { "it" } else { "them" }
+            )}</p>
+        }
+    });
     view! {
         <h2>{format!("Plan: {} — {runs} of {} pairs will run", plan.operation.describe(), plan.pairs.len())}</h2>
+        {unchecked}
         <div class="table-wrap">
             <table class="plan-images">
                 <thead><tr><th scope="col">"Image"</th><th scope="col">"Visibility"</th><th scope="col">"Members now"</th><th scope="col">"Note"</th></tr></thead>

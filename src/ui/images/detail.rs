@@ -95,16 +95,36 @@ fn ImageView(details: Details, report: Report, actions: Actions, terraform: Terr
                             let report = report.ok().flatten();
                             view! { <ImageBody details report focus=focus() actions terraform/> }.into_any()
                         }
-                        (Err(AppError::NotFound { message, .. }), _) => view! {
-                            <h1>"Image not found"</h1>
-                            <p class="error" role="alert">{format!("{message}. It may have been deleted, or it is not shared with this project.")}</p>
-                        }.into_any(),
-                        (Err(e), _) => error_view(e),
+                        (Err(e), _) => {
+                            set_missing_image_status(&e);
+                            match e {
+                                AppError::NotFound { message, .. } => view! {
+                                    <h1>"Image not found"</h1>
+                                    <p class="error" role="alert">{format!("{message}. It may have been deleted, or it is not shared with this project.")}</p>
+                                }.into_any(),
+                                e => error_view(e),
+                            }
+                        }
                     }
                 })}
             </Transition>
         </section>
     }
+}
+
+/// The page's HTTP status when there is no image to show: 404 for one Glance does not know
+/// (or hides from this project), 400 for an ID that cannot be one. Other failures keep 200:
+/// the page is there and says what went wrong.
+fn set_missing_image_status(e: &AppError) {
+    #[cfg(feature = "ssr")]
+    if matches!(e, AppError::NotFound { .. } | AppError::InvalidInput(_))
+        && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = http::StatusCode::from_u16(e.status_code())
+    {
+        options.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = e;
 }
 
 #[component]

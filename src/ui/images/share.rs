@@ -43,7 +43,14 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
     });
     match report {
         ShareReport::NeedsConfirmation { members, checks } => {
-            let shareable = checks.iter().any(|(_, c)| !c.is_refused());
+            // Says exactly what confirming does: who is shared with, who never is.
+            let shared: Vec<String> = checks.iter().filter(|(_, c)| !c.is_refused()).map(|(raw, _)| raw.clone()).collect();
+            let never: Vec<String> = checks.iter().filter(|(_, c)| c.is_refused()).map(|(raw, _)| raw.clone()).collect();
+            let unchecked = checks.iter().any(|(_, c)| !c.is_refused() && !c.is_confirmed());
+            let button = if unchecked { "Share with the unchecked IDs anyway" } else { "Share with the confirmed projects" };
+            let never_note = (!never.is_empty()).then(|| view! {
+                <p class="muted">{format!("Never shared with, even if you confirm: {} (see why above).", never.join(", "))}</p>
+            });
             view! {
                 <div class="report confirm" role="alertdialog" aria-labelledby="share-confirm-title" tabindex="-1" node_ref=focus_here>
                     <p id="share-confirm-title"><strong>{summary}</strong></p>
@@ -53,17 +60,22 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
                             view! { <li class=class><code>{raw}</code>": "{check.describe()}</li> }
                         }).collect_view()}
                     </ul>
-                    {shareable.then(|| view! {
-                        <ActionForm action=action attr:class="inline-form">
-                            <input type="hidden" name="image_id" value=image_id.clone()/>
-                            <input type="hidden" name="members" value=members.clone()/>
-                            <input type="hidden" name="confirmed" value="yes"/>
-                            <input type="hidden" name="make_shared" value="yes"/>
-                            <button type="submit">"Share with the unchecked IDs anyway"</button>
-                            <a class="button secondary" href=format!("/images/{image_id}")>"Cancel"</a>
-                        </ActionForm>
-                        <p class="muted">"IDs Keystone does not know, and project names, are never shared with."</p>
-                    })}
+                    {if shared.is_empty() {
+                        view! { <p class="muted">"Confirming would change nothing: see why above."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ActionForm action=action attr:class="inline-form">
+                                <input type="hidden" name="image_id" value=image_id.clone()/>
+                                <input type="hidden" name="members" value=members.clone()/>
+                                <input type="hidden" name="confirmed" value="yes"/>
+                                <input type="hidden" name="make_shared" value="yes"/>
+                                <button type="submit">{button}</button>
+                                <a class="button secondary" href=format!("/images/{image_id}")>"Cancel"</a>
+                            </ActionForm>
+                            <p class="muted">{format!("Confirming shares the image with: {}.", shared.join(", "))}</p>
+                            {never_note}
+                        }.into_any()
+                    }}
                 </div>
             }
             .into_any()

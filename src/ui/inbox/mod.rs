@@ -96,6 +96,9 @@ fn AnswerReport(report: Option<OfferAnswers>, respond: ServerAction<RespondToOff
     )
 }
 
+/// The answers the bulk action offers, in the order shown; the first is the default.
+const INBOX_ANSWERS: [MemberStatus; 3] = [MemberStatus::Accepted, MemberStatus::Rejected, MemberStatus::Pending];
+
 #[component]
 fn InboxForm(projects: Vec<InboxProject>, respond: ServerAction<RespondToOffers>) -> impl IntoView {
     let mut index = 0usize;
@@ -154,8 +157,12 @@ fn InboxForm(projects: Vec<InboxProject>, respond: ServerAction<RespondToOffers>
             {groups}
             <div class="inline-form">
                 <label for="inbox-status">"Answer the ticked offers:"</label>
+                // Accept first and chosen: the inbox is where new (pending) offers are answered,
+                // and "Set back to pending" as the default made a first Apply do nothing.
                 <select id="inbox-status" name="status">
-                    {MemberStatus::CHOICES.into_iter().map(|s| view! { <option value=s.key()>{s.action()}</option> }).collect_view()}
+                    {INBOX_ANSWERS.into_iter().map(|s| view! {
+                        <option value=s.key() selected=s == MemberStatus::Accepted>{s.action()}</option>
+                    }).collect_view()}
                 </select>
                 <button type="submit" disabled=move || respond.pending().get()>"Apply"</button>
             </div>
