@@ -260,10 +260,13 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
         }
     };
 
+    // Before saying "listening": a SIGTERM that comes right after must find the handler in place,
+    // or its default action kills the process instead of stopping it gracefully.
+    let shutdown = shutdown_signal();
     tracing::info!("glance-share listening on http://{addr}");
     // The peer address is the client's for the sign-in limits (unless a proxy header says otherwise).
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(StartError::Serve)?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(StartError::Serve)?;
     // Batches run outside any request: give them the same bounded time to finish.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while batches.running() > 0 && tokio::time::Instant::now() < deadline {
@@ -276,19 +279,26 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called, not when the
+/// future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = signal(SignalKind::terminate());
+    let interrupt = signal(SignalKind::interrupt());
+    async move {
+        let wait = |s: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match s {
+                Ok(mut s) => drop(s.recv().await),
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+        };
+        tokio::select! { _ = wait(terminate) => {}, _ = wait(interrupt) => {} }
+        finish_in_flight();
+    }
+}
+
+/// What happens once a stop was asked for.
+fn finish_in_flight() {
     tracing::info!("shutting down: finishing requests in flight");
     // Bounded: a stuck upstream call must not keep the process alive for ever.
     tokio::spawn(async {

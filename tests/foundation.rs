@@ -103,6 +103,17 @@ async fn sigterm_stops_the_server_cleanly() {
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
 }
 
+/// The SIGTERM handler used to be installed only once the server was already serving, after it
+/// had said "listening": a SIGTERM in between killed it (seen under load). Stopped the moment it
+/// says so, again and again, it must stop cleanly every time.
+#[tokio::test]
+async fn sigterm_right_after_listening_still_stops_cleanly() {
+    for round in 0..10 {
+        let status = Server::start(&[]).stop();
+        assert!(status.success(), "round {round}: exit status after SIGTERM: {status:?}");
+    }
+}
+
 #[tokio::test]
 async fn every_request_logs_one_info_line_without_its_query() {
     // The default level: RUST_LOG=info.
