@@ -122,7 +122,7 @@ async fn execute(run: &Run, job: Job) {
         }
     }
 
-    crate::api::server_bounded(groups, job.concurrency, |(image, indexes)| {
+    crate::concurrency::bounded(groups, job.concurrency, |(image, indexes)| {
         let glance = &glance;
         let pairs = &pairs;
         let make_shared = job.make_shared.iter().any(|m| m.as_str() == image);

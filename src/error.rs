@@ -105,12 +105,6 @@ fn no_answer_advice(change_asked: bool) -> &'static str {
     }
 }
 
-impl From<crate::model::IdError> for AppError {
-    fn from(e: crate::model::IdError) -> AppError {
-        AppError::InvalidInput(e.to_string())
-    }
-}
-
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
@@ -129,5 +123,76 @@ mod tests {
         assert_eq!(AppError::TooLarge(65536).status_code(), 413);
         let registration = AppError::from_server_fn_error(ServerFnErrorErr::Registration("poisoned".into()));
         assert_eq!(registration.status_code(), 500);
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod upstream {
+    use super::AppError;
+    use crate::openstack::{UpstreamError, error::quota_limit};
+
+    /// The one place where upstream failures become what the user reads.
+    impl From<UpstreamError> for AppError {
+        fn from(e: UpstreamError) -> AppError {
+            match e {
+                UpstreamError::Status { status: 401, .. } => AppError::SessionExpired,
+                UpstreamError::Status { service, status, message } => {
+                    let service = service.to_string();
+                    match status {
+                        400 => AppError::Rejected { service, code: status, message },
+                        403 => AppError::Forbidden { service, code: status, message },
+                        404 => AppError::NotFound { service, code: status, message },
+                        409 => AppError::Conflict { service, code: status, message },
+                        413 => {
+                            let limit = quota_limit(&message);
+                            AppError::QuotaExceeded { service, code: status, message, limit }
+                        }
+                        500..=599 => {
+                            AppError::Unavailable { service, detail: format!("it answered {status}: {message}") }
+                        }
+                        _ => AppError::Rejected { service, code: status, message },
+                    }
+                }
+                UpstreamError::Timeout { service, change_asked } => {
+                    AppError::NoAnswer { service: service.to_string(), change_asked }
+                }
+                UpstreamError::Unreachable { service, detail } => {
+                    AppError::Unavailable { service: service.to_string(), detail }
+                }
+                UpstreamError::BadResponse { service, detail } => AppError::Unavailable {
+                    service: service.to_string(),
+                    detail: format!("its answer was not understood ({detail})"),
+                },
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::openstack::Service;
+
+        #[test]
+        fn quota_errors_carry_the_limit() {
+            let msg = "Image member limit exceeded for image x: The limit has been exceeded on the number of allowed image members for this image. Attempted: 129, Maximum: 128";
+            let e =
+                AppError::from(UpstreamError::Status { service: Service::Glance, status: 413, message: msg.into() });
+            assert!(matches!(e, AppError::QuotaExceeded { limit: Some(128), .. }), "{e:?}");
+        }
+        #[test]
+        fn unauthorized_means_the_session_is_over() {
+            let e =
+                AppError::from(UpstreamError::Status { service: Service::Glance, status: 401, message: "x".into() });
+            assert_eq!(e, AppError::SessionExpired);
+            assert!(e.needs_sign_in());
+        }
+        #[test]
+        fn only_a_change_that_got_no_answer_may_have_been_made() {
+            let timeout =
+                |change_asked| AppError::from(UpstreamError::Timeout { service: Service::Glance, change_asked });
+            assert_eq!(timeout(false).to_string(), "Glance did not answer in time. Nothing was changed; try again.");
+            assert!(timeout(true).to_string().contains("A change you asked for may still have been made"));
+            assert_eq!(timeout(false).status_code(), 504);
+        }
     }
 }

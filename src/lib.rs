@@ -13,7 +13,7 @@ pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod batch;
 #[cfg(feature = "ssr")]
-pub mod clouds;
+pub mod concurrency;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]

@@ -10,7 +10,7 @@ use crate::{
 /// The clouds the sign-in page offers.
 #[server(endpoint = "clouds")]
 pub async fn list_clouds() -> Result<Vec<CloudChoice>, AppError> {
-    use crate::clouds::Cloud;
+    use crate::config::clouds::Cloud;
     let state = super::server::state()?;
     Ok(state
         .config
@@ -94,7 +94,7 @@ mod signing_in {
 
     use super::super::server;
     use crate::{
-        clouds::Cloud,
+        config::clouds::Cloud,
         error::AppError,
         model::{ProjectChoice, SignInMethod},
         openstack::{

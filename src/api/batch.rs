@@ -181,7 +181,7 @@ mod batches {
         };
 
         let glance = server::glance(state, me)?;
-        let looked_up = server::bounded(image_ids, state.config.batch_concurrency, |id| {
+        let looked_up = crate::concurrency::bounded(image_ids, state.config.batch_concurrency, |id| {
             let glance = &glance;
             async move {
                 let image = glance.image(&id).await;
@@ -415,7 +415,7 @@ mod batches {
         // Glance's members now: their statuses, and only memberships that still exist (an
         // import block for one removed since would make `terraform plan` fail).
         let glance = server::glance(&state, &me)?;
-        let listed = server::bounded(images, state.config.batch_concurrency, |(id, name, wanted)| {
+        let listed = crate::concurrency::bounded(images, state.config.batch_concurrency, |(id, name, wanted)| {
             let glance = &glance;
             async move {
                 let members = match ImageId::parse(&id) {

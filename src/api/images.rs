@@ -177,7 +177,7 @@ mod listing {
             let member = MemberId::parse(to.project_id)?;
             let unknown: Vec<String> =
                 images.iter().map(|i| i.id.clone()).filter(|id| !confirmed.contains_key(id)).collect();
-            let looked_up = server::bounded(unknown, to.concurrency, |id| {
+            let looked_up = crate::concurrency::bounded(unknown, to.concurrency, |id| {
                 let member = &member;
                 async move {
                     let found = match ImageId::parse(&id) {
@@ -205,7 +205,7 @@ mod listing {
     /// offers, so each status is asked for explicitly.
     pub async fn offered(glance: &Glance<'_>, status: &str, to: &OffersTo<'_>) -> Result<ImageList, AppError> {
         let statuses = answers(status)?;
-        let pages = server::bounded(statuses.clone(), 3, |s| async move {
+        let pages = crate::concurrency::bounded(statuses.clone(), 3, |s| async move {
             let query = ImageQuery {
                 visibility: Some("shared"),
                 member_status: Some(s.key()),
@@ -305,7 +305,7 @@ mod listing {
             .collect();
         let ids: Vec<(usize, Option<ImageId>)> =
             wanted.iter().map(|&i| (i, ImageId::parse(&rows[i].image.id).ok())).collect();
-        let counts = server::bounded(ids, concurrency, |(i, id)| async move {
+        let counts = crate::concurrency::bounded(ids, concurrency, |(i, id)| async move {
             let count = match id {
                 Some(id) => glance.members(&id).await.ok().map(|m| m.len()),
                 None => None,
@@ -406,7 +406,7 @@ mod listing {
                 if let Some(p) = found {
                     names.insert(p.id, p.name);
                 }
-                let rest = server::bounded(unknown[1..].to_vec(), state.config.batch_concurrency, |id| {
+                let rest = crate::concurrency::bounded(unknown[1..].to_vec(), state.config.batch_concurrency, |id| {
                     let keystone = &keystone;
                     async move { keystone.project(&me.token, &id).await.ok().flatten() }
                 })

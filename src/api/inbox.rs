@@ -100,7 +100,7 @@ mod offers {
         }
         let cloud = state.config.cloud(&me.cloud).cloned();
         let kept = session::project_tokens(session).await;
-        let found = server::bounded(projects, state.config.batch_concurrency, |(id, name)| {
+        let found = crate::concurrency::bounded(projects, state.config.batch_concurrency, |(id, name)| {
             let cloud = cloud.clone();
             let kept = kept.iter().find(|t| t.project_id == id).cloned();
             async move {
@@ -172,7 +172,7 @@ mod offers {
         let state = server::state()?;
         let (session, me) = server::signed_in().await?;
         let access = project_access(&state, &session, &me, None).await;
-        let mut projects = server::bounded(access, state.config.batch_concurrency, |access| {
+        let mut projects = crate::concurrency::bounded(access, state.config.batch_concurrency, |access| {
             let state = &state;
             async move {
                 match access {

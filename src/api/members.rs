@@ -21,7 +21,7 @@ pub async fn share_image(
     let result = sharing::share(&image_id, &members, confirmed.is_some(), make_shared.is_some()).await;
     match result {
         Ok((report, report_id)) => {
-            let image = crate::ui::auth::urlencode(&image_id);
+            let image = crate::model::urlencode(&image_id);
             super::server::reply_and_go(Ok(report), &format!("/images/{image}?report={report_id}")).await
         }
         Err(e) => super::server::reply(Err(e)).await,
@@ -59,7 +59,7 @@ pub async fn check_projects(members: String) -> Result<Vec<(String, ProjectCheck
 pub async fn revoke_member(image_id: String, member_id: String) -> Result<(), AppError> {
     let result = sharing::revoke(&image_id, &member_id).await;
     // Back to the image page, not to the confirmation the form was on.
-    let back = format!("/images/{}", crate::ui::auth::urlencode(&image_id));
+    let back = format!("/images/{}", crate::model::urlencode(&image_id));
     super::server::reply_and_go(result, &back).await
 }
 
@@ -176,7 +176,7 @@ mod sharing {
             // One at a time: Glance checks image_member_quota before inserting, so concurrent
             // adds to one image all pass the check and exceed the quota (seen in the lab).
             let actor = &Actor::new(&me);
-            let results = server::bounded(checks, 1, |(raw, check)| {
+            let results = crate::concurrency::bounded(checks, 1, |(raw, check)| {
                 let glance = &glance;
                 let id = &id;
                 let state = &state;

@@ -11,9 +11,6 @@ mod project_ids;
 pub mod terraform;
 
 #[cfg(feature = "ssr")]
-pub(crate) use server::bounded as server_bounded;
-
-#[cfg(feature = "ssr")]
 pub(crate) mod server {
     use leptos::prelude::*;
     use tower_sessions::Session;
@@ -179,7 +176,7 @@ pub(crate) mod server {
         if e.needs_sign_in() && called_over_http {
             let back = parts.as_ref().and_then(referer_path).unwrap_or_else(|| "/".into());
             let reason = if *e == AppError::SessionExpired { "&reason=expired" } else { "" };
-            leptos_axum::redirect(&format!("/signin?next={}{reason}", crate::ui::auth::urlencode(&back)));
+            leptos_axum::redirect(&format!("/signin?next={}{reason}", crate::model::urlencode(&back)));
         }
         let plain_form_post = parts.as_ref().is_some_and(|p| {
             p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
@@ -198,16 +195,5 @@ pub(crate) mod server {
     fn referer_path(parts: &http::request::Parts) -> Option<String> {
         let referer = parts.headers.get(http::header::REFERER)?.to_str().ok()?;
         Some(return_path(referer))
-    }
-
-    /// Runs `f` over `items` with at most `limit` calls in flight, keeping the input order.
-    pub async fn bounded<I, T, F, Fut>(items: I, limit: usize, f: F) -> Vec<T>
-    where
-        I: IntoIterator,
-        F: FnMut(I::Item) -> Fut,
-        Fut: std::future::Future<Output = T>,
-    {
-        use futures::StreamExt;
-        futures::stream::iter(items).map(f).buffered(limit.max(1)).collect().await
     }
 }

@@ -23,7 +23,7 @@ pub async fn check_each(
     let known = super::images::project_names_for(state, session, me, ids).await;
     // Keystone refused this user a lookup before (ordinary members may not): ask no more.
     let may_look_up = !session::project_lookup_refused(session, &me.project_id).await;
-    let checked = server::bounded(parsed, state.config.batch_concurrency, |(raw, parsed)| {
+    let checked = crate::concurrency::bounded(parsed, state.config.batch_concurrency, |(raw, parsed)| {
         let keystone = &keystone;
         let known = &known;
         async move {

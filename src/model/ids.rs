@@ -120,8 +120,33 @@ fn shorten(s: &str) -> String {
     }
 }
 
+/// A malformed ID is the client's mistake, told in words.
+impl From<IdError> for crate::error::AppError {
+    fn from(e: IdError) -> crate::error::AppError {
+        crate::error::AppError::InvalidInput(e.to_string())
+    }
+}
+
+/// Percent-encodes `s` for one path segment or query value of a dashboard URL (a return path,
+/// an ID in a link): everything but unreserved characters and `/`.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn return_paths_are_encoded_into_one_query_value() {
+        assert_eq!(urlencode("/images/a b?tab=mine&x=1"), "/images/a%20b%3Ftab%3Dmine%26x%3D1");
+    }
+
     use super::*;
 
     #[test]

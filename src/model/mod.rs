@@ -7,7 +7,7 @@ pub mod images;
 
 pub use audit::{AuditEntry, Change, Via};
 pub use batch::*;
-pub use ids::{IdError, ImageId, MemberId};
+pub use ids::{IdError, ImageId, MemberId, urlencode};
 pub use images::*;
 use serde::{Deserialize, Serialize};
 

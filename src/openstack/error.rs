@@ -1,8 +1,7 @@
-//! What can go wrong talking to Keystone or Glance, and how that reads to a user.
+//! What can go wrong talking to Keystone or Glance. What a user reads of it is the app's
+//! business: `From<UpstreamError> for AppError` lives in `crate::error`.
 
 use serde::Deserialize;
-
-use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -117,42 +116,8 @@ fn clean(raw: &str) -> String {
     }
 }
 
-/// The one place where upstream failures become what the user reads.
-impl From<UpstreamError> for AppError {
-    fn from(e: UpstreamError) -> AppError {
-        match e {
-            UpstreamError::Status { status: 401, .. } => AppError::SessionExpired,
-            UpstreamError::Status { service, status, message } => {
-                let service = service.to_string();
-                match status {
-                    400 => AppError::Rejected { service, code: status, message },
-                    403 => AppError::Forbidden { service, code: status, message },
-                    404 => AppError::NotFound { service, code: status, message },
-                    409 => AppError::Conflict { service, code: status, message },
-                    413 => {
-                        let limit = quota_limit(&message);
-                        AppError::QuotaExceeded { service, code: status, message, limit }
-                    }
-                    500..=599 => AppError::Unavailable { service, detail: format!("it answered {status}: {message}") },
-                    _ => AppError::Rejected { service, code: status, message },
-                }
-            }
-            UpstreamError::Timeout { service, change_asked } => {
-                AppError::NoAnswer { service: service.to_string(), change_asked }
-            }
-            UpstreamError::Unreachable { service, detail } => {
-                AppError::Unavailable { service: service.to_string(), detail }
-            }
-            UpstreamError::BadResponse { service, detail } => AppError::Unavailable {
-                service: service.to_string(),
-                detail: format!("its answer was not understood ({detail})"),
-            },
-        }
-    }
-}
-
 /// Glance says "… Attempted: 129, Maximum: 128"; the maximum is worth showing.
-fn quota_limit(message: &str) -> Option<u32> {
+pub fn quota_limit(message: &str) -> Option<u32> {
     let after = message.split("Maximum:").nth(1)?;
     after.trim().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
@@ -178,28 +143,6 @@ mod tests {
         assert_eq!(error_message("<html><body><h1>502 Bad Gateway</h1></body></html>", 502), "Bad Gateway");
         assert_eq!(error_message("", 503), "Service Unavailable");
         assert_eq!(error_message("{\"message\": ", 500), "Internal Server Error");
-    }
-
-    #[test]
-    fn quota_errors_carry_the_limit() {
-        let msg = "Image member limit exceeded for image x: The limit has been exceeded on the number of allowed image members for this image. Attempted: 129, Maximum: 128";
-        let e = AppError::from(UpstreamError::Status { service: Service::Glance, status: 413, message: msg.into() });
-        assert!(matches!(e, AppError::QuotaExceeded { limit: Some(128), .. }), "{e:?}");
-    }
-
-    #[test]
-    fn unauthorized_means_the_session_is_over() {
-        let e = AppError::from(UpstreamError::Status { service: Service::Glance, status: 401, message: "x".into() });
-        assert_eq!(e, AppError::SessionExpired);
-        assert!(e.needs_sign_in());
-    }
-
-    #[test]
-    fn only_a_change_that_got_no_answer_may_have_been_made() {
-        let timeout = |change_asked| AppError::from(UpstreamError::Timeout { service: Service::Glance, change_asked });
-        assert_eq!(timeout(false).to_string(), "Glance did not answer in time. Nothing was changed; try again.");
-        assert!(timeout(true).to_string().contains("A change you asked for may still have been made"));
-        assert_eq!(timeout(false).status_code(), 504);
     }
 
     #[test]

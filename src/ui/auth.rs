@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::Redirect, hooks::use_location};
 
+pub use crate::model::urlencode;
 use crate::{
     api::{
         auth::{SignIn, SwitchProject, SwitchRegion, whoami},
@@ -103,17 +104,6 @@ pub fn sign_in_path(reason: Option<&str>) -> String {
     url
 }
 
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// Renders `signed_in` for a signed-in user, else sends them to sign in and back.
 #[component]
 pub fn RequireSignIn<F, V>(signed_in: F) -> impl IntoView
@@ -136,15 +126,5 @@ where
                 })
             }}
         </Transition>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn return_paths_are_encoded_into_one_query_value() {
-        assert_eq!(urlencode("/images/a b?tab=mine&x=1"), "/images/a%20b%3Ftab%3Dmine%26x%3D1");
     }
 }

@@ -7,10 +7,10 @@ use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use url::Url;
 
-use crate::{
-    audit::AuditStoreKind,
-    clouds::{self, Cloud},
-};
+use crate::audit::AuditStoreKind;
+
+pub mod clouds;
+use clouds::Cloud;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{name} is not valid ({value:?}): {reason}")]

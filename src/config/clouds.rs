@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
-use crate::{config::ConfigError, openstack::keystone::DomainRef};
+use super::ConfigError;
+use crate::openstack::keystone::DomainRef;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cloud {
