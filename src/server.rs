@@ -293,17 +293,12 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
             }
         };
         tokio::select! { _ = wait(terminate) => {}, _ = wait(interrupt) => {} }
-        finish_in_flight();
+        tracing::info!("shutting down: finishing requests in flight");
+        // Bounded: a stuck upstream call must not keep the process alive for ever.
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            tracing::warn!("requests or batches still running after 30 s; exiting");
+            std::process::exit(0);
+        });
     }
-}
-
-/// What happens once a stop was asked for.
-fn finish_in_flight() {
-    tracing::info!("shutting down: finishing requests in flight");
-    // Bounded: a stuck upstream call must not keep the process alive for ever.
-    tokio::spawn(async {
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        tracing::warn!("requests or batches still running after 30 s; exiting");
-        std::process::exit(0);
-    });
 }

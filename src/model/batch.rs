@@ -147,10 +147,16 @@ pub struct RanIn {
 }
 
 impl RanIn {
+    /// The batch ran in another project or region than `project_id` / `region`: what the page
+    /// can tell (it never sees the endpoint), and the first half of `mismatch`.
+    pub fn elsewhere_than(&self, project_id: &str, region: &str) -> bool {
+        self.project_id != project_id || self.region != region
+    }
+
     /// Why a batch that ran here cannot be retried or exported by a session now working in
     /// `project_id` / `region` against `image_url`; `None` when it can.
     pub fn mismatch(&self, project_id: &str, project_name: &str, region: &str, image_url: &str) -> Option<String> {
-        if self.project_id == project_id && self.region == region && self.image_url == image_url {
+        if !self.elsewhere_than(project_id, region) && self.image_url == image_url {
             return None;
         }
         Some(format!(

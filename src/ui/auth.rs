@@ -3,14 +3,13 @@
 use leptos::prelude::*;
 use leptos_router::{components::Redirect, hooks::use_location};
 
-pub use crate::model::urlencode;
 use crate::{
     api::{
         auth::{SignIn, SwitchProject, SwitchRegion, whoami},
         inbox::pending_count,
     },
     error::AppError,
-    model::Me,
+    model::{Me, urlencode},
 };
 
 /// Everything here is made once per page, outside any `<Suspense>`: Leptos renders a

@@ -3,13 +3,10 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_query_map;
 
-use super::{
-    auth::{urlencode, use_auth},
-    layout::ActionError,
-};
+use super::{auth::use_auth, layout::ActionError};
 use crate::{
     api::auth::list_clouds,
-    model::{CloudChoice, SignInMethod},
+    model::{CloudChoice, SignInMethod, urlencode},
 };
 
 #[component]

@@ -92,7 +92,7 @@ fn BatchResult(
 /// another project or region (the server refuses too; this says so before anyone tries).
 fn elsewhere(view: &BatchView, me: &Me) -> Option<String> {
     let ran = &view.ran_in;
-    (ran.project_id != me.project_id || ran.region != me.region).then(|| {
+    ran.elsewhere_than(&me.project_id, &me.region).then(|| {
         format!(
             "This batch ran in project {} ({}), region {}. You now work in project {}, region {}: switch back to retry or export it.",
             ran.project_name, ran.project_id, ran.region, me.project_name, me.region

@@ -7,9 +7,9 @@ use super::offer::OfferButtons;
 use crate::{
     api::{images::list_images, members::SetMemberStatus},
     error::AppError,
-    model::{ImageList, ImageRow, ImageTab, Me, MemberStatus},
+    model::{ImageList, ImageRow, ImageTab, Me, MemberStatus, urlencode},
     ui::{
-        auth::{RequireSignIn, urlencode, use_auth},
+        auth::{RequireSignIn, use_auth},
         bits::{StatusBadge, VisibilityBadge, error_view},
         copy::CopyId,
         layout::ActionError,

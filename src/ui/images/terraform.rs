@@ -6,8 +6,9 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::terraform::{TerraformFile, terraform_export},
     error::AppError,
+    model::urlencode,
     terraform::Provider,
-    ui::{auth::urlencode, bits::error_view, copy::copy_to_clipboard},
+    ui::{bits::error_view, copy::copy_to_clipboard},
 };
 
 /// The export of the provider chosen in the page's query (`?tf=`), fetched only once one is.
