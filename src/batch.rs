@@ -13,8 +13,8 @@ use crate::{
     audit::{Actor, AuditLog},
     error::AppError,
     model::{BatchOperation, BatchView, Change, ImageId, MemberId, PairOutcome, Via, Visibility},
-    openstack::{Token, glance::Glance},
 };
+use openstack::{Token, glance::Glance};
 
 /// Who may see a batch: the user who started it, in the same cloud.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +42,7 @@ impl Run {
 
 /// What a run needs to call Glance on the user's behalf.
 pub struct Job {
-    pub http: crate::openstack::Upstream,
+    pub http: openstack::Upstream,
     pub image_url: String,
     pub token: Token,
     pub concurrency: usize,
@@ -186,7 +186,7 @@ async fn execute(run: &Run, job: Job) {
 ///   the first one went through and only its answer was lost: the member is gone, as asked, so
 ///   it counts as done. (A 404 on the first try stays "not found": the project was not a member.)
 async fn run_pair(glance: &Glance<'_>, operation: BatchOperation, image: &ImageId, member: &MemberId) -> PairOutcome {
-    let outcome = |result: Result<(), crate::openstack::UpstreamError>| match result {
+    let outcome = |result: Result<(), openstack::UpstreamError>| match result {
         Ok(()) => PairOutcome::Done,
         Err(e) => PairOutcome::from_error(&AppError::from(e)),
     };

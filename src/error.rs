@@ -1,5 +1,5 @@
 //! The one error type users see. Upstream and internal errors are mapped into it once
-//! (`From<UpstreamError>` in `openstack::error`), with words a user understands.
+//! (`From<UpstreamError>` below), with words a user understands.
 
 use serde::{Deserialize, Serialize};
 use server_fn_error::{FromServerFnError, ServerFnErrorErr};
@@ -126,10 +126,17 @@ mod tests {
     }
 }
 
+/// A malformed ID is the client's mistake, told in words.
+impl From<openstack::ids::IdError> for AppError {
+    fn from(e: openstack::ids::IdError) -> AppError {
+        AppError::InvalidInput(e.to_string())
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod upstream {
     use super::AppError;
-    use crate::openstack::{UpstreamError, error::quota_limit};
+    use openstack::{UpstreamError, error::quota_limit};
 
     /// The one place where upstream failures become what the user reads.
     impl From<UpstreamError> for AppError {
@@ -170,7 +177,7 @@ mod upstream {
     #[cfg(test)]
     mod tests {
         use super::*;
-        use crate::openstack::Service;
+        use openstack::Service;
 
         #[test]
         fn quota_errors_carry_the_limit() {

@@ -17,8 +17,6 @@ pub mod concurrency;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
-pub mod openstack;
-#[cfg(feature = "ssr")]
 pub mod private_file;
 #[cfg(feature = "ssr")]
 pub mod return_path;

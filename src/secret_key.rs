@@ -144,7 +144,7 @@ pub mod sealed {
     use serde::{Deserialize, Deserializer, Serializer, de, ser};
 
     use super::SESSION_KEY;
-    use crate::openstack::Token;
+    use openstack::Token;
 
     pub fn serialize<S: Serializer>(token: &Token, s: S) -> Result<S::Ok, S::Error> {
         let key = SESSION_KEY.get().ok_or_else(|| ser::Error::custom("no session key is installed"))?;

@@ -11,8 +11,8 @@ use tower_sessions::{Expiry, Session};
 use crate::{
     error::AppError,
     model::{Me, ProjectChoice},
-    openstack::{Token, keystone::ImageEndpoint},
 };
+use openstack::{Token, keystone::ImageEndpoint};
 
 const SIGNED_IN: &str = "signed_in";
 /// Left in a session whose token the cloud stopped accepting, so that every later request

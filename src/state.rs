@@ -5,7 +5,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{audit::AuditLog, batch::Batches, config::Config, openstack::Upstream, throttle::SignInThrottle};
+use crate::{audit::AuditLog, batch::Batches, config::Config, throttle::SignInThrottle};
+use openstack::Upstream;
 
 #[derive(Clone)]
 pub struct AppState {

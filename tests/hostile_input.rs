@@ -1,14 +1,12 @@
 //! Hostile input, property-tested: no ID can reach another Glance path or add a query, and no
 //! upstream text makes parsing panic.
 
-use glance_share::{
-    model::{Image, ImageId, Member, MemberId, ids::parse_member_list},
-    openstack::{Token, error::error_message, glance::Glance},
-};
+use glance_share::model::{Image, ImageId, Member, MemberId, ids::parse_member_list};
+use openstack::{Token, error::error_message, glance::Glance};
 use proptest::prelude::*;
 
 fn glance_url(segments: &[&str]) -> url::Url {
-    let http = glance_share::openstack::Upstream::new(reqwest::Client::new(), 4);
+    let http = openstack::Upstream::new(reqwest::Client::new(), 4);
     let token = Token::new("t");
     Glance::new(&http, "http://glance.example:9292/image", &token).unwrap().url(segments)
 }

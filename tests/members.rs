@@ -391,9 +391,9 @@ async fn a_token_revoked_behind_the_dashboards_back_sends_the_user_to_sign_in() 
 async fn the_member_schemas_are_read_from_glance() {
     let lab = lab();
     let direct = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
-    let http = glance_share::openstack::Upstream::new(reqwest::Client::new(), 4);
-    let token = glance_share::openstack::Token::new(direct.token.clone());
-    let glance = glance_share::openstack::glance::Glance::new(&http, &direct.url, &token).unwrap();
+    let http = openstack::Upstream::new(reqwest::Client::new(), 4);
+    let token = openstack::Token::new(direct.token.clone());
+    let glance = openstack::glance::Glance::new(&http, &direct.url, &token).unwrap();
     let member = glance.schema("member").await.unwrap();
     assert_eq!(member["name"], "member");
     assert_eq!(member["properties"]["status"]["enum"], serde_json::json!(["pending", "accepted", "rejected"]));
@@ -506,27 +506,27 @@ fn current_links(html: &str, nav: &str) -> Vec<String> {
 
 /// The dashboard's own Glance client against the lab, with one user's token.
 struct Client {
-    http: glance_share::openstack::Upstream,
-    token: glance_share::openstack::Token,
+    http: openstack::Upstream,
+    token: openstack::Token,
     url: String,
 }
 
 impl Client {
     fn of(direct: &GlanceDirect) -> Client {
         Client {
-            http: glance_share::openstack::Upstream::new(reqwest::Client::new(), 4),
-            token: glance_share::openstack::Token::new(direct.token.clone()),
+            http: openstack::Upstream::new(reqwest::Client::new(), 4),
+            token: openstack::Token::new(direct.token.clone()),
             url: direct.url.clone(),
         }
     }
-    fn glance(&self) -> glance_share::openstack::glance::Glance<'_> {
-        glance_share::openstack::glance::Glance::new(&self.http, &self.url, &self.token).unwrap()
+    fn glance(&self) -> openstack::glance::Glance<'_> {
+        openstack::glance::Glance::new(&self.http, &self.url, &self.token).unwrap()
     }
 }
 
 #[tokio::test]
 async fn the_glance_client_filters_by_name_follows_pages_and_sorts() {
-    use glance_share::openstack::glance::{ImageQuery, SortBy};
+    use openstack::glance::{ImageQuery, SortBy};
     let lab = lab();
     let direct = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
     // Community images of this test only, so other tests' images cannot shift the pages.

@@ -97,12 +97,12 @@ mod signing_in {
         config::clouds::Cloud,
         error::AppError,
         model::{ProjectChoice, SignInMethod},
-        openstack::{
-            Token, UpstreamError,
-            keystone::{Authenticated, Credentials, DomainRef, Keystone, Scope},
-        },
         session::{self, SignedIn},
         state::AppState,
+    };
+    use openstack::{
+        Token, UpstreamError,
+        keystone::{Authenticated, Credentials, DomainRef, Keystone, Scope},
     };
 
     pub struct Form {

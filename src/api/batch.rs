@@ -85,6 +85,7 @@ mod batches {
     use std::{collections::HashSet, time::Duration};
 
     use super::super::server;
+    use crate::model::ImageWords;
     use crate::{
         batch::{Job, Owner},
         error::AppError,

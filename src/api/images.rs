@@ -43,6 +43,7 @@ mod listing {
     use std::collections::HashMap;
 
     use super::super::server;
+    use crate::model::ImageWords;
     use crate::{
         audit::{Actor, Viewer},
         error::AppError,
@@ -50,9 +51,9 @@ mod listing {
             Change, ImageDetails, ImageId, ImageList, ImageRow, ImageTab, MemberId, MemberRow, MemberStatus, Via,
             Visibility,
         },
-        openstack::glance::{Glance, ImageQuery, SortBy},
         session::{self, SignedIn},
     };
+    use openstack::glance::{Glance, ImageQuery, SortBy};
 
     /// How many images a name search looks through (Glance only matches whole names).
     const SEARCH_LIMIT: u32 = 1000;
@@ -137,7 +138,7 @@ mod listing {
     fn answers(filter: &str) -> Result<Vec<MemberStatus>, AppError> {
         match filter {
             "all" => Ok(MemberStatus::CHOICES.to_vec()),
-            one => Ok(vec![MemberStatus::from_key(one)?]),
+            one => Ok(vec![crate::model::member_status(one)?]),
         }
     }
 
@@ -239,7 +240,7 @@ mod listing {
                 Some((status, id)) => (status, Some(ImageId::parse(id)?)),
                 None => (text, None),
             };
-            Ok(OfferMarker { status: MemberStatus::from_key(status)?, after })
+            Ok(OfferMarker { status: crate::model::member_status(status)?, after })
         }
     }
 

@@ -56,18 +56,19 @@ mod offers {
         images::{OffersTo, offered_to},
         server,
     };
+    use crate::model::ImageWords;
     use crate::{
         audit::Actor,
         error::AppError,
         model::{Change, Via},
         model::{ImageId, InboxProject, MemberId, MemberStatus, OfferAnswer, OfferAnswers},
-        openstack::{
-            Token,
-            glance::Glance,
-            keystone::{Credentials, Scope},
-        },
         session::{self, ProjectToken, SignedIn},
         state::AppState,
+    };
+    use openstack::{
+        Token,
+        glance::Glance,
+        keystone::{Credentials, Scope},
     };
     use tower_sessions::Session;
 
@@ -121,7 +122,7 @@ mod offers {
                     return (in_region(id, name, &kept, &me.region), None);
                 }
                 let Some(cloud) = cloud else { return (Err((id, name, AppError::NotSignedIn)), None) };
-                let keystone = crate::openstack::keystone::Keystone::new(&state.http, &cloud.auth_url);
+                let keystone = openstack::keystone::Keystone::new(&state.http, &cloud.auth_url);
                 let scoped = keystone
                     .authenticate(&Credentials::Token(me.token.clone()), Some(&Scope::ProjectId(id.clone())))
                     .await;
@@ -225,7 +226,7 @@ mod offers {
     ) -> Result<(OfferAnswers, String), AppError> {
         let state = server::state()?;
         let (session, me) = server::signed_in().await?;
-        let status = MemberStatus::from_key(status)?;
+        let status = crate::model::member_status(status)?;
         let mut chosen: Vec<(String, ImageId)> = Vec::new();
         for item in items.iter().filter(|i| !i.is_empty()) {
             let (project, image) = item

@@ -89,7 +89,7 @@ mod sharing {
         error::AppError,
         model::{Change, Via},
         model::{
-            ImageId, Member, MemberId, MemberStatus, ProjectCheck, ShareReport, ShareResult, Visibility,
+            ImageId, Member, MemberId, ProjectCheck, ShareReport, ShareResult, Visibility,
             ids::{PastedIds, parse_member_list},
         },
         session::{self, SignedIn},
@@ -230,7 +230,7 @@ mod sharing {
         let state = server::state()?;
         let (_, me) = server::signed_in().await?;
         let id = ImageId::parse(image_id)?;
-        let status = MemberStatus::from_key(status)?;
+        let status = crate::model::member_status(status)?;
         let member = match member_id.map(str::trim).filter(|m| !m.is_empty()) {
             None => MemberId::parse(&me.project_id)?,
             Some(m) if m == me.project_id => MemberId::parse(m)?,

@@ -17,10 +17,10 @@ pub(crate) mod server {
 
     use crate::{
         error::AppError,
-        openstack::{glance::Glance, keystone::Keystone},
         session::{self, SignedIn},
         state::AppState,
     };
+    use openstack::{glance::Glance, keystone::Keystone};
 
     /// The app state Leptos provides to every render and server function. Missing only when a
     /// task outlives its request (seen under load); that is an error for this call, not a panic.

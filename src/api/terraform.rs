@@ -32,11 +32,12 @@ pub async fn export(
     image_id: &str,
     provider: &str,
 ) -> Result<TerraformFile, AppError> {
+    use crate::model::ImageWords;
     use crate::{
         model::ImageId,
-        openstack::glance::Glance,
         terraform::{ExportMember, Provider, consumer_hcl, file_name, owner_hcl},
     };
+    use openstack::glance::Glance;
     let provider = Provider::from_key(provider)
         .ok_or_else(|| AppError::InvalidInput(format!("{provider:?} is not a provider glance-share writes for.")))?;
     let id = ImageId::parse(image_id)?;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::ConfigError;
-use crate::openstack::keystone::DomainRef;
+use openstack::keystone::DomainRef;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cloud {

@@ -47,7 +47,7 @@ impl Change {
         match key.split_once(':') {
             None if key == "share" => Some(Change::Share),
             None if key == "revoke" => Some(Change::Revoke),
-            Some(("status", s)) => MemberStatus::from_key(s).ok().map(Change::Status),
+            Some(("status", s)) => MemberStatus::from_key(s).map(Change::Status),
             Some(("visibility", "shared")) => Some(Change::Visibility(Visibility::Shared)),
             Some(("visibility", "private")) => Some(Change::Visibility(Visibility::Private)),
             _ => None,

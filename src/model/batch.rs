@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::images::{MemberStatus, Visibility};
+use super::{MemberStatus, Visibility};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,7 +19,7 @@ impl BatchOperation {
         match operation {
             "share" => Ok(BatchOperation::Share),
             "revoke" => Ok(BatchOperation::Revoke),
-            "status" => Ok(BatchOperation::SetStatus(MemberStatus::from_key(status.unwrap_or_default())?)),
+            "status" => Ok(BatchOperation::SetStatus(super::member_status(status.unwrap_or_default())?)),
             other => {
                 Err(AppError::InvalidInput(format!("{other:?} is not a batch operation (share, revoke or status).")))
             }

@@ -4,12 +4,15 @@ pub mod audit;
 pub mod batch;
 pub mod ids;
 pub mod images;
+pub mod words;
 
 pub use audit::{AuditEntry, Change, Via};
 pub use batch::*;
 pub use ids::{IdError, ImageId, MemberId, urlencode};
 pub use images::*;
+pub use openstack::records::{Image, Member, MemberStatus, Visibility};
 use serde::{Deserialize, Serialize};
+pub use words::{ImageWords, StatusWords, VisibilityWords, member_status};
 
 /// Who is signed in, where: what the header shows. Never holds the token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ use super::{
     share::{ShareForm, ShareReportView},
     terraform::{TerraformExport, TerraformPanel},
 };
+use crate::model::{ImageWords, VisibilityWords};
 use crate::{
     api::{
         images::{SetVisibility, get_image},

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::offer::OfferButtons;
+use crate::model::ImageWords;
 use crate::{
     api::{images::list_images, members::SetMemberStatus},
     error::AppError,

@@ -2,6 +2,7 @@
 
 use leptos::{form::ActionForm, prelude::*};
 
+use crate::model::StatusWords;
 use crate::{api::members::SetMemberStatus, model::MemberStatus};
 
 /// Buttons for every status the offer is not in. Rejecting asks first, on the image page, in

@@ -3,6 +3,7 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_query_map;
 
+use crate::model::{ImageWords, StatusWords};
 use crate::{
     api::inbox::{RespondToOffers, get_inbox_report, inbox},
     error::AppError,

@@ -4,11 +4,14 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::{
+use crate::{
     Service, Token, UpstreamError,
     http::{Upstream, check, fetch_json, send},
 };
-use crate::model::{Image, ImageId, Member, MemberId, MemberStatus, Visibility};
+use crate::{
+    ids::{ImageId, MemberId},
+    records::{Image, Member, MemberStatus, Visibility},
+};
 
 const JSON_PATCH: &str = "application/openstack-images-v2.1-json-patch";
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use url::Url;
 
-use super::{
+use crate::{
     Service, Token, UpstreamError,
     http::{Upstream, check, fetch_json, read_json, send, send_repeatable},
 };
@@ -253,7 +253,7 @@ impl Keystone<'_> {
     pub async fn project(
         &self,
         token: &Token,
-        id: &crate::model::MemberId,
+        id: &crate::ids::MemberId,
     ) -> Result<Option<ProjectSummary>, UpstreamError> {
         let mut url = self.base.clone();
         url.path_segments_mut()

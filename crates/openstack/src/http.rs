@@ -5,7 +5,7 @@ use std::{ops::Deref, sync::Arc};
 
 use tokio::sync::Semaphore;
 
-use super::{Service, UpstreamError};
+use crate::{Service, UpstreamError};
 
 /// The one pooled HTTP client for Keystone and Glance, with a bound on calls in flight: past
 /// it, calls wait for a free slot instead of opening ever more connections to a cloud that is

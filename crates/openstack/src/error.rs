@@ -1,5 +1,5 @@
-//! What can go wrong talking to Keystone or Glance. What a user reads of it is the app's
-//! business: `From<UpstreamError> for AppError` lives in `crate::error`.
+//! What can go wrong talking to Keystone or Glance, said as what happened (which service,
+//! which status, its message). What a user reads of it is the caller's business.
 
 use serde::Deserialize;
 

@@ -1,0 +1,148 @@
+//! Glance's records as its v2 API sends them. They are read leniently: a value this crate does
+//! not know becomes `Unknown`, a missing optional field `None`, never a failed read.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// `visibility` of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Public,
+    Community,
+    Shared,
+    Private,
+    #[serde(other)]
+    Unknown,
+}
+
+impl Visibility {
+    /// The API's own value (`"shared"`, …).
+    pub fn label(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Community => "community",
+            Visibility::Shared => "shared",
+            Visibility::Private => "private",
+            Visibility::Unknown => "unknown",
+        }
+    }
+}
+
+/// `status` of an image member: only the member itself (or an admin) may change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberStatus {
+    Pending,
+    Accepted,
+    Rejected,
+    #[serde(other)]
+    Unknown,
+}
+
+impl MemberStatus {
+    /// The statuses a member may be set to.
+    pub const CHOICES: [MemberStatus; 3] = [MemberStatus::Pending, MemberStatus::Accepted, MemberStatus::Rejected];
+
+    /// The API's own value (`"accepted"`, …).
+    pub fn key(self) -> &'static str {
+        match self {
+            MemberStatus::Pending => "pending",
+            MemberStatus::Accepted => "accepted",
+            MemberStatus::Rejected => "rejected",
+            MemberStatus::Unknown => "unknown",
+        }
+    }
+
+    /// One of `CHOICES` by its API value; `None` for anything else (including `"unknown"`).
+    pub fn from_key(key: &str) -> Option<MemberStatus> {
+        MemberStatus::CHOICES.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// Glance once echoed a numeric member as a number; read both.
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        S(String),
+        N(serde_json::Number),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::S(s) => s,
+        Raw::N(n) => n.to_string(),
+    })
+}
+
+/// An image, with the fields image sharing needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default = "unknown_visibility")]
+    pub visibility: Visibility,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub disk_format: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+fn unknown_visibility() -> Visibility {
+    Visibility::Unknown
+}
+
+/// One member of an image: `member_id` is what Glance stored, any string (Glance checks nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    #[serde(deserialize_with = "string_or_number")]
+    pub member_id: String,
+    pub image_id: String,
+    #[serde(default = "unknown_status")]
+    pub status: MemberStatus,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// `/v2/schemas/member`, as Glance sends it.
+    #[serde(default)]
+    pub schema: Option<String>,
+}
+
+fn unknown_status() -> MemberStatus {
+    MemberStatus::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_are_read_leniently() {
+        let m: Member = serde_json::from_str(
+            r#"{"member_id": 123, "image_id": "x", "status": "weird", "created_at": "2026-11-23T13:20:19Z", "extra": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(m.member_id, "123");
+        assert_eq!(m.status, MemberStatus::Unknown);
+        let i: Image = serde_json::from_str(r#"{"id": "abc", "visibility": "galactic"}"#).unwrap();
+        assert_eq!(i.visibility, Visibility::Unknown);
+        assert_eq!(i.name, None);
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_keys() {
+        for s in MemberStatus::CHOICES {
+            assert_eq!(MemberStatus::from_key(s.key()), Some(s));
+        }
+        assert_eq!(MemberStatus::from_key("unknown"), None);
+        assert_eq!(MemberStatus::from_key("Accepted"), None);
+    }
+}
