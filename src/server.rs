@@ -177,7 +177,9 @@ async fn terraform_download(
 ) -> axum::response::Response {
     let result = async {
         let me = crate::session::current(&session).await?;
-        crate::api::terraform::export(&state, &me, &image_id, query.provider.as_deref().unwrap_or("openstack")).await
+        let caller = crate::sharing::Caller { state, session, me };
+        let provider = query.provider.as_deref().unwrap_or("openstack");
+        crate::sharing::export::image_terraform(&caller, &image_id, provider).await
     }
     .await;
     match result {

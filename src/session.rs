@@ -66,7 +66,7 @@ impl SignedIn {
     }
 
     pub fn is_admin(&self) -> bool {
-        self.roles.iter().any(|r| r == "admin")
+        crate::model::has_admin_role(&self.roles)
     }
 
     pub fn is_expired(&self) -> bool {

@@ -1,13 +1,12 @@
-//! Server functions: thin adapters from the browser to the typed upstream clients.
-//! Each reads the session, calls the clients, and maps errors once into `AppError`.
+//! Server functions: thin adapters from the browser to the sharing service. Each reads the
+//! session, calls `crate::sharing` on the user's behalf, and answers: the error's HTTP status,
+//! the redirect of a plain form post, the end of an expired session.
 
 pub mod auth;
 pub mod batch;
 pub mod images;
 pub mod inbox;
 pub mod members;
-#[cfg(feature = "ssr")]
-mod project_ids;
 pub mod terraform;
 
 #[cfg(feature = "ssr")]
@@ -18,9 +17,9 @@ pub(crate) mod server {
     use crate::{
         error::AppError,
         session::{self, SignedIn},
+        sharing::Caller,
         state::AppState,
     };
-    use openstack::{glance::Glance, keystone::Keystone};
 
     /// The app state Leptos provides to every render and server function. Missing only when a
     /// task outlives its request (seen under load); that is an error for this call, not a panic.
@@ -109,15 +108,11 @@ pub(crate) mod server {
         session::report(&session, report_id).await
     }
 
-    /// The Glance of the user's region, called with their token.
-    pub fn glance<'a>(state: &'a AppState, signed_in: &'a SignedIn) -> Result<Glance<'a>, AppError> {
-        Ok(Glance::new(&state.http, signed_in.image_url()?, &signed_in.token)?)
-    }
-
-    /// The Keystone of the user's cloud.
-    pub fn keystone<'a>(state: &'a AppState, signed_in: &SignedIn) -> Result<Keystone<'a>, AppError> {
-        let cloud = state.config.cloud(&signed_in.cloud).ok_or(AppError::NotSignedIn)?;
-        Ok(Keystone::new(&state.http, &cloud.auth_url))
+    /// The signed-in user, as the sharing service acts for them.
+    pub async fn caller() -> Result<Caller, AppError> {
+        let state = state()?;
+        let (session, me) = signed_in().await?;
+        Ok(Caller { state, session, me })
     }
 
     /// Sends the browser to `next` when `result` is a success: a place on the dashboard's own

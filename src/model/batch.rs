@@ -233,6 +233,17 @@ pub struct PlanPair {
     pub fails_with: Option<PairOutcome>,
 }
 
+/// One of the session user's batches, as the "Recent batches" list on `/batch` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchListing {
+    pub id: String,
+    pub operation: BatchOperation,
+    pub done: usize,
+    pub total: usize,
+    pub finished: bool,
+    pub summary: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

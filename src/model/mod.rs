@@ -14,6 +14,13 @@ pub use openstack::records::{Image, Member, MemberStatus, Visibility};
 use serde::{Deserialize, Serialize};
 pub use words::{ImageWords, StatusWords, VisibilityWords, member_status};
 
+/// A Terraform / OpenTofu file to show or download.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerraformFile {
+    pub file_name: String,
+    pub text: String,
+}
+
 /// Who is signed in, where: what the header shows. Never holds the token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
@@ -34,8 +41,14 @@ pub struct Me {
 
 impl Me {
     pub fn is_admin(&self) -> bool {
-        self.roles.iter().any(|r| r == "admin")
+        has_admin_role(&self.roles)
     }
+}
+
+/// The one admin rule: a token whose roles include `admin` (Glance's default policy). Such a
+/// token may set any member's status, and Glance lists every shared image for it.
+pub fn has_admin_role(roles: &[String]) -> bool {
+    roles.iter().any(|r| r == "admin")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

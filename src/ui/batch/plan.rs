@@ -4,9 +4,9 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::batch::{BatchListing, StartBatch, plan_batch, recent_batches},
+    api::batch::{StartBatch, plan_batch, recent_batches},
     error::AppError,
-    model::{BatchPlan, Me, MemberStatus},
+    model::{BatchListing, BatchPlan, Me, MemberStatus},
     ui::{
         auth::{RequireSignIn, use_auth},
         bits::{VisibilityBadge, error_view},

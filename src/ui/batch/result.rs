@@ -5,12 +5,9 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::{
-        batch::{RetryBatch, batch_status, batch_terraform},
-        terraform::TerraformFile,
-    },
+    api::batch::{RetryBatch, batch_status, batch_terraform},
     error::AppError,
-    model::{BatchOperation, BatchView, Me},
+    model::{BatchOperation, BatchView, Me, TerraformFile},
     ui::{
         auth::RequireSignIn,
         bits::error_view,

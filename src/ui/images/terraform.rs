@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::terraform::{TerraformFile, terraform_export},
+    api::terraform::terraform_export,
     error::AppError,
-    model::urlencode,
+    model::{TerraformFile, urlencode},
     terraform::Provider,
     ui::{bits::error_view, copy::copy_to_clipboard},
 };

@@ -1,0 +1,211 @@
+//! The consumer's inbox: the offers to every project the user works in (each asked with a
+//! token re-scoped to it), and answering many at once.
+
+use openstack::{
+    Token,
+    glance::Glance,
+    keystone::{Credentials, Scope},
+};
+
+use super::{
+    Caller,
+    offers::{OffersTo, offered},
+};
+use crate::{
+    audit::Actor,
+    error::AppError,
+    model::{Change, ImageId, ImageWords, InboxProject, MemberId, MemberStatus, OfferAnswer, OfferAnswers, Via},
+    session::{self, ProjectToken},
+};
+
+/// A project the user works in, with a token and image endpoint for it.
+struct ProjectAccess {
+    id: String,
+    name: String,
+    token: Token,
+    image_url: String,
+    /// The token holds the admin role: Glance then lists offers that are not offers.
+    admin: bool,
+}
+
+/// Tokens for each of the user's projects. The current one is the session's; the others are
+/// re-scoped from it once and kept (sealed) in the session until they expire, so a view
+/// reuses them instead of minting new ones; sign-out revokes them.
+async fn project_access(
+    caller: &Caller,
+    only: Option<&[String]>,
+) -> Vec<Result<ProjectAccess, (String, String, AppError)>> {
+    let Caller { state, session, me } = caller;
+    let mut projects: Vec<(String, String)> = if me.projects.is_empty() || !me.can_switch_project {
+        vec![(me.project_id.clone(), me.project_name.clone())]
+    } else {
+        me.projects.iter().map(|p| (p.id.clone(), p.name.clone())).collect()
+    };
+    if let Some(only) = only {
+        projects.retain(|(id, _)| only.contains(id));
+    }
+    let cloud = state.config.cloud(&me.cloud).cloned();
+    let kept = session::project_tokens(session).await;
+    let found = crate::concurrency::bounded(projects, caller.concurrency(), |(id, name)| {
+        let cloud = cloud.clone();
+        let kept = kept.iter().find(|t| t.project_id == id).cloned();
+        async move {
+            if id == me.project_id {
+                let access = match me.image_url() {
+                    Ok(url) => Ok(ProjectAccess {
+                        id,
+                        name,
+                        token: me.token.clone(),
+                        image_url: url.to_string(),
+                        admin: me.is_admin(),
+                    }),
+                    Err(e) => Err((id, name, e)),
+                };
+                return (access, None);
+            }
+            if let Some(kept) = kept {
+                return (in_region(id, name, &kept, &me.region), None);
+            }
+            let Some(cloud) = cloud else { return (Err((id, name, AppError::NotSignedIn)), None) };
+            let keystone = openstack::keystone::Keystone::new(&state.http, &cloud.auth_url);
+            let scoped =
+                keystone.authenticate(&Credentials::Token(me.token.clone()), Some(&Scope::ProjectId(id.clone()))).await;
+            match scoped {
+                Ok(a) => {
+                    let minted = ProjectToken {
+                        project_id: id.clone(),
+                        image_endpoints: a.image_endpoints(&cloud.interface),
+                        admin: crate::model::has_admin_role(&a.roles),
+                        token: a.token,
+                        expires_at: a.expires_at,
+                    };
+                    (in_region(id, name, &minted, &me.region), Some(minted))
+                }
+                Err(e) => (Err((id, name, AppError::from(e))), None),
+            }
+        }
+    })
+    .await;
+    let (access, minted): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+    let minted: Vec<ProjectToken> = minted.into_iter().flatten().collect();
+    if !minted.is_empty() {
+        session::keep_project_tokens(session, kept.into_iter().chain(minted).collect()).await;
+    }
+    access
+}
+
+/// Access to project `id` with a token re-scoped to it, in `region`.
+fn in_region(
+    id: String,
+    name: String,
+    scoped: &ProjectToken,
+    region: &str,
+) -> Result<ProjectAccess, (String, String, AppError)> {
+    match scoped.image_endpoints.iter().find(|e| e.region == region) {
+        Some(e) => {
+            Ok(ProjectAccess { id, name, token: scoped.token.clone(), image_url: e.url.clone(), admin: scoped.admin })
+        }
+        None => Err((id, name, AppError::InvalidInput(format!("no image endpoint in region {region}")))),
+    }
+}
+
+/// Every image offered to any of the user's projects, in the current region, grouped by
+/// project (each project asked with a token re-scoped to it, concurrently).
+pub async fn inbox(caller: &Caller) -> Result<Vec<InboxProject>, AppError> {
+    let state = &caller.state;
+    let access = project_access(caller, None).await;
+    let mut projects = crate::concurrency::bounded(access, caller.concurrency(), |access| async move {
+        match access {
+            Ok(p) => {
+                let to = OffersTo { project_id: &p.id, admin: p.admin, concurrency: caller.concurrency() };
+                let offers = match Glance::new(&state.http, &p.image_url, &p.token) {
+                    Ok(glance) => offered(&glance, "all", &to).await.map(|l| l.rows),
+                    Err(e) => Err(e.into()),
+                };
+                InboxProject { project_id: p.id, project_name: p.name, offers }
+            }
+            Err((id, name, e)) => InboxProject { project_id: id, project_name: name, offers: Err(e) },
+        }
+    })
+    .await;
+    for p in &mut projects {
+        if let Ok(offers) = &mut p.offers {
+            // Pending first: they wait for an answer; rejected stay listed to be accepted later.
+            offers.sort_by_key(|r| (rank(r.my_status), r.image.display_name().to_lowercase()));
+        }
+    }
+    if let Some(expired) = projects.iter().find_map(|p| p.offers.as_ref().err().filter(|e| e.needs_sign_in())) {
+        return Err(expired.clone());
+    }
+    Ok(projects)
+}
+
+fn rank(status: Option<MemberStatus>) -> u8 {
+    match status {
+        Some(MemberStatus::Pending) => 0,
+        Some(MemberStatus::Rejected) => 1,
+        Some(MemberStatus::Accepted) => 2,
+        _ => 3,
+    }
+}
+
+/// How many offers to the current project wait for an answer (the header's badge).
+pub async fn pending_count(caller: &Caller) -> Result<usize, AppError> {
+    let to = OffersTo::current(&caller.me, caller.concurrency());
+    Ok(offered(&caller.glance()?, "pending", &to).await?.rows.len())
+}
+
+/// Answers the chosen offers (`items`: "project_id/image_id") with `status`. Rejecting asks
+/// first: without `confirmed` nothing changes and the answer lists what would be rejected.
+pub async fn respond(
+    caller: &Caller,
+    items: Vec<String>,
+    status: &str,
+    confirmed: bool,
+) -> Result<OfferAnswers, AppError> {
+    let Caller { state, me, .. } = caller;
+    let status = crate::model::member_status(status)?;
+    let mut chosen: Vec<(String, ImageId)> = Vec::new();
+    for item in items.iter().filter(|i| !i.is_empty()) {
+        let (project, image) = item
+            .split_once('/')
+            .ok_or_else(|| AppError::InvalidInput(format!("{item:?} is not a project/image pair.")))?;
+        let project = MemberId::parse(project)?.to_string();
+        chosen.push((project, ImageId::parse(image)?));
+    }
+    if chosen.is_empty() {
+        return Err(AppError::InvalidInput("Tick at least one offer.".into()));
+    }
+    if status == MemberStatus::Rejected && !confirmed {
+        return Ok(OfferAnswers { status, needs_confirmation: true, items, answers: Vec::new() });
+    }
+    let projects: Vec<String> = chosen.iter().map(|(p, _)| p.clone()).collect();
+    let access = project_access(caller, Some(&projects)).await;
+    let mut answers = Vec::new();
+    for (project, image) in &chosen {
+        let outcome = match access
+            .iter()
+            .find(|a| matches!(a, Ok(p) if &p.id == project) || matches!(a, Err((id, _, _)) if id == project))
+        {
+            Some(Ok(p)) => match (Glance::new(&state.http, &p.image_url, &p.token), MemberId::parse(project)) {
+                (Ok(glance), Ok(member)) => {
+                    let answered = glance
+                        .set_member_status(image, &member, status)
+                        .await
+                        .map(|m| m.status)
+                        .map_err(AppError::from);
+                    let actor = Actor::new(me).in_project(&p.id, &p.name);
+                    let change = Change::Status(status);
+                    state.audit.recorded(&actor, Via::Inbox, image, change, Some(project), answered).await
+                }
+                (Err(e), _) => Err(e.into()),
+                (_, Err(e)) => Err(e.into()),
+            },
+            Some(Err((_, _, e))) => Err(e.clone()),
+            None => Err(AppError::InvalidInput("You do not work in that project.".into())),
+        };
+        tracing::info!(image = %image, member = %project, status = status.key(), ok = outcome.is_ok(), "inbox answer");
+        answers.push(OfferAnswer { project_id: project.clone(), image_id: image.to_string(), outcome });
+    }
+    Ok(OfferAnswers { status, needs_confirmation: false, items, answers })
+}
