@@ -2,7 +2,7 @@
 //! uses: an error at worst, never a panic.
 #![no_main]
 
-use glance_share::model::{Image, Member};
+use glance_share::model::{Image, ImageWords, Member};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,9 +3,12 @@
 
 use serde::Deserialize;
 
+/// Which OpenStack service an error came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
+    /// The identity service (v3).
     Keystone,
+    /// The image service (v2).
     Glance,
 }
 
@@ -18,20 +21,50 @@ impl std::fmt::Display for Service {
     }
 }
 
+/// Every failure of a client call. The `Display` texts are for logs; callers word their own.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
+    /// The service answered with a status other than 2xx.
     #[error("{service} answered {status}: {message}")]
-    Status { service: Service, status: u16, message: String },
-    /// `change_asked`: the call that timed out could have changed something (not a read).
+    Status {
+        /// Which service answered.
+        service: Service,
+        /// Its HTTP status (after the one repeat a GET or PUT gets on a 5xx).
+        status: u16,
+        /// Its own message, without markup and at most 500 characters, or the status's
+        /// reason phrase when the body had none (an HTML page from a proxy, say).
+        message: String,
+    },
+    /// The call or its answer's body took longer than the HTTP client's timeout.
     #[error("{service} did not answer in time")]
-    Timeout { service: Service, change_asked: bool },
+    Timeout {
+        /// Which service did not answer.
+        service: Service,
+        /// The call that timed out could have changed something (not a read), so it may or
+        /// may not have happened: the caller should look before trying again.
+        change_asked: bool,
+    },
+    /// No answer at all: connection refused, reset or dropped (after the one repeat).
     #[error("{service} could not be reached: {detail}")]
-    Unreachable { service: Service, detail: String },
+    Unreachable {
+        /// Which service could not be reached.
+        service: Service,
+        /// What failed, without the URL.
+        detail: String,
+    },
+    /// A 2xx answer this crate cannot read (not the JSON expected, no `X-Subject-Token`), or
+    /// a catalog entry that is not an http(s) URL.
     #[error("{service} sent an answer glance-share cannot read: {detail}")]
-    BadResponse { service: Service, detail: String },
+    BadResponse {
+        /// Which service sent it.
+        service: Service,
+        /// What was wrong with it.
+        detail: String,
+    },
 }
 
 impl UpstreamError {
+    /// The HTTP status the service answered, for [`UpstreamError::Status`] only.
     pub fn status(&self) -> Option<u16> {
         match self {
             UpstreamError::Status { status, .. } => Some(*status),

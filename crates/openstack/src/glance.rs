@@ -18,7 +18,9 @@ const JSON_PATCH: &str = "application/openstack-images-v2.1-json-patch";
 /// How an image list is sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortBy {
+    /// By name, A to Z.
     Name,
+    /// Newest first (by `created_at`).
     Newest,
 }
 
@@ -32,19 +34,29 @@ impl SortBy {
 /// Filters of `GET /v2/images`. `None` leaves Glance's default.
 #[derive(Debug, Clone, Default)]
 pub struct ImageQuery {
+    /// `owner=`: images of this project only.
     pub owner: Option<String>,
+    /// `visibility=`: `public`, `community`, `shared`, `private` or `all`.
     pub visibility: Option<&'static str>,
+    /// `member_status=`: with `visibility=shared`, images shared with the token's project
+    /// whose member entry has this status (`pending`, `accepted`, `rejected` or `all`).
     pub member_status: Option<&'static str>,
     /// Glance matches whole names only (`name=` is an exact filter).
     pub name: Option<String>,
+    /// `limit=`: at most this many images (Glance caps it at its own `limit_param_default`).
     pub limit: Option<u32>,
+    /// `marker=`: the page after this image (from [`ImagePage::next_marker`]).
     pub marker: Option<ImageId>,
+    /// `sort_key` and `sort_dir`.
     pub sort: Option<SortBy>,
 }
 
+/// One page of `GET /v2/images`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImagePage {
+    /// The images of this page, in the order asked for.
     pub images: Vec<Image>,
+    /// The marker of the next page, when Glance says there is one (`None` on the last page).
     pub next_marker: Option<ImageId>,
 }
 
@@ -60,36 +72,77 @@ struct MembersBody {
     members: Vec<Member>,
 }
 
-/// One Glance endpoint, called with one user's token.
-pub struct Glance<'a> {
-    http: &'a Upstream,
-    base: Url,
-    token: &'a Token,
-}
+/// An image endpoint's URL, checked once: http(s), and able to take path segments. Every URL
+/// a [`Glance`] calls is built from it by [`BaseUrl::url`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(Url);
 
-impl<'a> Glance<'a> {
-    /// `endpoint` is the image endpoint from the catalog (without `/v2`).
-    pub fn new(http: &'a Upstream, endpoint: &str, token: &'a Token) -> Result<Glance<'a>, UpstreamError> {
-        let base = Url::parse(endpoint)
+impl BaseUrl {
+    /// `endpoint` is the image endpoint from the catalog (without `/v2`); its query and
+    /// fragment, if any, are dropped.
+    pub fn parse(endpoint: &str) -> Result<BaseUrl, UpstreamError> {
+        let mut url = Url::parse(endpoint)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
             .ok_or_else(|| UpstreamError::BadResponse {
                 service: Service::Glance,
                 detail: "the catalog's image endpoint is not an http(s) URL".into(),
             })?;
-        Ok(Glance { http, base, token })
-    }
-
-    /// The URL of `/v2/<segments>`, each segment percent-encoded: no ID can add a path
-    /// segment, a query or a fragment.
-    pub fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
         url.set_query(None);
         url.set_fragment(None);
+        Ok(BaseUrl(url))
+    }
+
+    /// The URL of `resource`: the endpoint's own path, then `/v2/…`, each ID one
+    /// percent-encoded path segment. It takes typed IDs only, so nothing can add a segment, a
+    /// query or a fragment, nor be a `.`/`..` segment that URL parsers resolve away (the `url`
+    /// crate drops those silently): [`MemberId::parse`] refuses them, and an [`ImageId`] is a
+    /// UUID. `fuzz/fuzz_targets/ids.rs` checks this for any text.
+    pub fn url(&self, resource: Resource<'_>) -> Url {
+        let mut segments = vec!["v2", "images"];
+        match resource {
+            Resource::Images => {}
+            Resource::Image(image) => segments.push(image.as_str()),
+            Resource::Members(image) => segments.extend([image.as_str(), "members"]),
+            Resource::Member(image, member) => segments.extend([image.as_str(), "members", member.as_str()]),
+        }
+        let mut url = self.0.clone();
+        // `parse` made sure the URL can be a base, so this `if` always holds.
         if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().push("v2").extend(segments);
+            path.pop_if_empty().extend(segments);
         }
         url
+    }
+}
+
+/// The Glance v2 resources this client calls, by typed ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource<'a> {
+    /// `/v2/images`
+    Images,
+    /// `/v2/images/{image}`
+    Image(&'a ImageId),
+    /// `/v2/images/{image}/members`
+    Members(&'a ImageId),
+    /// `/v2/images/{image}/members/{member}`
+    Member(&'a ImageId, &'a MemberId),
+}
+
+/// One Glance endpoint, called with one user's token.
+pub struct Glance<'a> {
+    http: &'a Upstream,
+    base: BaseUrl,
+    token: &'a Token,
+}
+
+impl<'a> Glance<'a> {
+    /// `endpoint` is the image endpoint from the catalog (without `/v2`): see [`BaseUrl::parse`].
+    pub fn new(http: &'a Upstream, endpoint: &str, token: &'a Token) -> Result<Glance<'a>, UpstreamError> {
+        Ok(Glance { http, base: BaseUrl::parse(endpoint)?, token })
+    }
+
+    fn url(&self, resource: Resource<'_>) -> Url {
+        self.base.url(resource)
     }
 
     fn get(&self, url: Url) -> reqwest::RequestBuilder {
@@ -98,7 +151,7 @@ impl<'a> Glance<'a> {
 
     /// `GET /v2/images` with filters, one page.
     pub async fn images(&self, query: &ImageQuery) -> Result<ImagePage, UpstreamError> {
-        let mut url = self.url(&["images"]);
+        let mut url = self.url(Resource::Images);
         {
             let mut q = url.query_pairs_mut();
             if let Some(owner) = &query.owner {
@@ -138,7 +191,7 @@ impl<'a> Glance<'a> {
 
     /// `GET /v2/images/{id}`.
     pub async fn image(&self, id: &ImageId) -> Result<Image, UpstreamError> {
-        fetch_json(self.http, Service::Glance, self.get(self.url(&["images", id.as_str()]))).await
+        fetch_json(self.http, Service::Glance, self.get(self.url(Resource::Image(id)))).await
     }
 
     /// `PATCH /v2/images/{id}` replacing the visibility (Glance insists on its JSON-patch type).
@@ -146,7 +199,7 @@ impl<'a> Glance<'a> {
         let body = json!([{ "op": "replace", "path": "/visibility", "value": visibility.label() }]);
         let req = self
             .http
-            .patch(self.url(&["images", id.as_str()]))
+            .patch(self.url(Resource::Image(id)))
             .header("X-Auth-Token", self.token.expose())
             .header(reqwest::header::CONTENT_TYPE, JSON_PATCH)
             .body(body.to_string());
@@ -156,21 +209,20 @@ impl<'a> Glance<'a> {
     /// `GET /v2/images/{id}/members`: all members for the owner, only its own entry for a member.
     pub async fn members(&self, id: &ImageId) -> Result<Vec<Member>, UpstreamError> {
         let body: MembersBody =
-            fetch_json(self.http, Service::Glance, self.get(self.url(&["images", id.as_str(), "members"]))).await?;
+            fetch_json(self.http, Service::Glance, self.get(self.url(Resource::Members(id)))).await?;
         Ok(body.members)
     }
 
     /// `GET /v2/images/{id}/members/{member}`.
     pub async fn member(&self, id: &ImageId, member: &MemberId) -> Result<Member, UpstreamError> {
-        fetch_json(self.http, Service::Glance, self.get(self.url(&["images", id.as_str(), "members", member.as_str()])))
-            .await
+        fetch_json(self.http, Service::Glance, self.get(self.url(Resource::Member(id, member)))).await
     }
 
     /// `POST /v2/images/{id}/members` (Glance answers 200 with the new pending member).
     pub async fn add_member(&self, id: &ImageId, member: &MemberId) -> Result<Member, UpstreamError> {
         let req = self
             .http
-            .post(self.url(&["images", id.as_str(), "members"]))
+            .post(self.url(Resource::Members(id)))
             .header("X-Auth-Token", self.token.expose())
             .json(&json!({ "member": member.as_str() }));
         fetch_json(self.http, Service::Glance, req).await
@@ -185,7 +237,7 @@ impl<'a> Glance<'a> {
     ) -> Result<Member, UpstreamError> {
         let req = self
             .http
-            .put(self.url(&["images", id.as_str(), "members", member.as_str()]))
+            .put(self.url(Resource::Member(id, member)))
             .header("X-Auth-Token", self.token.expose())
             .json(&json!({ "status": status.key() }));
         fetch_json(self.http, Service::Glance, req).await
@@ -193,16 +245,8 @@ impl<'a> Glance<'a> {
 
     /// `DELETE /v2/images/{id}/members/{member}` (204).
     pub async fn remove_member(&self, id: &ImageId, member: &MemberId) -> Result<(), UpstreamError> {
-        let req = self
-            .http
-            .delete(self.url(&["images", id.as_str(), "members", member.as_str()]))
-            .header("X-Auth-Token", self.token.expose());
+        let req = self.http.delete(self.url(Resource::Member(id, member))).header("X-Auth-Token", self.token.expose());
         check(Service::Glance, send(self.http, Service::Glance, req).await?).await.map(drop)
-    }
-
-    /// `GET /v2/schemas/member` or `members`, as Glance publishes it.
-    pub async fn schema(&self, name: &str) -> Result<serde_json::Value, UpstreamError> {
-        fetch_json(self.http, Service::Glance, self.get(self.url(&["schemas", name]))).await
     }
 }
 
@@ -218,29 +262,37 @@ fn marker_of(next: &str) -> Option<ImageId> {
 mod tests {
     use super::*;
 
-    fn glance(endpoint: &str) -> (Upstream, Token, String) {
-        (Upstream::new(reqwest::Client::new(), 4), Token::new("t"), endpoint.to_string())
-    }
+    const IMAGE: &str = "3d9ea67b-1dad-4b7f-99fd-1d62aa62b73b";
 
     #[test]
     fn urls_encode_every_segment() {
-        let (http, token, endpoint) = glance("http://127.0.0.1:9292");
-        let g = Glance::new(&http, &endpoint, &token).unwrap();
-        assert_eq!(g.url(&["images"]).as_str(), "http://127.0.0.1:9292/v2/images");
+        let base = BaseUrl::parse("http://127.0.0.1:9292").unwrap();
+        let image = ImageId::parse(IMAGE).unwrap();
+        let member = MemberId::parse("a:b@c&d=e+f;[]").unwrap();
+        assert_eq!(base.url(Resource::Images).as_str(), "http://127.0.0.1:9292/v2/images");
+        assert_eq!(base.url(Resource::Image(&image)).as_str(), format!("http://127.0.0.1:9292/v2/images/{IMAGE}"));
         assert_eq!(
-            g.url(&["images", "abc", "members", "a:b@c&d=e+f"]).as_str(),
-            "http://127.0.0.1:9292/v2/images/abc/members/a:b@c&d=e+f"
+            base.url(Resource::Members(&image)).as_str(),
+            format!("http://127.0.0.1:9292/v2/images/{IMAGE}/members")
         );
-        // Even an ID that slipped past validation stays one segment.
-        assert_eq!(g.url(&["images", "../x?y#z"]).as_str(), "http://127.0.0.1:9292/v2/images/..%2Fx%3Fy%23z");
+        assert_eq!(
+            base.url(Resource::Member(&image, &member)).as_str(),
+            format!("http://127.0.0.1:9292/v2/images/{IMAGE}/members/a:b@c&d=e+f;[]")
+        );
+        // The old builder took any text and dropped a `..` member, addressing the member list
+        // instead; such a member cannot be made now.
+        assert!(MemberId::parse("..").is_err() && MemberId::parse(".").is_err());
     }
 
     #[test]
     fn endpoints_with_a_path_keep_it() {
-        let (http, token, endpoint) = glance("https://cloud.example/image/?q=1");
-        let g = Glance::new(&http, &endpoint, &token).unwrap();
-        assert_eq!(g.url(&["images"]).as_str(), "https://cloud.example/image/v2/images");
-        assert!(Glance::new(&http, "mailto:x@y", &token).is_err());
+        let base = BaseUrl::parse("https://cloud.example/image/?q=1#top").unwrap();
+        assert_eq!(base.url(Resource::Images).as_str(), "https://cloud.example/image/v2/images");
+        let base = BaseUrl::parse("https://cloud.example/image").unwrap();
+        assert_eq!(base.url(Resource::Images).as_str(), "https://cloud.example/image/v2/images");
+        for bad in ["mailto:x@y", "ftp://cloud.example/", "data:text/plain,x", "not a url", ""] {
+            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -17,12 +17,15 @@ pub struct Upstream {
 }
 
 impl Upstream {
+    /// `client` with at most `max_in_flight` calls in flight at once (at least one). Its
+    /// timeouts are the caller's: every call through it may end in `UpstreamError::Timeout`.
     pub fn new(client: reqwest::Client, max_in_flight: usize) -> Upstream {
         Upstream { client, slots: Arc::new(Semaphore::new(max_in_flight.max(1))) }
     }
 
-    /// Slots no call holds right now.
-    pub fn free_slots(&self) -> usize {
+    /// Slots no call holds right now (for the test that every slot is given back).
+    #[cfg(test)]
+    fn free_slots(&self) -> usize {
         self.slots.available_permits()
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct ImageId(String);
 
 impl ImageId {
+    /// Any form of UUID Glance accepts (white space around it trimmed), kept in canonical form.
     pub fn parse(raw: &str) -> Result<ImageId, IdError> {
         let trimmed = raw.trim();
         uuid::Uuid::try_parse(trimmed)
@@ -15,6 +16,7 @@ impl ImageId {
             .map_err(|_| IdError::NotAnImageId(shorten(trimmed)))
     }
 
+    /// The canonical hyphenated lowercase form.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -41,9 +43,11 @@ impl std::fmt::Display for ImageId {
 #[serde(try_from = "String")]
 pub struct MemberId(String);
 
+/// The longest member ID [`MemberId::parse`] accepts, in characters.
 pub const MEMBER_ID_MAX_LEN: usize = 255;
 
 impl MemberId {
+    /// The ID with white space around it trimmed, if it keeps to the limits above.
     pub fn parse(raw: &str) -> Result<MemberId, IdError> {
         let id = raw.trim();
         if id.is_empty() {
@@ -70,6 +74,7 @@ impl MemberId {
         Ok(MemberId(id.to_string()))
     }
 
+    /// The ID as accepted (trimmed).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -95,18 +100,25 @@ impl std::fmt::Display for MemberId {
     }
 }
 
+/// Why a text is not an ID. The text it carries is cut to 60 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum IdError {
+    /// Not a UUID.
     #[error("{0:?} is not an image ID (image IDs are UUIDs such as 3d9ea67b-1dad-4b7f-99fd-1d62aa62b73b).")]
     NotAnImageId(String),
+    /// Empty, or only white space.
     #[error("A project ID is empty.")]
     EmptyMemberId,
+    /// Longer than [`MEMBER_ID_MAX_LEN`].
     #[error("{0:?} is too long for a project ID (at most 255 characters).")]
     MemberIdTooLong(String),
+    /// Contains `/ ? # % \`, white space or a control character (the character is given).
     #[error("{0:?} is not a project ID: it contains {1:?}.")]
     MemberIdHasForbiddenCharacter(String, char),
+    /// `.` or `..`, which URL parsers resolve as path steps.
     #[error("{0:?} is not a project ID.")]
     MemberIdIsDotSegment(String),
+    /// Contains a character that is not printable ASCII (the character is given).
     #[error(
         "{0:?} is not a project ID: it contains {1:?}, and project IDs are plain ASCII letters, digits and signs \
          (Glance could never remove such a member again)."

@@ -16,7 +16,9 @@ const SUBJECT_TOKEN: &str = "X-Subject-Token";
 /// A domain named the way clouds.yaml allows: by name or by id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainRef {
+    /// By name, such as `Default`.
     Name(String),
+    /// By ID, such as `default`.
     Id(String),
 }
 
@@ -31,52 +33,95 @@ impl DomainRef {
 
 /// What the user proves their identity with.
 pub enum Credentials {
-    Password { user_name: String, user_domain: DomainRef, password: SecretString },
-    ApplicationCredential { id: String, secret: SecretString },
+    /// A user's name and password (`password` method).
+    Password {
+        /// The user's name, unique within its domain.
+        user_name: String,
+        /// The user's domain.
+        user_domain: DomainRef,
+        /// The password; sent to Keystone only.
+        password: SecretString,
+    },
+    /// An application credential (`application_credential` method): it is bound to one
+    /// project, so any scope asked for is left out of the request.
+    ApplicationCredential {
+        /// The credential's ID (not its name).
+        id: String,
+        /// Its secret; sent to Keystone only.
+        secret: SecretString,
+    },
+    /// A token already held (`token` method): for a new token, such as one re-scoped to
+    /// another project of the same user.
     Token(Token),
 }
 
 /// The project a token is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
+    /// A project by its ID.
     ProjectId(String),
-    ProjectName { name: String, domain: DomainRef },
+    /// A project by its name within a domain.
+    ProjectName {
+        /// The project's name.
+        name: String,
+        /// The project's domain.
+        domain: DomainRef,
+    },
 }
 
+/// Anything Keystone names with an ID and a name: a domain, a role.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Named {
+    /// Its ID.
     pub id: String,
+    /// Its name.
     pub name: String,
 }
 
+/// The user a token is for.
 #[derive(Debug, Clone, Deserialize)]
 pub struct User {
+    /// The user's ID.
     pub id: String,
+    /// The user's name.
     pub name: String,
+    /// The user's domain.
     pub domain: Named,
 }
 
+/// The project a token is scoped to.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Project {
+    /// The project's ID: what Glance calls the image's `owner`, or a `member_id`.
     pub id: String,
+    /// The project's name.
     pub name: String,
+    /// The project's domain.
     pub domain: Named,
 }
 
+/// One endpoint of a catalog entry.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Endpoint {
+    /// `public`, `internal` or `admin`.
     pub interface: String,
+    /// The region, as older Keystones name it.
     #[serde(default)]
     pub region: Option<String>,
+    /// The region, as Keystone v3 names it (preferred).
     #[serde(default)]
     pub region_id: Option<String>,
+    /// The service's URL, as the catalog has it.
     pub url: String,
 }
 
+/// One service of a token's catalog.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CatalogEntry {
+    /// `identity`, `image`, …
     #[serde(rename = "type")]
     pub service_type: String,
+    /// Its endpoints, every region and interface.
     #[serde(default)]
     pub endpoints: Vec<Endpoint>,
 }
@@ -84,18 +129,26 @@ pub struct CatalogEntry {
 /// A token and what Keystone said about it.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
+    /// The token (`X-Subject-Token` of the answer).
     pub token: Token,
+    /// When Keystone stops accepting it.
     pub expires_at: OffsetDateTime,
+    /// Whose it is.
     pub user: User,
+    /// The project it is scoped to; `None` for an unscoped token.
     pub project: Option<Project>,
+    /// The role names the user has on that project.
     pub roles: Vec<String>,
+    /// The service catalog (empty for an unscoped token).
     pub catalog: Vec<CatalogEntry>,
 }
 
 /// An image API endpoint in one region.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct ImageEndpoint {
+    /// The region's ID.
     pub region: String,
+    /// The endpoint's URL without a trailing `/`: what [`crate::glance::Glance::new`] takes.
     pub url: String,
 }
 
@@ -141,8 +194,11 @@ struct TokenData {
 /// An entry of `GET /v3/auth/projects`: unlike a token's project, it names its domain by id only.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProjectSummary {
+    /// The project's ID.
     pub id: String,
+    /// The project's name.
     pub name: String,
+    /// Its domain's ID.
     pub domain_id: String,
 }
 
@@ -159,6 +215,8 @@ pub struct Keystone<'a> {
 }
 
 impl<'a> Keystone<'a> {
+    /// `auth_url` is the identity v3 URL, such as `https://keystone.example:5000/v3` (a
+    /// trailing `/` or not).
     pub fn new(http: &'a Upstream, auth_url: &Url) -> Keystone<'a> {
         let mut base = auth_url.clone();
         if !base.path().ends_with('/') {

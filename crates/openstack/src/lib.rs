@@ -8,6 +8,8 @@
 //! The records and IDs ([`ids`], [`records`]) build everywhere, WebAssembly included; the
 //! clients need the `client` feature (on by default), which brings `reqwest` and `tokio`.
 //!
+//! See the README for what it guarantees and how its tests run.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), openstack_images::UpstreamError> {
 //! use openstack_images::{Upstream, glance::Glance, ids::ImageId, keystone::{Credentials, Keystone, Scope}};
@@ -26,6 +28,8 @@
 //! }
 //! # Ok(()) }
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod ids;
 pub mod records;
@@ -47,3 +51,8 @@ pub use error::{Service, UpstreamError};
 pub use http::Upstream;
 #[cfg(feature = "client")]
 pub use token::Token;
+
+/// The README's example, compiled with the doctests so that it keeps up with the API.
+#[cfg(all(doctest, feature = "client"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -7,10 +7,15 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
+    /// Every project sees and may use it.
     Public,
+    /// Every project may use it; image lists show it only when asked for.
     Community,
+    /// Its owner and its member projects (the only visibility where members count).
     Shared,
+    /// Its owner only.
     Private,
+    /// A value this crate does not know (or none).
     #[serde(other)]
     Unknown,
 }
@@ -32,9 +37,13 @@ impl Visibility {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MemberStatus {
+    /// Offered, not yet answered: the member's image lists show it only when asked for.
     Pending,
+    /// Accepted: the member's image lists show it.
     Accepted,
+    /// Declined: the member's image lists show it only when asked for.
     Rejected,
+    /// A value this crate does not know (or none).
     #[serde(other)]
     Unknown,
 }
@@ -76,21 +85,30 @@ fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error>
 /// An image, with the fields image sharing needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {
+    /// As Glance sent it (parse it with [`crate::ids::ImageId::parse`] before using it in a call).
     pub id: String,
+    /// Images need not have a name.
     #[serde(default)]
     pub name: Option<String>,
+    /// `Unknown` when missing or new.
     #[serde(default = "unknown_visibility")]
     pub visibility: Visibility,
+    /// The owning project's ID.
     #[serde(default)]
     pub owner: Option<String>,
+    /// `queued`, `active`, `deactivated`, … as Glance says.
     #[serde(default)]
     pub status: Option<String>,
+    /// In bytes; none until data is uploaded.
     #[serde(default)]
     pub size: Option<u64>,
+    /// `raw`, `qcow2`, …
     #[serde(default)]
     pub disk_format: Option<String>,
+    /// RFC 3339, as Glance sent it.
     #[serde(default)]
     pub created_at: Option<String>,
+    /// RFC 3339, as Glance sent it.
     #[serde(default)]
     pub updated_at: Option<String>,
 }
@@ -102,13 +120,18 @@ fn unknown_visibility() -> Visibility {
 /// One member of an image: `member_id` is what Glance stored, any string (Glance checks nothing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
+    /// The member project's ID, as stored (a number Glance echoed as one is read as text).
     #[serde(deserialize_with = "string_or_number")]
     pub member_id: String,
+    /// The image's ID, as Glance sent it.
     pub image_id: String,
+    /// `Unknown` when missing or new.
     #[serde(default = "unknown_status")]
     pub status: MemberStatus,
+    /// RFC 3339, as Glance sent it.
     #[serde(default)]
     pub created_at: Option<String>,
+    /// RFC 3339: when the member was added or last answered.
     #[serde(default)]
     pub updated_at: Option<String>,
     /// `/v2/schemas/member`, as Glance sends it.

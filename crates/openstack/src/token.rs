@@ -4,10 +4,12 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+/// A Keystone token (what `X-Auth-Token` carries), kept as a secret: its `Debug` is redacted.
 #[derive(Clone)]
 pub struct Token(SecretString);
 
 impl Token {
+    /// A token as Keystone issued it (or a user pasted it: see [`Token::is_well_formed`]).
     pub fn new(value: impl Into<String>) -> Token {
         Token(SecretString::from(value.into()))
     }
