@@ -210,7 +210,7 @@ impl AuditLog {
             .bind(HISTORY_PAGE + 1)
             .fetch_all(&self.pool)
             .await
-            .map_err(|e| AppError::Internal(format!("the audit log could not be read: {e}")))?;
+            .map_err(|e| AppError::internal(format_args!("the audit log could not be read: {e}")))?;
         let more = rows.len() as i64 > HISTORY_PAGE;
         rows.truncate(HISTORY_PAGE as usize);
         let older = if more { rows.last().and_then(|row| row.try_get::<i64, _>("id").ok()) } else { None };

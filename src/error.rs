@@ -43,26 +43,81 @@ pub enum AppError {
     /// The request's body is over `GLANCE_SHARE_MAX_BODY_BYTES`.
     #[error("The request is too large: glance-share accepts at most {0} bytes.")]
     TooLarge(usize),
-    #[error("Something went wrong on the dashboard's side: {0}")]
-    Internal(String),
+    /// A failure on the dashboard's own side (session store, audit log, server-function
+    /// machinery). Made only by `AppError::internal`, which logs the cause: the variant holds
+    /// nothing but where to find it, so no cause reaches a page or a server-function answer.
+    #[error("Something went wrong in glance-share.{0}")]
+    Internal(Reference),
+}
+
+/// Which log line tells the cause of an `Internal` error: the id of the request that wrote it
+/// (the `x-request-id` of the answer). Its field is private: nothing outside this module can put
+/// a cause in it. None in the browser, whose own failures have no server log line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reference(Option<String>);
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(id) => write!(f, " Reference: {id}"),
+            None => Ok(()),
+        }
+    }
 }
 
 impl AppError {
-    /// The HTTP status a server-function answer carries for this error.
-    pub fn status_code(&self) -> u16 {
+    /// An internal failure: `cause` is logged here, once, with the request's id, and the error
+    /// keeps only that id, which the user reads (and an operator finds the cause by).
+    pub fn internal(cause: impl std::fmt::Display) -> AppError {
+        #[cfg(feature = "ssr")]
+        {
+            // Outside any request (a batch running on) the id is made for this one line.
+            let reference =
+                crate::telemetry::current_request_id().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+            tracing::error!(reference = %reference, "internal error: {cause}");
+            AppError::Internal(Reference(Some(reference)))
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            // In the browser the console is the only log there is, and it is the user's own.
+            leptos::logging::error!("glance-share: {cause}");
+            AppError::Internal(Reference(None))
+        }
+    }
+
+    /// The dashboard's HTTP status for this error, the one place it is decided. An upstream's
+    /// status is the dashboard's own only where it means the same thing to the dashboard's
+    /// client:
+    /// - Glance/Keystone 401: the session's token is no longer accepted, so the user must sign
+    ///   in again (`SessionExpired`): 401, as for no session at all.
+    /// - 403 and 404 (`Forbidden`, `NotFound`): this user may not, or there is no such image
+    ///   for them: the same for the dashboard's client.
+    /// - 409 (`Conflict`): the project already is a member: the change conflicts with the
+    ///   image's state, here as there.
+    /// - Glance's 413 for the member quota (`QuotaExceeded`) is not about the size of anything
+    ///   the client sent (the dashboard's own 413 is, `TooLarge`): 409, the image's member list
+    ///   is full, and removing a member resolves it.
+    /// - Any other refusal (`Rejected`: a 400 for a request the dashboard checked before
+    ///   sending, 405, 415, ...) is the dashboard and its upstream disagreeing, not a mistake
+    ///   the client can correct: 502.
+    /// - An upstream 5xx, an answer that cannot be read, or no connection (`Unavailable`): the
+    ///   dashboard cannot serve this right now: 503. No answer in time (`NoAnswer`): 504.
+    #[cfg(feature = "ssr")]
+    pub fn http_status(&self) -> http::StatusCode {
+        use http::StatusCode;
         match self {
-            AppError::NotSignedIn | AppError::SessionExpired | AppError::SignInFailed(_) => 401,
-            AppError::InvalidInput(_) => 400,
-            AppError::Forbidden { .. } => 403,
-            AppError::NotFound { .. } => 404,
-            AppError::Conflict { .. } => 409,
-            AppError::QuotaExceeded { .. } => 413,
-            AppError::TooManyAttempts(_) => 429,
-            AppError::TooLarge(_) => 413,
-            AppError::Rejected { code, .. } => *code,
-            AppError::Unavailable { .. } => 503,
-            AppError::NoAnswer { .. } => 504,
-            AppError::Internal(_) => 500,
+            AppError::NotSignedIn | AppError::SessionExpired | AppError::SignInFailed(_) => StatusCode::UNAUTHORIZED,
+            AppError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } | AppError::QuotaExceeded { .. } => StatusCode::CONFLICT,
+            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Rejected { .. } => StatusCode::BAD_GATEWAY,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::NoAnswer { .. } => StatusCode::GATEWAY_TIMEOUT,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -86,7 +141,7 @@ impl FromServerFnError for AppError {
             // off): the client's error. In the browser it is an answer it could not read.
             #[cfg(feature = "ssr")]
             ServerFnErrorErr::Deserialization(e) => unreadable_request(&e),
-            other => AppError::Internal(other.to_string()),
+            other => AppError::internal(other),
         }
     }
 }
@@ -117,12 +172,24 @@ mod tests {
             ServerFnErrorErr::Deserialization("invalid utf-8 sequence of 1 bytes from index 9".into()),
         ] {
             let app = AppError::from_server_fn_error(e);
-            assert_eq!(app.status_code(), 400, "{app:?}");
+            assert_eq!(app.http_status(), 400, "{app:?}");
             assert!(app.to_string().starts_with("The request could not be read: "), "{app}");
         }
-        assert_eq!(AppError::TooLarge(65536).status_code(), 413);
+        assert_eq!(AppError::TooLarge(65536).http_status(), 413);
         let registration = AppError::from_server_fn_error(ServerFnErrorErr::Registration("poisoned".into()));
-        assert_eq!(registration.status_code(), 500);
+        assert_eq!(registration.http_status(), 500);
+    }
+
+    #[test]
+    fn an_internal_error_shows_and_sends_its_reference_never_its_cause() {
+        let e = AppError::internal("no such table: tower_sessions");
+        let AppError::Internal(Reference(Some(reference))) = &e else { panic!("{e:?}") };
+        assert_eq!(e.to_string(), format!("Something went wrong in glance-share. Reference: {reference}"));
+        let sent = serde_json::to_string(&e).unwrap();
+        assert_eq!(sent, format!(r#"{{"Internal":"{reference}"}}"#));
+        assert_eq!(serde_json::from_str::<AppError>(&sent).unwrap(), e, "the browser reads it back");
+        let from_server_fn = AppError::from_server_fn_error(ServerFnErrorErr::ServerError("secret cause".into()));
+        assert!(!format!("{from_server_fn} {}", serde_json::to_string(&from_server_fn).unwrap()).contains("secret"));
     }
 }
 
@@ -154,7 +221,8 @@ mod upstream {
                             let limit = quota_limit(&message);
                             AppError::QuotaExceeded { service, code: status, message, limit }
                         }
-                        500..=599 => {
+                        // Busy, not refusing this request: like a 5xx, try again later.
+                        429 | 500..=599 => {
                             AppError::Unavailable { service, detail: format!("it answered {status}: {message}") }
                         }
                         _ => AppError::Rejected { service, code: status, message },
@@ -194,12 +262,33 @@ mod upstream {
             assert!(e.needs_sign_in());
         }
         #[test]
+        fn an_upstream_status_is_the_dashboards_only_where_it_means_the_same() {
+            let status = |status: u16| {
+                let e = AppError::from(UpstreamError::Status { service: Service::Glance, status, message: "m".into() });
+                e.http_status().as_u16()
+            };
+            // Same meaning: passed on.
+            for same in [401, 403, 404, 409] {
+                assert_eq!(status(same), same);
+            }
+            // The member quota is the image's state, not a request too large.
+            assert_eq!(status(413), 409);
+            // Refusals the client cannot correct: the dashboard's upstream failed it.
+            for refused in [400, 405, 415, 422, 302] {
+                assert_eq!(status(refused), 502, "{refused}");
+            }
+            // Busy or broken: this cannot be done right now.
+            for down in [429, 500, 502, 503] {
+                assert_eq!(status(down), 503, "{down}");
+            }
+        }
+        #[test]
         fn only_a_change_that_got_no_answer_may_have_been_made() {
             let timeout =
                 |change_asked| AppError::from(UpstreamError::Timeout { service: Service::Glance, change_asked });
             assert_eq!(timeout(false).to_string(), "Glance did not answer in time. Nothing was changed; try again.");
             assert!(timeout(true).to_string().contains("A change you asked for may still have been made"));
-            assert_eq!(timeout(false).status_code(), 504);
+            assert_eq!(timeout(false).http_status(), 504);
         }
     }
 }

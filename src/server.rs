@@ -87,6 +87,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
         // its HTML in memory until it is sent, so a burst of users waits in line instead.
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
         .layer(middleware::from_fn_with_state(https, security::security_headers))
+        .layer(middleware::from_fn(telemetry::with_request_id))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(telemetry::REQUEST_ID, telemetry::NewRequestId))
@@ -132,7 +133,7 @@ async fn whole_body_within_limit(
 /// 413, as an `AppError` for a server function's caller, in words for anyone else.
 fn too_large(path: &str, max: usize) -> axum::response::Response {
     let error = crate::error::AppError::TooLarge(max);
-    let status = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+    let status = error.http_status();
     if path.starts_with("/api/") {
         (status, axum::Json(error)).into_response()
     } else {
@@ -158,7 +159,7 @@ async fn server_fn_errors_keep_their_status(
         return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
-        parts.status = axum::http::StatusCode::from_u16(error.status_code()).unwrap_or(parts.status);
+        parts.status = error.http_status();
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
@@ -191,12 +192,9 @@ async fn terraform_download(
             file.text,
         )
             .into_response(),
-        Err(e) => (
-            axum::http::StatusCode::from_u16(e.status_code()).unwrap_or(axum::http::StatusCode::BAD_GATEWAY),
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("{e}\n"),
-        )
-            .into_response(),
+        Err(e) => {
+            (e.http_status(), [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{e}\n")).into_response()
+        }
     }
 }
 

@@ -75,8 +75,7 @@ impl SignedIn {
 }
 
 fn store_error(e: tower_sessions::session::Error) -> AppError {
-    tracing::error!("session store error: {e}");
-    AppError::Internal("the session store is not available".into())
+    AppError::internal(format_args!("session store error: {e}"))
 }
 
 /// The signed-in user, or why there is none. An expired token ends the session, and so does

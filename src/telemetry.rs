@@ -22,6 +22,34 @@ impl MakeRequestId for NewRequestId {
     }
 }
 
+tokio::task_local! {
+    /// The id of the request the current task answers (see `with_request_id`).
+    static REQUEST_ID_HERE: String;
+}
+
+/// Runs the rest of the request with its id at hand for `current_request_id`: an error made
+/// deep inside a plain handler (the session store failing under the Terraform download) can
+/// then name the request whose log line tells its cause. Inside `SetRequestIdLayer`.
+pub async fn with_request_id(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    match request_id(req.headers()) {
+        Some(id) => REQUEST_ID_HERE.scope(id, next.run(req)).await,
+        None => next.run(req).await,
+    }
+}
+
+/// The id of the request being answered, as `x-request-id` gives it back: from Leptos'
+/// context while a page renders (its resources run in tasks of their own), else from the task
+/// answering the request. None outside any request (a batch running on after its start).
+pub fn current_request_id() -> Option<String> {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| request_id(&parts.headers))
+        .or_else(|| REQUEST_ID_HERE.try_with(Clone::clone).ok())
+}
+
+fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
 /// The span every request's logs carry. Only the path is recorded: queries and headers may
 /// hold things that do not belong in a log.
 pub fn request_span<B>(req: &Request<B>) -> tracing::Span {

@@ -422,3 +422,92 @@ async fn only_idempotent_pairs_are_retried_and_only_once() {
     assert_eq!(got[&(ALWAYS_503.to_string(), member[0].clone())], "Failed", "{view}");
     assert_eq!((fake.calls("PUT", FIRST_503), fake.calls("PUT", ALWAYS_503)), (2, 2), "one repeat each, no more");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The dashboard's own failures: the user reads a reference, the log the cause.
+
+/// The session store loses its table under a running server (a failing disk, a bad restore):
+/// every way the failure reaches a user (a server function, a page, the Terraform download, a
+/// form posted without JavaScript) says "something went wrong" with the request's id, and
+/// never the database's words; the log has them, once, under that id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internal_failure_shows_its_request_id_and_logs_its_cause_once() {
+    let glance = serve(Router::new().route("/v2/images/{id}", get(glance_image))).await;
+    let keystone = serve(keystone(glance)).await;
+    let (dir, file, store) = common::sqlite_store();
+    let clouds = dir.join("clouds.yaml");
+    std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
+    let server =
+        Server::start(&[("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap()), ("GLANCE_SHARE_SESSION_STORE", &store)]);
+    let browser = Browser::new(&server);
+    let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
+    assert_eq!(status, 200, "{body}");
+
+    {
+        use tower_sessions_sqlx_store::sqlx;
+        let pool =
+            sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&file)).await.unwrap();
+        sqlx::query("DROP TABLE tower_sessions").execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    let cause = "no such table";
+    let request_id = |res: &reqwest::Response| res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let told = |id: &str| format!("Something went wrong in glance-share. Reference: {id}");
+
+    // A server function: 500, and the encoded error is the reference alone.
+    let res = browser.call("whoami", &[]).await;
+    assert_eq!(res.status(), 500);
+    let id = request_id(&res);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body, json!({ "Internal": id }), "nothing but the reference goes to the browser");
+    assert_eq!(user_message(&body), told(&id));
+    let mut references = vec![id];
+
+    // A page: rendered with the message (its resources run in tasks of their own).
+    let res = browser.get("/images").await;
+    let id = request_id(&res);
+    let page = res.text().await.unwrap();
+    assert!(page.contains(&told(&id)), "{page}");
+    assert!(!page.contains(cause) && !page.contains("tower_sessions"), "{page}");
+    references.push(id);
+
+    // A plain axum route, outside Leptos.
+    let res = browser.get(&format!("/images/{}/terraform", fake_image(1))).await;
+    assert_eq!(res.status(), 500);
+    let id = request_id(&res);
+    assert_eq!(res.text().await.unwrap(), format!("{}\n", told(&id)));
+    references.push(id);
+
+    // A form posted without JavaScript: the error travels back in the redirect's URL.
+    let res = browser.post_form("switch_region", &[("region", "RegionOne")], "/images").await;
+    let location = res.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string());
+    let id = request_id(&res);
+    let back = format!("{location:?} {}", res.text().await.unwrap());
+    assert!(back.contains(&id), "the reference is sent back: {back}");
+    assert!(!back.contains("no%20such") && !back.contains("no+such") && !back.contains(cause), "{back}");
+    references.push(id);
+
+    // Each cause is in the log under the reference the user read; one failure, one line of
+    // ours (the page read the session three times: three failures). tower-sessions logs a
+    // store error itself too, in the request's span. A page's resources may run outside that
+    // span: our line names the reference itself.
+    for id in &references {
+        let answered = format!("request{{id=\"{id}\"");
+        server.wait_for_log(|l| l.contains(&answered) && l.contains("answered")).await;
+    }
+    let log = server.log_text();
+    let causes: Vec<&str> = log.lines().filter(|l| l.contains(cause)).collect();
+    assert!(causes.iter().all(|l| l.contains("ERROR") && references.iter().any(|id| l.contains(id.as_str()))), "{log}");
+    let ours = |id: &str| {
+        causes.iter().filter(|l| l.contains("internal error: ") && l.contains(&format!("reference={id}"))).count()
+    };
+    for (id, lines) in references.iter().zip([Some(1), None, Some(1), Some(1)]) {
+        assert!(ours(id) >= 1, "the cause is logged under {id}:\n{log}");
+        if let Some(lines) = lines {
+            assert_eq!(ours(id), lines, "logged once under {id}:\n{log}");
+        }
+    }
+    assert!(!log.contains("panicked"), "{log}");
+    drop(server);
+    std::fs::remove_dir_all(dir).unwrap();
+}

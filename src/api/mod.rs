@@ -24,7 +24,7 @@ pub(crate) mod server {
     /// The app state Leptos provides to every render and server function. Missing only when a
     /// task outlives its request (seen under load); that is an error for this call, not a panic.
     pub fn state() -> Result<AppState, AppError> {
-        use_context::<AppState>().ok_or_else(|| AppError::Internal("the request ended before its work did".into()))
+        use_context::<AppState>().ok_or_else(|| AppError::internal("the request ended before its work did"))
     }
 
     /// The browser's address: the TCP peer, or behind a reverse proxy the last entry of the
@@ -43,7 +43,7 @@ pub(crate) mod server {
     }
 
     pub async fn session() -> Result<Session, AppError> {
-        leptos_axum::extract::<Session>().await.map_err(|e| AppError::Internal(format!("no session: {e}")))
+        leptos_axum::extract::<Session>().await.map_err(|e| AppError::internal(format_args!("no session: {e}")))
     }
 
     /// The signed-in user with the session they came from.
@@ -148,7 +148,7 @@ pub(crate) mod server {
         if called_over_http()
             && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
         {
-            options.set_status(http::StatusCode::from_u16(e.status_code()).unwrap_or(http::StatusCode::BAD_GATEWAY));
+            options.set_status(e.http_status());
             if let AppError::TooManyAttempts(secs) = e {
                 options.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*secs));
             }
@@ -180,7 +180,9 @@ pub(crate) mod server {
             set_status(e);
         }
         match e {
-            AppError::Internal(_) | AppError::Unavailable { .. } | AppError::NoAnswer { .. } => tracing::error!("{e}"),
+            // Logged with its cause where it was made (`AppError::internal`).
+            AppError::Internal(_) => {}
+            AppError::Unavailable { .. } | AppError::NoAnswer { .. } => tracing::error!("{e}"),
             _ => tracing::info!("{e}"),
         }
         result

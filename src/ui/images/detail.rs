@@ -120,9 +120,8 @@ fn set_missing_image_status(e: &AppError) {
     #[cfg(feature = "ssr")]
     if matches!(e, AppError::NotFound { .. } | AppError::InvalidInput(_))
         && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(status) = http::StatusCode::from_u16(e.status_code())
     {
-        options.set_status(status);
+        options.set_status(e.http_status());
     }
     #[cfg(not(feature = "ssr"))]
     let _ = e;
