@@ -1,5 +1,7 @@
 //! Running batches server-side: they finish even when the browser goes away, and their
-//! result stays available (to the same user) for a while.
+//! result stays available to the user who started them (in any of their sessions in that
+//! cloud) until the token they ran with expires. Kept in this instance's memory only: a
+//! restart, or another instance, does not know them.
 
 use std::{
     collections::HashMap,
@@ -26,15 +28,15 @@ pub struct Owner {
 struct Run {
     owner: Owner,
     started: Instant,
-    /// Until when the finished batch can be opened again: as long as the session that started
-    /// it can live, which is never past its token's expiry.
+    /// Until when the finished batch can be opened again: its token's expiry, the longest the
+    /// session that started it can live (signing out does not end it sooner).
     kept_until: Instant,
     view: Mutex<BatchView>,
     finished: watch::Receiver<bool>,
 }
 
 impl Run {
-    /// Still to be kept: running, or finished within the session's life.
+    /// Still to be kept: running, or finished before its token expired.
     fn kept(&self) -> bool {
         Instant::now() < self.kept_until || !*self.finished.borrow()
     }
@@ -60,7 +62,8 @@ pub struct Batches {
 
 impl Batches {
     /// Starts `view` (pairs whose outcome is `None` still have to run) in the background;
-    /// once finished it is kept for `kept_for` from now (the rest of the session's life).
+    /// once finished it is kept for `kept_for` from now (the time its token has left). Batches
+    /// past theirs are hidden at once and dropped from memory when the next one starts.
     pub fn start(self: &Arc<Self>, owner: Owner, view: BatchView, job: Job, kept_for: Duration) -> String {
         let id = view.id.clone();
         let (done_tx, done_rx) = watch::channel(false);

@@ -1,5 +1,7 @@
-//! The one error type users see. Upstream and internal errors are mapped into it once
-//! (`From<UpstreamError>` below), with words a user understands.
+//! The one error type users see. Upstream errors are mapped into it once (`From<UpstreamError>`
+//! below), with words a user understands; the dashboard's own failures become a reference to
+//! the log line that holds their cause (`AppError::internal`). Its HTTP status is decided in
+//! one place, `AppError::http_status`.
 
 use serde::{Deserialize, Serialize};
 use server_fn_error::{FromServerFnError, ServerFnErrorErr};

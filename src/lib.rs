@@ -5,7 +5,6 @@ pub mod api;
 pub mod app;
 pub mod error;
 pub mod model;
-pub mod terraform;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
@@ -34,6 +33,9 @@ pub mod sharing;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod telemetry;
+/// The HCL writer: the browser only needs `model::Provider` for its links.
+#[cfg(feature = "ssr")]
+pub mod terraform;
 #[cfg(feature = "ssr")]
 pub mod throttle;
 

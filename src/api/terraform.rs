@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{error::AppError, model::TerraformFile};
 
-/// The HCL for `image_id` with resources of `provider` (a `terraform::Provider` key).
+/// The HCL for `image_id` with resources of `provider` (a `model::Provider` key).
 #[server(endpoint = "terraform")]
 pub async fn terraform_export(image_id: String, provider: String) -> Result<TerraformFile, AppError> {
     use super::server::{caller, reply};

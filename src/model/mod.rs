@@ -4,6 +4,7 @@ pub mod audit;
 pub mod batch;
 pub mod ids;
 pub mod images;
+pub mod terraform;
 pub mod words;
 
 pub use audit::{AuditEntry, Change, Via};
@@ -12,6 +13,7 @@ pub use ids::{IdError, ImageId, MemberId, urlencode};
 pub use images::*;
 pub use openstack::records::{Image, Member, MemberStatus, Visibility};
 use serde::{Deserialize, Serialize};
+pub use terraform::Provider;
 pub use words::{ImageWords, StatusWords, VisibilityWords, member_status};
 
 /// A Terraform / OpenTofu file to show or download.

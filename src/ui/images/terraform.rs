@@ -6,8 +6,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::terraform::terraform_export,
     error::AppError,
-    model::{TerraformFile, urlencode},
-    terraform::Provider,
+    model::{Provider, TerraformFile, urlencode},
     ui::{bits::error_view, copy::copy_to_clipboard},
 };
 
