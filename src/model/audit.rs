@@ -34,6 +34,7 @@ pub enum Change {
 
 impl Change {
     /// How the change is stored: stable text, independent of the wording shown.
+    #[cfg(feature = "ssr")]
     pub fn key(self) -> String {
         match self {
             Change::Share => "share".into(),
@@ -43,6 +44,7 @@ impl Change {
         }
     }
 
+    #[cfg(feature = "ssr")]
     pub fn from_key(key: &str) -> Option<Change> {
         match key.split_once(':') {
             None if key == "share" => Some(Change::Share),
@@ -83,12 +85,13 @@ impl Via {
         }
     }
 
+    #[cfg(feature = "ssr")]
     pub fn from_key(key: &str) -> Option<Via> {
         [Via::ImagePage, Via::Batch, Via::Inbox].into_iter().find(|v| v.key() == key)
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{MemberStatus, Visibility};
+#[cfg(feature = "ssr")]
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +16,7 @@ pub enum BatchOperation {
 }
 
 impl BatchOperation {
+    #[cfg(feature = "ssr")]
     pub fn parse(operation: &str, status: Option<&str>) -> Result<BatchOperation, AppError> {
         match operation {
             "share" => Ok(BatchOperation::Share),
@@ -63,6 +65,7 @@ pub enum PairOutcome {
 }
 
 impl PairOutcome {
+    #[cfg(feature = "ssr")]
     pub fn from_error(e: &AppError) -> PairOutcome {
         match e {
             AppError::Conflict { .. } => PairOutcome::AlreadyMember,
@@ -79,6 +82,7 @@ impl PairOutcome {
         matches!(self, PairOutcome::Failed(_))
     }
 
+    #[cfg(feature = "ssr")]
     pub fn is_success(&self) -> bool {
         matches!(self, PairOutcome::Done | PairOutcome::AlreadyMember)
     }
@@ -155,6 +159,7 @@ impl RanIn {
 
     /// Why a batch that ran here cannot be retried or exported by a session now working in
     /// `project_id` / `region` against `image_url`; `None` when it can.
+    #[cfg(feature = "ssr")]
     pub fn mismatch(&self, project_id: &str, project_name: &str, region: &str, image_url: &str) -> Option<String> {
         if !self.elsewhere_than(project_id, region) && self.image_url == image_url {
             return None;
@@ -273,6 +278,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "ssr")]
     fn errors_map_to_exactly_one_outcome() {
         let conflict = AppError::Conflict { service: "Glance".into(), code: 409, message: "dup".into() };
         assert_eq!(PairOutcome::from_error(&conflict), PairOutcome::AlreadyMember);
@@ -285,6 +291,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "ssr")]
     fn a_batch_is_bound_to_the_project_region_and_endpoint_it_ran_in() {
         let ran_in = RanIn {
             project_id: "p1".into(),
@@ -304,6 +311,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "ssr")]
     fn operations_parse_from_the_form() {
         assert_eq!(BatchOperation::parse("share", None).unwrap(), BatchOperation::Share);
         assert_eq!(

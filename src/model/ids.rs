@@ -4,11 +4,13 @@
 pub use openstack::ids::{IdError, ImageId, MemberId};
 
 /// The entries of a pasted list of project IDs, as typed, each parsed on its own.
+#[cfg(feature = "ssr")]
 pub type PastedIds = Vec<(String, Result<MemberId, IdError>)>;
 
 /// Reads a pasted list of project IDs (separated by commas, spaces or lines), dropping
 /// repeats but keeping the order; each entry is parsed on its own so one typo does not hide
 /// the others.
+#[cfg(feature = "ssr")]
 pub fn parse_member_list(text: &str) -> PastedIds {
     let mut seen = std::collections::HashSet::new();
     text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
@@ -41,6 +43,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "ssr")]
     fn pasted_lists_split_on_commas_spaces_and_lines() {
         let parsed = parse_member_list("aaa, bbb\nccc;ddd  aaa\r\n\n e/f");
         let names: Vec<&str> = parsed.iter().map(|(raw, _)| raw.as_str()).collect();

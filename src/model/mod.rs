@@ -14,7 +14,9 @@ pub use images::*;
 pub use openstack::records::{Image, Member, MemberStatus, Visibility};
 use serde::{Deserialize, Serialize};
 pub use terraform::Provider;
-pub use words::{ImageWords, StatusWords, VisibilityWords, member_status};
+#[cfg(feature = "ssr")]
+pub use words::member_status;
+pub use words::{ImageWords, StatusWords, VisibilityWords};
 
 /// A Terraform / OpenTofu file to show or download.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,6 @@
 //! OpenStack crate's; the wording is the dashboard's, so it lives here as extension traits.
 
 use super::{Image, MemberStatus, Visibility};
-use crate::error::AppError;
 
 pub trait ImageWords {
     /// The image's name, or a short form of its ID when it has none.
@@ -68,9 +67,10 @@ impl StatusWords for MemberStatus {
 }
 
 /// A member status chosen in a form: one of the three a member may be set to.
-pub fn member_status(key: &str) -> Result<MemberStatus, AppError> {
+#[cfg(feature = "ssr")]
+pub fn member_status(key: &str) -> Result<MemberStatus, crate::error::AppError> {
     MemberStatus::from_key(key).ok_or_else(|| {
-        AppError::InvalidInput(format!("{key:?} is not a member status (pending, accepted or rejected)."))
+        crate::error::AppError::InvalidInput(format!("{key:?} is not a member status (pending, accepted or rejected)."))
     })
 }
 
@@ -82,7 +82,12 @@ mod tests {
     fn unnamed_images_are_called_by_their_id() {
         let i: Image = serde_json::from_str(r#"{"id": "abcdef0123456789", "name": " "}"#).unwrap();
         assert_eq!(i.display_name(), "(unnamed abcdef01)");
+    }
+
+    #[test]
+    #[cfg(feature = "ssr")]
+    fn a_member_status_from_a_form_is_one_of_three() {
         assert!(member_status("accepted").is_ok());
-        assert!(matches!(member_status("unknown"), Err(AppError::InvalidInput(_))));
+        assert!(matches!(member_status("unknown"), Err(crate::error::AppError::InvalidInput(_))));
     }
 }
