@@ -98,6 +98,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID)),
         )
+        .layer(middleware::map_request(telemetry::forget_client_request_id))
         .with_state(state)
 }
 

@@ -22,6 +22,13 @@ impl MakeRequestId for NewRequestId {
     }
 }
 
+/// Drops an `x-request-id` the client sent, before `SetRequestIdLayer` would keep it: the id
+/// users read as an error's reference and logs are searched by is always one the server made.
+pub async fn forget_client_request_id(mut req: axum::extract::Request) -> axum::extract::Request {
+    req.headers_mut().remove(&REQUEST_ID);
+    req
+}
+
 tokio::task_local! {
     /// The id of the request the current task answers (see `with_request_id`).
     static REQUEST_ID_HERE: String;

@@ -78,6 +78,23 @@ async fn every_response_carries_the_security_headers() {
     assert_eq!(missing.status(), 404);
 }
 
+/// The request id is the reference users quote and logs are searched by: the server makes
+/// every one itself, so a client cannot choose it (nor make two requests share one).
+#[tokio::test]
+async fn request_ids_are_the_servers_own() {
+    let server = Server::start(&[]);
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..2 {
+        let res =
+            http().get(server.url("/signin")).header("x-request-id", "chosen-by-the-client").send().await.unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_ne!(id, "chosen-by-the-client");
+        assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert!(seen.insert(id), "two requests got the same id");
+    }
+    assert!(!server.log_text().contains("chosen-by-the-client"), "{}", server.log_text());
+}
+
 #[tokio::test]
 async fn the_bundle_travels_compressed_when_the_browser_accepts_it() {
     let server = Server::start(&[]);

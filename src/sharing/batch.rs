@@ -268,7 +268,7 @@ pub async fn view(caller: &Caller, batch_id: &str) -> Result<BatchView, AppError
     caller.state.batches.view(batch_id, &owner(&caller.me)).ok_or_else(|| AppError::NotFound {
         service: "glance-share".into(),
         code: 404,
-        message: "no such batch for you here (a result is kept while the session that started it lives)".into(),
+        message: "no such batch for you here (a batch is kept until the sign-in that started it expires)".into(),
     })
 }
 
