@@ -4,13 +4,11 @@
 pub use openstack::ids::{IdError, ImageId, MemberId};
 
 /// The entries of a pasted list of project IDs, as typed, each parsed on its own.
-#[cfg(feature = "ssr")]
 pub type PastedIds = Vec<(String, Result<MemberId, IdError>)>;
 
 /// Reads a pasted list of project IDs (separated by commas, spaces or lines), dropping
 /// repeats but keeping the order; each entry is parsed on its own so one typo does not hide
-/// the others.
-#[cfg(feature = "ssr")]
+/// the others. (Not gated behind `ssr`: the fuzz target builds the library without it.)
 pub fn parse_member_list(text: &str) -> PastedIds {
     let mut seen = std::collections::HashSet::new();
     text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
