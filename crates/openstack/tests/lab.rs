@@ -76,8 +76,10 @@ async fn a_token_re_scopes_and_once_revoked_is_refused() {
 
     keystone.revoke(&again.token).await.unwrap();
     let err = keystone.validate(&again.token).await.unwrap_err();
-    // Keystone answers a revoked token with 404 "Failed to validate token" (not 401).
-    assert_eq!(err.status(), Some(404), "{err:?}");
+    // The revoked token is both the caller (X-Auth-Token) and the subject: Keystone refuses it
+    // as either, 401 "requires authentication" or 404 "Failed to validate token" (both seen
+    // against the lab's Keystone 30, from one run to the next).
+    assert!(matches!(err.status(), Some(401 | 404)), "{err:?}");
     keystone.validate(&producer.token).await.expect("the token it came from still works");
 }
 
