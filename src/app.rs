@@ -14,6 +14,9 @@ use crate::ui::{
     signin::SignInPage,
 };
 
+/// Links and forms fetch the next page and swap it in, keeping the document (and the bundle).
+const NAVIGATION_SCRIPT: &str = include_str!("ui/navigation.js");
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     provide_csp_nonce();
@@ -24,7 +27,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                // Islands: the loader fetches the bundle when the browser is idle; only the
+                // `#[island]` components run it. Navigation keeps the document (see navigation.js).
+                <HydrationScripts options islands=true/>
+                <script type="module" nonce=leptos::nonce::use_nonce()>{NAVIGATION_SCRIPT}</script>
                 <MetaTags/>
             </head>
             <body>

@@ -43,5 +43,6 @@ pub mod throttle;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Islands mode: pages are server-rendered HTML; only the `#[island]` components come alive.
+    leptos::mount::hydrate_islands();
 }

@@ -53,20 +53,6 @@ impl Auth {
     pub fn scope_version(&self) -> usize {
         self.scope.get()
     }
-
-    /// Counts the header's pending offers again whenever `answers` moves on (an action's
-    /// version): with JavaScript an offer answered in place leaves the page and its address as
-    /// they were, so nothing else would ask. Runs in the browser only.
-    pub fn recount_after(&self, answers: impl Fn() -> usize + 'static) {
-        let pending = self.pending;
-        Effect::new(move |seen: Option<usize>| {
-            let now = answers();
-            if seen.is_some_and(|seen| seen != now) {
-                pending.refetch();
-            }
-            now
-        });
-    }
 }
 
 pub fn use_auth() -> Auth {

@@ -1,4 +1,8 @@
 //! IDs the user has to pass on (a project ID to an image owner): shown in full, one click to copy.
+//!
+//! The markup is rendered on the server; the islands below only listen for clicks and read what
+//! to copy from the page (`data-copy`, the export's text), so they take no props and the bundle
+//! carries no serialisation for them.
 
 use leptos::prelude::*;
 
@@ -10,25 +14,62 @@ pub fn CopyId(
     #[prop(optional)]
     short: bool,
 ) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let text = id.clone();
-    let copy = move |_| {
-        copy_to_clipboard(&text);
-        copied.set(true);
-    };
     let label = label.unwrap_or_else(|| "Copy".into());
     view! {
-        <span class="copy-id">
-            <code title=id.clone()>{if short { super::bits::middle(&id) } else { id.clone() }}</code>
-            <button type="button" class="link" on:click=copy aria-label=format!("{label}: {id}")>
-                {move || if copied.get() { "Copied" } else { "Copy" }}
-            </button>
-        </span>
+        <CopyButtons>
+            <span class="copy-id">
+                <code title=id.clone()>{if short { super::bits::middle(&id) } else { id.clone() }}</code>
+                <button type="button" class="link" data-copy=id.clone() aria-label=format!("{label}: {id}")>"Copy"</button>
+            </span>
+        </CopyButtons>
     }
 }
 
-/// Puts `text` on the clipboard. Click handlers run only in the hydrated app; the server
-/// build has no clipboard and does nothing.
+/// Copies the `data-copy` of a button clicked inside it, and says so on the button.
+#[island]
+fn CopyButtons(children: Children) -> impl IntoView {
+    let copy = move |ev: leptos::ev::MouseEvent| {
+        let clicked = event_target::<leptos::web_sys::Element>(&ev);
+        if let Ok(Some(button)) = clicked.closest("button[data-copy]")
+            && let Some(text) = button.get_attribute("data-copy")
+        {
+            copy_to_clipboard(&text);
+            button.set_text_content(Some("Copied"));
+        }
+    };
+    view! { <span class="copy-buttons" on:click=copy>{children()}</span> }
+}
+
+/// The Terraform export's actions: its copy button (`.tf-copy`, rendered hidden: without
+/// JavaScript it could do nothing) is shown once this runs, and copies the text of `#tf-text`.
+#[island]
+pub fn CopyExport(children: Children) -> impl IntoView {
+    let here = NodeRef::<leptos::html::Div>::new();
+    let find = move |selector: &str| here.get().and_then(|el| el.query_selector(selector).ok().flatten());
+    Effect::new(move |_| {
+        if let Some(button) = find(".tf-copy") {
+            let _ = button.remove_attribute("hidden");
+        }
+    });
+    let copy = move |ev: leptos::ev::MouseEvent| {
+        let clicked = event_target::<leptos::web_sys::Element>(&ev);
+        if !clicked.closest(".tf-copy").is_ok_and(|b| b.is_some()) {
+            return;
+        }
+        let text = document().get_element_by_id("tf-text").and_then(|t| t.text_content()).unwrap_or_default();
+        copy_to_clipboard(&text);
+        if let Some(button) = find(".tf-copy") {
+            button.set_text_content(Some("Copied"));
+        }
+        if let Some(status) = find("[role=status]") {
+            status.set_text_content(Some("Copied."));
+        }
+    };
+    view! { <div class="copy-export" node_ref=here on:click=copy>{children()}</div> }
+}
+
+/// Puts `text` on the clipboard. Click handlers run only in the browser; the server build has
+/// no clipboard and does nothing.
 pub fn copy_to_clipboard(text: &str) {
     #[cfg(feature = "hydrate")]
     {

@@ -34,9 +34,7 @@ fn Header() -> impl IntoView {
                         Ok(Some(me)) => {
                             // The server renders a `Suspend` whose data has not arrived as
                             // nothing, so the badge's count must be there before the bar is
-                            // drawn. In the browser the count came with the page, and waiting
-                            // for it here would redraw the whole bar at every page change.
-                            #[cfg(feature = "ssr")]
+                            // drawn (pages render on the server only: islands).
                             let _ = auth.pending.await;
                             view! { <SignedInBar me/> }.into_any()
                         }
@@ -125,11 +123,9 @@ fn SignedInBar(me: Me) -> impl IntoView {
 
 /// How many offers to the current project wait for an answer.
 ///
-/// A bare `Suspend` under the header's `<Transition>`, not a `<Transition>` of its own: this
-/// is drawn once `me` has loaded, at a moment that varies from request to request, and every
-/// `<Suspense>`/`<Transition>` takes the next hydration id when made. Made here, it sometimes
-/// took the id before the page's resources did, the page's data then reached the browser
-/// under other ids than the browser looked for, and hydration panicked.
+/// Rendered on the server with every page: after an answer given with JavaScript, the page
+/// the answer leads to is fetched and swapped in whole (navigation.js), header included, so
+/// the count is always the server's.
 #[component]
 fn PendingBadge() -> impl IntoView {
     let count = use_auth().pending;

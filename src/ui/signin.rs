@@ -92,7 +92,7 @@ pub fn SignInPage() -> impl IntoView {
                     }.into_any(),
                 }}
                 <input type="hidden" name="next" value=next/>
-                <button type="submit" disabled=move || pending.get()>
+                <button type="submit" data-busy="Signing in…" disabled=move || pending.get()>
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}
                 </button>
                 <ActionError action=auth.sign_in/>

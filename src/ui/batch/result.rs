@@ -1,5 +1,5 @@
-//! `/batch/{id}`: progress while a batch runs (polled when hydrated; without JavaScript the
-//! page refreshes itself), then the outcome of every pair and "retry the failed ones".
+//! `/batch/{id}`: progress while a batch runs (the page is fetched again every 700 ms, by
+//! navigation.js with JavaScript, by a `<meta refresh>` without), then the outcome of every pair and "retry the failed ones".
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_params_map;
@@ -24,8 +24,7 @@ type Export = Resource<Option<Result<TerraformFile, AppError>>>;
 pub fn BatchResultPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("batch_id").unwrap_or_default();
-    let tick = RwSignal::new(0u32);
-    let status = Resource::new(move || (id(), tick.get()), |(id, _)| batch_status(id));
+    let status = Resource::new(id, batch_status);
     let retry = ServerAction::<RetryBatch>::new();
     let chosen = chosen_provider();
     let export: Export = Resource::new(
@@ -37,22 +36,6 @@ pub fn BatchResultPage() -> impl IntoView {
             }
         },
     );
-
-    // While the batch runs, ask again every 700 ms.
-    #[cfg(feature = "hydrate")]
-    {
-        let running = move || status.get_untracked().and_then(|r| r.ok()).is_some_and(|v: BatchView| !v.finished);
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                if running() {
-                    tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_millis(700),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    }
 
     view! { <RequireSignIn signed_in=move |me| view! { <BatchResult me status retry export/> }/> }
 }
@@ -127,7 +110,8 @@ fn BatchTable(
         <p class="muted">{ran_in}</p>
         {elsewhere.map(|why| view! { <p class="notice" role="status">{why}</p> })}
         <p role="status" aria-live="polite">{view.summary()}</p>
-        <progress max=total.to_string() value=done.to_string() aria-label="Pairs done">{format!("{done} of {total}")}</progress>
+        // With JavaScript the page asks again by itself (navigation.js) while this is there.
+        <progress data-refresh-ms=(!view.finished).then_some("700") max=total.to_string() value=done.to_string() aria-label="Pairs done">{format!("{done} of {total}")}</progress>
         {(!view.made_shared.is_empty()).then(|| view! { <p>{format!("Made shared first: {} image(s).", view.made_shared.len())}</p> })}
         {(view.finished && retryable > 0).then(|| view! {
             <ActionForm action=retry attr:class="inline-form">

@@ -41,7 +41,6 @@ pub fn ImagePage() -> impl IntoView {
         visibility: ServerAction::new(),
     };
     let auth = use_auth();
-    auth.recount_after(move || actions.status.version().get());
     let details = Resource::new(
         move || {
             (

@@ -42,7 +42,6 @@ pub fn ImagesPage() -> impl IntoView {
     let sort = move || sort_key(query);
     let respond = ServerAction::<SetMemberStatus>::new();
     let auth = use_auth();
-    auth.recount_after(move || respond.version().get());
     let images = Resource::new(
         move || (tab(), status(), search(), marker(), sort(), respond.version().get(), auth.scope_version()),
         |(tab, status, q, marker, sort, ..)| {

@@ -95,17 +95,10 @@ fn MemberRowView(
     let revoking = revoke.pending();
     let admin_ids = (image_id.clone(), member.member_id.clone());
     // A deep link (`/images/{image}/members/{member}`, the Terraform import id) names one
-    // row: once the page runs, the row takes the focus, so the keyboard and screen readers
-    // start there, and it is scrolled into view.
-    let row_ref = NodeRef::<leptos::html::Tr>::new();
-    Effect::new(move |_| {
-        if focused && let Some(row) = row_ref.get() {
-            let _ = row.focus();
-            row.scroll_into_view();
-        }
-    });
+    // row: it takes the focus (`autofocus`), so the keyboard and screen readers start there,
+    // and it is scrolled into view.
     view! {
-        <tr id=row_id node_ref=row_ref tabindex=focused.then_some("-1") class:focused=focused aria-current=focused.then_some("true")>
+        <tr id=row_id autofocus=focused tabindex=focused.then_some("-1") class:focused=focused aria-current=focused.then_some("true")>
             <td data-label="Project">
                 {row.project_name.clone().map(|n| view! { <span class="project-name">{n}</span><br/> })}
                 <CopyId id=member.member_id.clone() short=row.project_name.is_some() label="Copy project ID"/>
@@ -125,7 +118,7 @@ fn MemberRowView(
                                 <ActionForm action=revoke attr:class="inline-form">
                                     <input type="hidden" name="image_id" value=image_id.clone()/>
                                     <input type="hidden" name="member_id" value=member.member_id.clone()/>
-                                    <button type="submit" class="danger" disabled=move || revoking.get()>
+                                    <button type="submit" class="danger" data-busy="Revoking…" disabled=move || revoking.get()>
                                         {move || if revoking.get() { "Revoking…" } else { "Revoke" }}
                                     </button>
                                     <a class="button secondary" href=format!("/images/{image_id}")>"Cancel"</a>

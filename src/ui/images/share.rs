@@ -24,7 +24,7 @@ pub fn ShareForm(image_id: String, visibility: Visibility, action: ServerAction<
                     "Make the image shared first: it is private, and private images cannot have members."
                 </label>
             })}
-            <button type="submit" disabled=move || pending.get()>{move || if pending.get() { "Sharing…" } else { "Share" }}</button>
+            <button type="submit" data-busy="Sharing…" disabled=move || pending.get()>{move || if pending.get() { "Sharing…" } else { "Share" }}</button>
             <ActionError action/>
         </ActionForm>
     }
@@ -34,13 +34,8 @@ pub fn ShareForm(image_id: String, visibility: Visibility, action: ServerAction<
 #[component]
 pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerAction<ShareImage>) -> impl IntoView {
     let summary = report.summary();
-    // Keyboard users land on what just appeared instead of losing focus with the busy button.
-    let focus_here = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(el) = focus_here.get() {
-            let _ = el.focus();
-        }
-    });
+    // Keyboard users land on what just appeared instead of losing focus with the busy button
+    // (navigation.js focuses it after an update in place, the browser on a page load).
     match report {
         ShareReport::NeedsConfirmation { members, checks } => {
             // Says exactly what confirming does: who is shared with, who never is.
@@ -52,7 +47,7 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
                 <p class="muted">{format!("Never shared with, even if you confirm: {} (see why above).", never.join(", "))}</p>
             });
             view! {
-                <div class="report confirm" role="alertdialog" aria-labelledby="share-confirm-title" tabindex="-1" node_ref=focus_here>
+                <div class="report confirm" role="alertdialog" aria-labelledby="share-confirm-title" tabindex="-1" autofocus>
                     <p id="share-confirm-title"><strong>{summary}</strong></p>
                     <ul class="checks">
                         {checks.into_iter().map(|(raw, check)| {
@@ -81,7 +76,7 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
             .into_any()
         }
         ShareReport::Done { results, .. } => view! {
-            <div class="report" role="status" tabindex="-1" node_ref=focus_here>
+            <div class="report" role="status" tabindex="-1" autofocus>
                 <p><strong>{summary}</strong></p>
                 <div class="table-wrap">
                 <table class="results">

@@ -7,7 +7,7 @@ use crate::{
     api::terraform::terraform_export,
     error::AppError,
     model::{Provider, TerraformFile, urlencode},
-    ui::{bits::error_view, copy::copy_to_clipboard},
+    ui::{bits::error_view, copy::CopyExport},
 };
 
 /// The export of the provider chosen in the page's query (`?tf=`), fetched only once one is.
@@ -79,29 +79,20 @@ pub fn ProviderChoice(base: String) -> impl IntoView {
     }
 }
 
-/// The export's text, a button that copies it (in the hydrated app: the button stays hidden
-/// without JavaScript, where it could do nothing) and a download link, which works without.
+/// The export's text, a button that copies it (shown by the `CopyExport` island: without
+/// JavaScript it could do nothing) and a download link, which works without.
 #[component]
 pub fn TerraformText(file: TerraformFile, download: String) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    // Effects run in the browser only, once hydrated: the server renders the button hidden.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let text = file.text.clone();
-    let copy = move |_| {
-        copy_to_clipboard(&text);
-        copied.set(true);
-    };
     view! {
         <label class="sr-only" for="tf-text">"Terraform"</label>
         <textarea id="tf-text" class="code" rows="14" readonly>{file.text}</textarea>
-        <p class="tf-actions">
-            <button type="button" class="secondary tf-copy" on:click=copy hidden=move || !hydrated.get()>
-                {move || if copied.get() { "Copied" } else { "Copy to the clipboard" }}
-            </button>
-            <a class="button secondary" href=download download=file.file_name.clone()>{format!("Download {}", file.file_name)}</a>
-            <span class="muted" role="status" aria-live="polite">{move || copied.get().then_some("Copied.")}</span>
-        </p>
+        <CopyExport>
+            <p class="tf-actions">
+                <button type="button" class="secondary tf-copy" hidden>"Copy to the clipboard"</button>
+                <a class="button secondary" href=download download=file.file_name.clone()>{format!("Download {}", file.file_name)}</a>
+                <span class="muted" role="status" aria-live="polite"></span>
+            </p>
+        </CopyExport>
     }
 }
 

@@ -143,18 +143,8 @@ fn InboxForm(projects: Vec<InboxProject>, respond: ServerAction<RespondToOffers>
             }
         })
         .collect_view();
-    // The list is drawn again after an answer, over the same checkboxes: without a reset a
-    // tick would stay, now on the row that took the answered offer's place.
-    let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if respond.version().get() > 0
-            && let Some(form) = form.get()
-        {
-            form.reset();
-        }
-    });
     view! {
-        <ActionForm action=respond node_ref=form attr:class="form inbox-form">
+        <ActionForm action=respond attr:class="form inbox-form">
             {groups}
             <div class="inline-form">
                 <label for="inbox-status">"Answer the ticked offers:"</label>
