@@ -547,10 +547,14 @@ def docs(r):
           + ", ".join(f"{k} {kb(v)}" for k, v in big if v >= 1000) + ".")
         w("")
     code_share = sec.get("code", 0) / f["wasm"]["raw"] * 100 if sec else None
-    w("**What it means.** This is what a browser downloads once before pages become interactive (pages work without "
-      "it). Gzip is what most servers send; brotli what a CDN can."
-      + (f" The code section is {code_share:.0f} % of the module: the size is compiled Rust (Leptos, the router, "
-         "serde and the components) rather than data or debug names." if code_share else ""))
+    w("**What it means.** This is what a browser downloads once, when idle, for the islands (the copy buttons): "
+      "pages are rendered by the server and work without it, and links and forms work before it arrives "
+      "(`src/ui/navigation.js` is inline in every page). Gzip is what most servers send; brotli what a CDN can."
+      + (f" The code section is {code_share:.0f} % of the module: the size is compiled Rust (the islands runtime, "
+         "the browser bindings and the islands) rather than data or debug names." if code_share else ""))
+    w("")
+    w("Where the size of the fully hydrated bundle went, and why islands: [bundle-size.md](bundle-size.md) "
+      "(a one-off analysis, not measured by this run).")
     w("")
     w("## Incidents")
     w("")
