@@ -23,8 +23,6 @@ pub struct Auth {
     pub sign_in: ServerAction<SignIn>,
     pub switch_project: ServerAction<SwitchProject>,
     pub switch_region: ServerAction<SwitchRegion>,
-    /// Moves on with every sign-in, project switch and region switch.
-    scope: Signal<usize>,
 }
 
 impl Auth {
@@ -33,25 +31,11 @@ impl Auth {
         let sign_in = ServerAction::<SignIn>::new();
         let switch_project = ServerAction::<SwitchProject>::new();
         let switch_region = ServerAction::<SwitchRegion>::new();
-        let scope = Signal::derive(move || {
-            sign_in.version().get() + switch_project.version().get() + switch_region.version().get()
-        });
-        let me = Resource::new(move || scope.get(), |_| whoami());
-        // Asked again after a sign-in or switch, and on every page change: answering offers
-        // (inbox, image page, lists) always ends on another page or query.
-        let location = use_location();
-        let pending =
-            Resource::new(move || (scope.get(), location.pathname.get(), location.search.get()), |_| pending_count());
-        provide_context(Auth { me, pending, sign_in, switch_project, switch_region, scope });
-    }
-}
-
-impl Auth {
-    /// Moves on whenever the user, project or region the pages speak for may have changed: page
-    /// data read from the session tracks it, so a switch made with JavaScript fetches it again
-    /// (the header's forms come back to the same address, which alone would keep stale data).
-    pub fn scope_version(&self) -> usize {
-        self.scope.get()
+        // Pages render on the server only (islands): each is read once per page, and a sign-in,
+        // a switch or an answer always ends on a newly rendered page.
+        let me = Resource::new(|| (), |_| whoami());
+        let pending = Resource::new(|| (), |_| pending_count());
+        provide_context(Auth { me, pending, sign_in, switch_project, switch_region });
     }
 }
 
@@ -63,13 +47,6 @@ pub fn use_auth() -> Auth {
 pub fn current_path() -> String {
     let location = use_location();
     path_and_query(location.pathname.get_untracked(), location.search.get_untracked())
-}
-
-/// `current_path` that follows client-side navigation (for forms in the header, which stays
-/// on screen while pages change under it).
-pub fn current_path_signal() -> Signal<String> {
-    let location = use_location();
-    Signal::derive(move || path_and_query(location.pathname.get(), location.search.get()))
 }
 
 fn path_and_query(path: String, search: String) -> String {

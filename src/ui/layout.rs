@@ -4,7 +4,7 @@ use leptos::{form::ActionForm, prelude::*, server_fn::ServerFn};
 use leptos_router::components::Outlet;
 
 use super::{
-    auth::{Auth, current_path_signal, use_auth},
+    auth::{Auth, current_path, use_auth},
     copy::CopyId,
 };
 use crate::{error::AppError, model::Me};
@@ -49,7 +49,7 @@ fn Header() -> impl IntoView {
 #[component]
 fn SignedInBar(me: Me) -> impl IntoView {
     let auth = use_auth();
-    let next = current_path_signal();
+    let next = current_path();
     let project_label = format!("Project {} (click to change)", me.project_name);
     let admin = me
         .is_admin()
@@ -72,6 +72,7 @@ fn SignedInBar(me: Me) -> impl IntoView {
             <span class="project">
                 {if can_switch {
                     let current = me.project_id.clone();
+                    let next = next.clone();
                     view! {
                         <ActionForm action=auth.switch_project attr:class="inline-form">
                             <label class="sr-only" for="project-switch">"Project"</label>

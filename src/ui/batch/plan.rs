@@ -8,7 +8,7 @@ use crate::{
     error::AppError,
     model::{BatchListing, BatchPlan, Me, MemberStatus},
     ui::{
-        auth::{RequireSignIn, use_auth},
+        auth::RequireSignIn,
         bits::{VisibilityBadge, error_view},
         layout::ActionError,
     },
@@ -20,10 +20,9 @@ pub fn BatchPage() -> impl IntoView {
     let q = BatchQuery(use_query_map());
     let (images, members, operation, status, make_shared) =
         (move || q.images(), move || q.members(), move || q.operation(), move || q.status(), move || q.make_shared());
-    let auth = use_auth();
     let plan = Resource::new(
-        move || (images(), members(), operation(), status(), make_shared(), auth.scope_version()),
-        |(images, members, operation, status, make_shared, _)| async move {
+        move || (images(), members(), operation(), status(), make_shared()),
+        |(images, members, operation, status, make_shared)| async move {
             if members.trim().is_empty() {
                 return None;
             }
@@ -31,7 +30,7 @@ pub fn BatchPage() -> impl IntoView {
         },
     );
     let start = ServerAction::<StartBatch>::new();
-    let recent: Recent = Resource::new(move || auth.scope_version(), |_| recent_batches());
+    let recent: Recent = Resource::new(|| (), |_| recent_batches());
     view! { <RequireSignIn signed_in=move |me| view! { <BatchForm me plan start recent/> }/> }
 }
 

@@ -20,7 +20,7 @@ use crate::{
     error::AppError,
     model::{ImageDetails, Visibility},
     ui::{
-        auth::{RequireSignIn, use_auth},
+        auth::RequireSignIn,
         bits::{StatusBadge, VisibilityBadge, When, error_view},
         copy::CopyId,
         layout::ActionError,
@@ -40,22 +40,9 @@ pub fn ImagePage() -> impl IntoView {
         status: ServerAction::new(),
         visibility: ServerAction::new(),
     };
-    let auth = use_auth();
     let details = Resource::new(
-        move || {
-            (
-                image_id(),
-                auth.scope_version(),
-                // The confirmations and the History page live in the query: a change there must show.
-                query.read().get("confirm"),
-                query.read().get("history_before"),
-                actions.share.version().get(),
-                actions.revoke.version().get(),
-                actions.status.version().get(),
-                actions.visibility.version().get(),
-            )
-        },
-        |(id, _, _, history_before, ..)| get_image(id, history_before),
+        move || (image_id(), query.read().get("history_before")),
+        |(id, history_before)| get_image(id, history_before),
     );
     let report = Resource::new(
         move || query.read().get("report"),

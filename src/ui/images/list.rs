@@ -10,7 +10,7 @@ use crate::{
     error::AppError,
     model::{ImageList, ImageRow, ImageTab, Me, MemberStatus, urlencode},
     ui::{
-        auth::{RequireSignIn, use_auth},
+        auth::RequireSignIn,
         bits::{StatusBadge, VisibilityBadge, error_view},
         copy::CopyId,
         layout::ActionError,
@@ -41,10 +41,9 @@ pub fn ImagesPage() -> impl IntoView {
     let marker = move || query.read().get("marker");
     let sort = move || sort_key(query);
     let respond = ServerAction::<SetMemberStatus>::new();
-    let auth = use_auth();
     let images = Resource::new(
-        move || (tab(), status(), search(), marker(), sort(), respond.version().get(), auth.scope_version()),
-        |(tab, status, q, marker, sort, ..)| {
+        move || (tab(), status(), search(), marker(), sort()),
+        |(tab, status, q, marker, sort)| {
             list_images(tab.key().to_string(), Some(status), Some(q), marker, Some(sort.to_string()))
         },
     );

@@ -9,7 +9,7 @@ use crate::{
     error::AppError,
     model::{InboxProject, MemberStatus, OfferAnswers},
     ui::{
-        auth::{RequireSignIn, use_auth},
+        auth::RequireSignIn,
         bits::{StatusBadge, error_view},
         copy::CopyId,
         layout::ActionError,
@@ -21,8 +21,7 @@ use crate::{
 pub fn InboxPage() -> impl IntoView {
     let query = use_query_map();
     let respond = ServerAction::<RespondToOffers>::new();
-    let auth = use_auth();
-    let offers = Resource::new(move || (respond.version().get(), auth.scope_version()), |_| inbox());
+    let offers = Resource::new(|| (), |_| inbox());
     let report = Resource::new(
         move || query.read().get("report"),
         |id| async move {
