@@ -8,10 +8,16 @@ API with the admin account (standard library only, no third-party deps):
 
 * region RegionTwo (and RegionOne if missing),
 * projects service, producer, consumer, consumer-b, producer-b (domain default),
+* domain partners with projects partner-one and twin, and a second twin in
+  domain default: the same project name in two domains, for name look-ups that
+  must not guess,
 * the glance service user (roles service + admin on project service; the
   `service` role is what Keystone's identity:validate_token policy accepts,
   FACTS §4.4),
 * the demo users with their member roles and default projects,
+* the directory user (domain default): reader at system scope, so it can look
+  any project up by ID or name, and reader on domain partners, for a
+  domain-scoped look-up; no role on any project, so it can never reach Glance,
 * the image service with exactly one public endpoint per region (no /v2 in
   the URL; clients append it). Any other image endpoint is deleted so the
   catalog is deterministic even after port changes.
@@ -30,7 +36,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-DOMAIN_ID = "default"
+DOMAIN_ID = "default"  # the domain keystone-manage bootstrap creates
 
 
 def env(name):
@@ -49,13 +55,19 @@ REGIONS = [
     (env("LAB_REGION2"), env("LAB_GLANCE2_URL")),
 ]
 
+PARTNERS_DOMAIN = env("LAB_PARTNERS_DOMAIN")
+
 PROJECTS = {
-    # env key prefix -> project name
-    "SERVICE": "service",
-    "PRODUCER": env("LAB_PRODUCER_PROJECT"),
-    "CONSUMER": env("LAB_CONSUMER_PROJECT"),
-    "CONSUMER_B": env("LAB_CONSUMER_B_PROJECT"),
-    "PRODUCER_B": env("LAB_PRODUCER_B_PROJECT"),
+    # env key prefix -> (project name, domain name; None for domain default)
+    "SERVICE": ("service", None),
+    "PRODUCER": (env("LAB_PRODUCER_PROJECT"), None),
+    "CONSUMER": (env("LAB_CONSUMER_PROJECT"), None),
+    "CONSUMER_B": (env("LAB_CONSUMER_B_PROJECT"), None),
+    "PRODUCER_B": (env("LAB_PRODUCER_B_PROJECT"), None),
+    "PARTNER_ONE": (env("LAB_PARTNER_ONE_PROJECT"), PARTNERS_DOMAIN),
+    # Two projects of one name: a look-up by name has to show both and let a person choose.
+    "TWIN": (env("LAB_TWIN_PROJECT"), None),
+    "PARTNERS_TWIN": (env("LAB_TWIN_PROJECT"), PARTNERS_DOMAIN),
 }
 
 # env key prefix, user name, password, default project key, [(role, project key)]
@@ -68,6 +80,8 @@ USERS = [
      [("member", "CONSUMER"), ("member", "CONSUMER_B")]),
     ("PRODUCER_B", env("LAB_PRODUCER_B_USER"), env("LAB_PRODUCER_B_PASSWORD"), "PRODUCER_B",
      [("member", "PRODUCER_B")]),
+    # glance-share's directory credential: roles outside any project only (see main()).
+    ("DIRECTORY", env("LAB_DIRECTORY_USER"), env("LAB_DIRECTORY_PASSWORD"), None, []),
 ]
 
 
@@ -140,17 +154,29 @@ def ensure_role(ks, name):
     return role["id"]
 
 
-def ensure_project(ks, name):
-    project = ks.find_one_by_name("projects", "projects", name, domain_id=DOMAIN_ID)
+def ensure_domain(ks, name):
+    domain = ks.find_one_by_name("domains", "domains", name)
+    if domain is None:
+        _, _, payload = ks.call("POST", "/domains", {"domain": {
+            "name": name, "enabled": True, "description": "glance-share lab"}})
+        domain = payload["domain"]
+    elif not domain.get("enabled", True):
+        ks.call("PATCH", f"/domains/{domain['id']}", {"domain": {"enabled": True}})
+    return domain["id"]
+
+
+def ensure_project(ks, name, domain_id):
+    project = ks.find_one_by_name("projects", "projects", name, domain_id=domain_id)
     if project is None:
         _, _, payload = ks.call("POST", "/projects", {"project": {
-            "name": name, "domain_id": DOMAIN_ID, "enabled": True,
+            "name": name, "domain_id": domain_id, "enabled": True,
             "description": "glance-share lab"}})
         project = payload["project"]
     return project["id"]
 
 
 def ensure_user(ks, name, password, default_project_id):
+    """default_project_id may be None: a user without a project."""
     user = ks.find_one_by_name("users", "users", name, domain_id=DOMAIN_ID)
     if user is None:
         _, _, payload = ks.call("POST", "/users", {"user": {
@@ -213,7 +239,9 @@ def main():
         ensure_region(ks, region)
     role_ids = {name: ensure_role(ks, name)
                 for name in ("admin", "member", "reader", "service")}
-    project_ids = {key: ensure_project(ks, name) for key, name in PROJECTS.items()}
+    domain_ids = {None: DOMAIN_ID, PARTNERS_DOMAIN: ensure_domain(ks, PARTNERS_DOMAIN)}
+    project_ids = {key: ensure_project(ks, name, domain_ids[domain])
+                   for key, (name, domain) in PROJECTS.items()}
     admin_project = ks.find_one_by_name("projects", "projects", ADMIN_PROJECT,
                                         domain_id=DOMAIN_ID)
     admin_user = ks.find_one_by_name("users", "users", ADMIN_USER, domain_id=DOMAIN_ID)
@@ -222,11 +250,19 @@ def main():
 
     user_ids = {}
     for key, name, password, default_project, roles in USERS:
-        uid = ensure_user(ks, name, password, project_ids[default_project])
+        uid = ensure_user(ks, name, password,
+                          project_ids[default_project] if default_project else None)
         user_ids[key] = uid
         for role, project_key in roles:
             ks.call("PUT", f"/projects/{project_ids[project_key]}/users/{uid}"
                            f"/roles/{role_ids[role]}")
+
+    # The directory user reads: at system scope every project of every domain, at the scope
+    # of domain partners only that domain's projects. Both PUTs are idempotent.
+    directory = user_ids["DIRECTORY"]
+    ks.call("PUT", f"/system/users/{directory}/roles/{role_ids['reader']}")
+    ks.call("PUT", f"/domains/{domain_ids[PARTNERS_DOMAIN]}/users/{directory}"
+                   f"/roles/{role_ids['reader']}")
 
     ensure_image_catalog(ks)
 
@@ -235,10 +271,12 @@ def main():
         f"LAB_ADMIN_USER_ID={admin_user['id']}",
         f"LAB_SERVICE_PROJECT_ID={project_ids['SERVICE']}",
     ]
-    for key in ("PRODUCER", "CONSUMER", "CONSUMER_B", "PRODUCER_B"):
+    for key in ("PRODUCER", "CONSUMER", "CONSUMER_B", "PRODUCER_B", "PARTNER_ONE", "TWIN",
+                "PARTNERS_TWIN"):
         lines.append(f"LAB_{key}_PROJECT_ID={project_ids[key]}")
-    for key in ("PRODUCER", "CONSUMER", "PRODUCER_B"):
+    for key in ("PRODUCER", "CONSUMER", "PRODUCER_B", "DIRECTORY"):
         lines.append(f"LAB_{key}_USER_ID={user_ids[key]}")
+    lines.append(f"LAB_PARTNERS_DOMAIN_ID={domain_ids[PARTNERS_DOMAIN]}")
     tmp = out_path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")

@@ -52,6 +52,15 @@ CONSUMER_B_PROJECT=consumer-b
 PRODUCER_B_USER=producer-b-user
 PRODUCER_B_PASSWORD=${LAB_PRODUCER_B_PASSWORD:-producer-b-secret}
 PRODUCER_B_PROJECT=producer-b
+# glance-share's directory credential (reader at system scope and on domain partners, no
+# project: see bootstrap.py). Its password also goes to DIRECTORY_PASSWORD_FILE: the app
+# reads secrets from files only.
+DIRECTORY_USER=directory
+DIRECTORY_PASSWORD=${LAB_DIRECTORY_PASSWORD:-directory-secret}
+# A second domain, and a project name that exists in both (see bootstrap.py).
+PARTNERS_DOMAIN=partners
+PARTNER_ONE_PROJECT=partner-one
+TWIN_PROJECT=twin
 
 START_TIMEOUT=${LAB_START_TIMEOUT:-180}      # seconds for a service to answer
 STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-20}         # seconds of graceful stop before SIGKILL
@@ -70,6 +79,7 @@ KEYSTONE_DIR=$STATE/keystone
 LAB_ENV=$STATE/lab.env
 IDS_ENV=$STATE/ids.env
 CLOUDS_YAML=$STATE/clouds.yaml
+DIRECTORY_PASSWORD_FILE=$STATE/directory-password
 
 SERVICES=(keystone glance glance2)
 LAUNCHED=() # services this invocation started; stopped again if it fails
@@ -109,7 +119,8 @@ validate_settings() {
         die "LAB_KEYSTONE_PORT, LAB_GLANCE_PORT and LAB_GLANCE2_PORT must differ"
     # lab.env is unquoted KEY=value (easy to parse anywhere) and oslo.config
     # interpolates '$', so keep passwords and paths to a safe alphabet.
-    for v in ADMIN_PASSWORD GLANCE_SERVICE_PASSWORD PRODUCER_PASSWORD CONSUMER_PASSWORD PRODUCER_B_PASSWORD; do
+    for v in ADMIN_PASSWORD GLANCE_SERVICE_PASSWORD PRODUCER_PASSWORD CONSUMER_PASSWORD PRODUCER_B_PASSWORD \
+        DIRECTORY_PASSWORD; do
         [[ ${!v} =~ ^[A-Za-z0-9._~+@%:,=-]+$ ]] || die "LAB_$v may only contain letters, digits and ._~+@%:,=-"
     done
     [[ $STATE =~ ^[A-Za-z0-9._/+@:,=-]+$ ]] || die "state dir '$STATE' must not contain spaces or special characters (set GLANCE_SHARE_LAB_DIR)"
@@ -490,7 +501,8 @@ rest_bootstrap_key() {
     {
         cat "$LAB_SRC/bootstrap.py"
         printf '%s\n' "$(cat "$STAMP_DIR/keystone" 2>/dev/null)" "$KEYSTONE_PORT" "$GLANCE_PORT" "$GLANCE2_PORT" \
-            "$ADMIN_PASSWORD" "$GLANCE_SERVICE_PASSWORD" "$PRODUCER_PASSWORD" "$CONSUMER_PASSWORD" "$PRODUCER_B_PASSWORD"
+            "$ADMIN_PASSWORD" "$GLANCE_SERVICE_PASSWORD" "$PRODUCER_PASSWORD" "$CONSUMER_PASSWORD" "$PRODUCER_B_PASSWORD" \
+            "$DIRECTORY_PASSWORD"
     } | sha256sum | cut -d' ' -f1
 }
 
@@ -513,6 +525,8 @@ rest_bootstrap() {
         LAB_CONSUMER_USER="$CONSUMER_USER" LAB_CONSUMER_PASSWORD="$CONSUMER_PASSWORD" LAB_CONSUMER_PROJECT="$CONSUMER_PROJECT" \
         LAB_CONSUMER_B_PROJECT="$CONSUMER_B_PROJECT" \
         LAB_PRODUCER_B_USER="$PRODUCER_B_USER" LAB_PRODUCER_B_PASSWORD="$PRODUCER_B_PASSWORD" LAB_PRODUCER_B_PROJECT="$PRODUCER_B_PROJECT" \
+        LAB_DIRECTORY_USER="$DIRECTORY_USER" LAB_DIRECTORY_PASSWORD="$DIRECTORY_PASSWORD" \
+        LAB_PARTNERS_DOMAIN="$PARTNERS_DOMAIN" LAB_PARTNER_ONE_PROJECT="$PARTNER_ONE_PROJECT" LAB_TWIN_PROJECT="$TWIN_PROJECT" \
         timeout 300 "$VENV/bin/python" "$LAB_SRC/bootstrap.py" "$IDS_ENV" </dev/null >>"$slog" 2>&1; then
         log_tail "$slog"
         log_tail "$(svc_log keystone)" 20
@@ -525,8 +539,22 @@ rest_bootstrap() {
 # ---------------------------------------------------------------------------
 # env files
 # ---------------------------------------------------------------------------
+# The directory password as the app reads it: alone in a file only its owner can read, with
+# no newline after it.
+write_directory_password_file() {
+    local tmp=$DIRECTORY_PASSWORD_FILE.tmp
+    (
+        umask 077
+        rm -f "$tmp"
+        printf '%s' "$DIRECTORY_PASSWORD" >"$tmp"
+    )
+    chmod 600 "$tmp"
+    mv -f "$tmp" "$DIRECTORY_PASSWORD_FILE"
+}
+
 write_env_files() {
     local tmp=$LAB_ENV.tmp
+    write_directory_password_file
     {
         echo "LAB_STATE_DIR=$STATE"
         echo "LAB_VENV=$VENV"
@@ -539,6 +567,7 @@ write_env_files() {
         echo "LAB_REGION_MEMBER_QUOTA=$REGION_ONE_MEMBER_QUOTA"
         echo "LAB_REGION2_MEMBER_QUOTA=$REGION_TWO_MEMBER_QUOTA"
         echo "LAB_DOMAIN=Default"
+        echo "LAB_DOMAIN_ID=default"
         echo "LAB_ADMIN_USER=$ADMIN_USER"
         echo "LAB_ADMIN_PASSWORD=$ADMIN_PASSWORD"
         echo "LAB_ADMIN_PROJECT=$ADMIN_PROJECT"
@@ -552,6 +581,11 @@ write_env_files() {
         echo "LAB_PRODUCER_B_USER=$PRODUCER_B_USER"
         echo "LAB_PRODUCER_B_PASSWORD=$PRODUCER_B_PASSWORD"
         echo "LAB_PRODUCER_B_PROJECT=$PRODUCER_B_PROJECT"
+        echo "LAB_DIRECTORY_USER=$DIRECTORY_USER"
+        echo "LAB_DIRECTORY_PASSWORD_FILE=$DIRECTORY_PASSWORD_FILE"
+        echo "LAB_PARTNERS_DOMAIN=$PARTNERS_DOMAIN"
+        echo "LAB_PARTNER_ONE_PROJECT=$PARTNER_ONE_PROJECT"
+        echo "LAB_TWIN_PROJECT=$TWIN_PROJECT"
         cat "$IDS_ENV" # LAB_*_PROJECT_ID / LAB_*_USER_ID from bootstrap.py
     } >"$tmp"
     mv -f "$tmp" "$LAB_ENV"
@@ -775,7 +809,7 @@ all_up() {
 cmd_start() {
     take_lock
     mkdir -p "$LOG_DIR" "$RUN_DIR" "$STAMP_DIR"
-    if all_up && [[ -s $LAB_ENV ]] && stamp_ok rest "$(rest_bootstrap_key)"; then
+    if all_up && [[ -s $LAB_ENV && -s $DIRECTORY_PASSWORD_FILE ]] && stamp_ok rest "$(rest_bootstrap_key)"; then
         log "already running"
         cmd_status >&2 || true
         cat "$LAB_ENV"

@@ -1,4 +1,5 @@
-//! Keystone v3: sign in, validate, re-scope and revoke tokens; list the user's projects.
+//! Keystone v3: sign in, validate, re-scope and revoke tokens; list the user's projects; look
+//! projects up by ID or name and domains by ID (for a directory reader).
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -55,7 +56,7 @@ pub enum Credentials {
     Token(Token),
 }
 
-/// The project a token is for.
+/// What a token is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     /// A project by its ID.
@@ -67,6 +68,11 @@ pub enum Scope {
         /// The project's domain.
         domain: DomainRef,
     },
+    /// The whole deployment (`"system": {"all": true}`): what a `reader` with system scope
+    /// needs to look up any project.
+    System,
+    /// One domain: a domain-scoped `reader` may look up that domain's projects.
+    Domain(DomainRef),
 }
 
 /// Anything Keystone names with an ID and a name: a domain, a role.
@@ -254,10 +260,14 @@ impl<'a> Keystone<'a> {
         let mut auth = json!({ "identity": identity });
         // An application credential carries its own scope; Keystone refuses another one.
         if let (Some(scope), false) = (scope, matches!(credentials, Credentials::ApplicationCredential { .. })) {
-            auth["scope"] = json!({ "project": match scope {
-                Scope::ProjectId(id) => json!({ "id": id }),
-                Scope::ProjectName { name, domain } => json!({ "name": name, "domain": domain.to_json() }),
-            }});
+            auth["scope"] = match scope {
+                Scope::ProjectId(id) => json!({ "project": { "id": id } }),
+                Scope::ProjectName { name, domain } => {
+                    json!({ "project": { "name": name, "domain": domain.to_json() } })
+                }
+                Scope::System => json!({ "system": { "all": true } }),
+                Scope::Domain(domain) => json!({ "domain": domain.to_json() }),
+            };
         }
         let req = self.http.post(self.url("auth/tokens")).json(&json!({ "auth": auth }));
         let res = check(Service::Keystone, send_repeatable(self.http, Service::Keystone, req).await?).await?;
@@ -305,7 +315,22 @@ struct ProjectBody {
     project: ProjectSummary,
 }
 
+#[derive(Deserialize)]
+struct DomainBody {
+    domain: Named,
+}
+
 impl Keystone<'_> {
+    /// The URL of `segments` under the identity v3 URL, each segment percent-encoded.
+    fn url_of<'s>(&self, segments: impl IntoIterator<Item = &'s str>) -> Result<Url, UpstreamError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|_| UpstreamError::BadResponse { service: Service::Keystone, detail: "unusable URL".into() })?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
     /// `GET /v3/projects/{id}`: `Ok(None)` when there is no such project. Ordinary users may
     /// not look projects up (403), which the caller has to expect.
     pub async fn project(
@@ -313,14 +338,71 @@ impl Keystone<'_> {
         token: &Token,
         id: &crate::ids::MemberId,
     ) -> Result<Option<ProjectSummary>, UpstreamError> {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .map_err(|_| UpstreamError::BadResponse { service: Service::Keystone, detail: "unusable URL".into() })?
-            .pop_if_empty()
-            .extend(["projects", id.as_str()]);
-        let req = self.http.get(url).header("X-Auth-Token", token.expose());
+        let req = self.http.get(self.url_of(["projects", id.as_str()])?).header("X-Auth-Token", token.expose());
         match fetch_json::<ProjectBody>(self.http, Service::Keystone, req).await {
             Ok(body) => Ok(Some(body.project)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /v3/projects?name=…`: every project called exactly `name` (one per domain at
+    /// most), only in domain `domain_id` when given. Needs a token allowed to list projects,
+    /// such as a `reader` with system or domain scope.
+    pub async fn projects_named(
+        &self,
+        token: &Token,
+        name: &str,
+        domain_id: Option<&str>,
+    ) -> Result<Vec<ProjectSummary>, UpstreamError> {
+        let mut found = self.list_projects(token, ("name", name), domain_id).await?;
+        // Keystone compares with its database's collation: on MySQL (case- and accent-
+        // insensitive by default) `twin` also finds `Twin` and `twín`.
+        found.retain(|p| p.name == name);
+        Ok(found)
+    }
+
+    /// `GET /v3/projects?name__icontains=…`: the projects whose name contains `fragment`,
+    /// ignoring case (Keystone's inexact filter), only in domain `domain_id` when given;
+    /// sorted by name. Keystone returns every match: callers keep what they show.
+    pub async fn projects_containing(
+        &self,
+        token: &Token,
+        fragment: &str,
+        domain_id: Option<&str>,
+    ) -> Result<Vec<ProjectSummary>, UpstreamError> {
+        let mut found = self.list_projects(token, ("name__icontains", fragment), domain_id).await?;
+        // Keystone puts the fragment into SQL `LIKE '%…%'` unescaped, so its `_` and `%` match
+        // any character (Keystone 30 on the lab: `_` finds every project); keep true matches.
+        let needle = fragment.to_lowercase();
+        found.retain(|p| p.name.to_lowercase().contains(&needle));
+        found.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.id.cmp(&b.id)));
+        Ok(found)
+    }
+
+    async fn list_projects(
+        &self,
+        token: &Token,
+        filter: (&str, &str),
+        domain_id: Option<&str>,
+    ) -> Result<Vec<ProjectSummary>, UpstreamError> {
+        let mut url = self.url_of(["projects"])?;
+        url.query_pairs_mut().append_pair(filter.0, filter.1).extend_pairs(domain_id.map(|d| ("domain_id", d)));
+        let req = self.http.get(url).header("X-Auth-Token", token.expose());
+        let body: ProjectsBody = fetch_json(self.http, Service::Keystone, req).await?;
+        Ok(body.projects)
+    }
+
+    /// `GET /v3/domains/{id}`: `Ok(None)` when there is no such domain.
+    pub async fn domain(&self, token: &Token, id: &str) -> Result<Option<Named>, UpstreamError> {
+        // No domain has these IDs, and as a URL segment they would name another resource:
+        // `domains/..` is resolved away and `domains/` is the list of all domains.
+        if matches!(id, "" | "." | "..") {
+            return Ok(None);
+        }
+        let req = self.http.get(self.url_of(["domains", id])?).header("X-Auth-Token", token.expose());
+        match fetch_json::<DomainBody>(self.http, Service::Keystone, req).await {
+            Ok(body) => Ok(Some(body.domain)),
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
         }

@@ -1,16 +1,17 @@
 //! The clients against the real lab: Keystone's sign-in methods, the catalog's image
-//! endpoints, and the whole image member API in both Glance regions. Needs a running lab (see
-//! `lab_env`); without one every test fails and says how to start it.
+//! endpoints, the directory look-ups (projects by ID and name, domains) with the lab's
+//! `directory` reader, and the whole image member API in both Glance regions. Needs a running
+//! lab (see `lab_env`); without one every test fails and says how to start it.
 
 mod lab_env;
 
-use lab_env::{ApplicationCredential, Images, lab, unique, upstream};
+use lab_env::{ApplicationCredential, Images, Project, lab, unique, upstream};
 use openstack_images::{
     Service, UpstreamError,
     error::quota_limit,
     glance::{Glance, ImageQuery, SortBy},
     ids::{ImageId, MemberId},
-    keystone::{Authenticated, Credentials, Scope},
+    keystone::{Authenticated, Credentials, DomainRef, ProjectSummary, Scope},
     records::{MemberStatus, Visibility},
 };
 
@@ -23,6 +24,13 @@ fn endpoint(auth: &Authenticated, region: &str) -> String {
 
 fn member_id(id: &str) -> MemberId {
     MemberId::parse(id).unwrap()
+}
+
+/// (ID, domain ID) of each project, sorted: what a look-up found, whatever its order.
+fn ids_and_domains(projects: &[ProjectSummary]) -> Vec<(String, String)> {
+    let mut found: Vec<_> = projects.iter().map(|p| (p.id.clone(), p.domain_id.clone())).collect();
+    found.sort();
+    found
 }
 
 #[tokio::test]
@@ -243,4 +251,172 @@ async fn the_member_quota_is_glances_413_with_its_maximum() {
     let UpstreamError::Status { service: Service::Glance, status: 413, message } = &err else { panic!("{err:?}") };
     assert_eq!(quota_limit(message), Some(quota), "{message}");
     assert_eq!(glance.members(&image).await.unwrap().len(), quota as usize);
+}
+
+// --- The directory: looking projects up as the `directory` user (reader, no project) ---
+
+#[tokio::test]
+async fn the_directory_user_signs_in_at_system_scope_with_the_password_from_its_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let lab = lab();
+    let http = upstream();
+    let file = std::fs::metadata(lab.get("LAB_DIRECTORY_PASSWORD_FILE")).unwrap();
+    assert_eq!(file.permissions().mode() & 0o777, 0o600, "only its owner reads the secret");
+    assert!(!lab.directory_password().ends_with('\n'), "the file holds the password and nothing else");
+
+    let directory = lab.sign_in_directory(&http, Scope::System).await;
+    assert_eq!(
+        (directory.user.name.as_str(), directory.user.id.as_str()),
+        ("directory", lab.get("LAB_DIRECTORY_USER_ID"))
+    );
+    assert!(directory.project.is_none(), "a system-scoped token has no project");
+    assert_eq!(directory.roles, ["reader"]);
+    let own = lab.keystone(&http).projects(&directory.token).await.unwrap();
+    assert!(own.is_empty(), "no role on any project, so no way into Glance: {own:?}");
+}
+
+#[tokio::test]
+async fn a_system_reader_looks_projects_up_by_id_and_an_unknown_id_is_none() {
+    let lab = lab();
+    let http = upstream();
+    let directory = lab.sign_in_directory(&http, Scope::System).await;
+    let keystone = lab.keystone(&http);
+    let consumer = keystone.project(&directory.token, &member_id(lab.get("LAB_CONSUMER_PROJECT_ID"))).await.unwrap();
+    let consumer = consumer.expect("the consumer project");
+    assert_eq!((consumer.name.as_str(), consumer.domain_id.as_str()), ("consumer", lab.get("LAB_DOMAIN_ID")));
+    let partner = keystone.project(&directory.token, &member_id(lab.get("LAB_PARTNER_ONE_PROJECT_ID"))).await.unwrap();
+    assert_eq!(partner.unwrap().domain_id, lab.get("LAB_PARTNERS_DOMAIN_ID"), "any domain at system scope");
+    let nobody = keystone.project(&directory.token, &member_id(&"0".repeat(32))).await.unwrap();
+    assert!(nobody.is_none());
+}
+
+#[tokio::test]
+async fn a_name_in_two_domains_is_found_twice_and_once_within_one_domain() {
+    let lab = lab();
+    let http = upstream();
+    let directory = lab.sign_in_directory(&http, Scope::System).await;
+    let keystone = lab.keystone(&http);
+    let twin = lab.get("LAB_TWIN_PROJECT");
+    let everywhere = keystone.projects_named(&directory.token, twin, None).await.unwrap();
+    let mut expected = vec![
+        (lab.get("LAB_TWIN_PROJECT_ID").to_string(), lab.get("LAB_DOMAIN_ID").to_string()),
+        (lab.get("LAB_PARTNERS_TWIN_PROJECT_ID").to_string(), lab.get("LAB_PARTNERS_DOMAIN_ID").to_string()),
+    ];
+    expected.sort();
+    assert_eq!(ids_and_domains(&everywhere), expected);
+    assert!(everywhere.iter().all(|p| p.name == twin));
+
+    let in_default = keystone.projects_named(&directory.token, twin, Some(lab.get("LAB_DOMAIN_ID"))).await.unwrap();
+    assert_eq!(in_default.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [lab.get("LAB_TWIN_PROJECT_ID")]);
+    let other_case = keystone.projects_named(&directory.token, &twin.to_uppercase(), None).await.unwrap();
+    assert!(other_case.is_empty(), "a name is matched exactly: {other_case:?}");
+}
+
+#[tokio::test]
+async fn a_fragment_finds_projects_in_every_domain_ignoring_case() {
+    let lab = lab();
+    let http = upstream();
+    let directory = lab.sign_in_directory(&http, Scope::System).await;
+    let keystone = lab.keystone(&http);
+    for fragment in ["artner", "ARTNER", "r-o"] {
+        let found = keystone.projects_containing(&directory.token, fragment, None).await.unwrap();
+        assert!(found.iter().any(|p| p.id == lab.get("LAB_PARTNER_ONE_PROJECT_ID")), "{fragment}: {found:?}");
+    }
+    let in_default =
+        keystone.projects_containing(&directory.token, "artner", Some(lab.get("LAB_DOMAIN_ID"))).await.unwrap();
+    assert!(in_default.iter().all(|p| p.domain_id == lab.get("LAB_DOMAIN_ID")), "{in_default:?}");
+    assert!(!in_default.iter().any(|p| p.id == lab.get("LAB_PARTNER_ONE_PROJECT_ID")));
+
+    // Keystone's SQL LIKE takes `_` and `%` as wildcards (it answers every project to `_`).
+    for wildcard in ["_", "%"] {
+        let found = keystone.projects_containing(&directory.token, wildcard, None).await.unwrap();
+        assert!(found.iter().all(|p| p.name.contains(wildcard)), "{wildcard}: {found:?}");
+    }
+    let found = keystone.projects_containing(&directory.token, "o", None).await.unwrap();
+    let names: Vec<String> = found.iter().map(|p| p.name.to_lowercase()).collect();
+    assert!(names.is_sorted(), "sorted by name: {names:?}");
+}
+
+#[tokio::test]
+async fn a_name_with_spaces_non_ascii_and_ampersand_reaches_keystone_intact() {
+    let lab = lab();
+    let http = upstream();
+    let admin = lab.sign_in(&http, "admin").await;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let name = format!("os-crate Zürich & Co+1=2 #?/ {nanos:x}");
+    let partners = lab.get("LAB_PARTNERS_DOMAIN_ID");
+    let project = Project::create(&admin, lab.get("LAB_KEYSTONE_URL"), partners, &name).await;
+
+    let directory = lab.sign_in_directory(&http, Scope::System).await;
+    let keystone = lab.keystone(&http);
+    let named = keystone.projects_named(&directory.token, &name, Some(partners)).await.unwrap();
+    assert_eq!(ids_and_domains(&named), [(project.id.clone(), partners.to_string())]);
+    assert_eq!(named[0].name, name);
+    let fragment = format!("zürich & co+1=2 #?/ {nanos:x}");
+    let containing = keystone.projects_containing(&directory.token, &fragment, None).await.unwrap();
+    assert_eq!(ids_and_domains(&containing), [(project.id.clone(), partners.to_string())]);
+
+    // Deleted, it is no longer found, by name or by ID.
+    let id = member_id(&project.id);
+    project.delete().await;
+    assert!(keystone.projects_named(&directory.token, &name, None).await.unwrap().is_empty());
+    assert!(keystone.project(&directory.token, &id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_domain_is_named_by_its_id_and_an_unknown_domain_is_none() {
+    let lab = lab();
+    let http = upstream();
+    let directory = lab.sign_in_directory(&http, Scope::System).await;
+    let keystone = lab.keystone(&http);
+    let partners = keystone.domain(&directory.token, lab.get("LAB_PARTNERS_DOMAIN_ID")).await.unwrap().unwrap();
+    assert_eq!((partners.id.as_str(), partners.name.as_str()), (lab.get("LAB_PARTNERS_DOMAIN_ID"), "partners"));
+    let default = keystone.domain(&directory.token, lab.get("LAB_DOMAIN_ID")).await.unwrap().unwrap();
+    assert_eq!(default.name, lab.get("LAB_DOMAIN"));
+    assert!(keystone.domain(&directory.token, &"0".repeat(32)).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_ordinary_users_project_token_may_not_search_projects() {
+    let lab = lab();
+    let http = upstream();
+    let consumer = lab.sign_in(&http, "consumer").await;
+    let keystone = lab.keystone(&http);
+    let err = keystone.projects_named(&consumer.token, lab.get("LAB_TWIN_PROJECT"), None).await.unwrap_err();
+    assert!(matches!(err, UpstreamError::Status { service: Service::Keystone, status: 403, .. }), "{err:?}");
+    let err = keystone.projects_containing(&consumer.token, "artner", None).await.unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err:?}");
+    let other = keystone.project(&consumer.token, &member_id(lab.get("LAB_PARTNER_ONE_PROJECT_ID"))).await;
+    assert_eq!(other.unwrap_err().status(), Some(403), "only its own projects by ID");
+}
+
+#[tokio::test]
+async fn a_domain_reader_sees_its_own_domain_only() {
+    // The lab gives `directory` reader on domain partners too. Keystone narrows every list to
+    // the token's domain (another domain's filter answers nothing, not 403), and refuses a
+    // look-up by ID outside it with 403, an unknown ID included: at domain scope "deleted"
+    // and "elsewhere" look the same.
+    let lab = lab();
+    let http = upstream();
+    let directory =
+        lab.sign_in_directory(&http, Scope::Domain(DomainRef::Name(lab.get("LAB_PARTNERS_DOMAIN").into()))).await;
+    assert!(directory.project.is_none());
+    let (keystone, token) = (lab.keystone(&http), &directory.token);
+    let partners = lab.get("LAB_PARTNERS_DOMAIN_ID");
+
+    let twins = keystone.projects_named(token, lab.get("LAB_TWIN_PROJECT"), None).await.unwrap();
+    assert_eq!(ids_and_domains(&twins), [(lab.get("LAB_PARTNERS_TWIN_PROJECT_ID").to_string(), partners.to_string())]);
+    let elsewhere = keystone.projects_named(token, lab.get("LAB_TWIN_PROJECT"), Some(lab.get("LAB_DOMAIN_ID"))).await;
+    assert!(elsewhere.unwrap().is_empty());
+    let found = keystone.projects_containing(token, "artner", None).await.unwrap();
+    assert_eq!(ids_and_domains(&found), [(lab.get("LAB_PARTNER_ONE_PROJECT_ID").to_string(), partners.to_string())]);
+
+    let own = keystone.project(token, &member_id(lab.get("LAB_PARTNER_ONE_PROJECT_ID"))).await.unwrap();
+    assert_eq!(own.unwrap().name, lab.get("LAB_PARTNER_ONE_PROJECT"));
+    let consumer = keystone.project(token, &member_id(lab.get("LAB_CONSUMER_PROJECT_ID"))).await;
+    assert_eq!(consumer.unwrap_err().status(), Some(403));
+    let unknown = keystone.project(token, &member_id(&"0".repeat(32))).await;
+    assert_eq!(unknown.unwrap_err().status(), Some(403));
+    assert_eq!(keystone.domain(token, partners).await.unwrap().unwrap().name, "partners");
+    assert_eq!(keystone.domain(token, lab.get("LAB_DOMAIN_ID")).await.unwrap_err().status(), Some(403));
 }

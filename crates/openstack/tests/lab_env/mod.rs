@@ -2,8 +2,8 @@
 //! `$GLANCE_SHARE_LAB_DIR/lab.env` (default `<repository>/.lab/lab.env`, made by
 //! `lab/lab.sh start`). A missing lab fails the tests, saying so: they never skip.
 //!
-//! Set-up and clean-up the crate has no call for (creating and deleting images and
-//! application credentials) are plain HTTP calls here.
+//! Set-up and clean-up the crate has no call for (creating and deleting images, application
+//! credentials and projects) are plain HTTP calls here.
 
 use std::{
     collections::HashMap,
@@ -57,6 +57,25 @@ impl Lab {
             user_domain: DomainRef::Name(self.get("LAB_DOMAIN").into()),
             password: password.to_string().into(),
         }
+    }
+
+    /// The directory user's password, from the file the lab wrote for the app (lab.env holds
+    /// only its path).
+    pub fn directory_password(&self) -> String {
+        let file = self.get("LAB_DIRECTORY_PASSWORD_FILE");
+        std::fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read the directory password {file}: {e}"))
+    }
+
+    /// The directory user signed in with `scope` (system or domain: it has no project).
+    pub async fn sign_in_directory(&self, http: &Upstream, scope: Scope) -> Authenticated {
+        let credentials = Credentials::Password {
+            user_name: self.get("LAB_DIRECTORY_USER").into(),
+            user_domain: DomainRef::Id(self.get("LAB_DOMAIN_ID").into()),
+            password: self.directory_password().into(),
+        };
+        self.keystone(http).authenticate(&credentials, Some(&scope)).await.unwrap_or_else(|e| {
+            panic!("the directory user could not sign in with {scope:?}: {e} (lab started by an older lab/lab.sh?)")
+        })
     }
 
     /// `who` signed in with their password, scoped to their project by name.
@@ -194,6 +213,53 @@ impl ApplicationCredential {
 impl Drop for ApplicationCredential {
     fn drop(&mut self) {
         let (url, token) = (self.delete_url.clone(), self.token.clone());
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+                let _ = reqwest::Client::new().delete(url).header("x-auth-token", token).send().await;
+            })
+        })
+        .join();
+    }
+}
+
+/// A project made by the lab's admin for one test, deleted on drop unless the test did.
+pub struct Project {
+    pub id: String,
+    url: String,
+    token: String,
+}
+
+impl Project {
+    /// A new project called `name` in domain `domain_id`.
+    pub async fn create(admin: &Authenticated, keystone_url: &str, domain_id: &str, name: &str) -> Project {
+        let body = json!({"project": {"name": name, "domain_id": domain_id, "description": "openstack-images test"}});
+        let res = call(
+            reqwest::Client::new()
+                .post(format!("{keystone_url}/projects"))
+                .header("x-auth-token", admin.token.expose())
+                .json(&body),
+        )
+        .await;
+        assert_eq!(res.status(), 201, "creating a project in the lab failed");
+        let created: Value = res.json().await.unwrap();
+        let id = created["project"]["id"].as_str().unwrap().to_string();
+        Project { url: format!("{keystone_url}/projects/{id}"), id, token: admin.token.expose().to_string() }
+    }
+
+    /// Deletes it now (the test then looks for it again).
+    pub async fn delete(mut self) {
+        let res = reqwest::Client::new().delete(&self.url).header("x-auth-token", &self.token).send().await.unwrap();
+        assert_eq!(res.status(), 204, "deleting a project in the lab failed");
+        self.url.clear();
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        if self.url.is_empty() {
+            return;
+        }
+        let (url, token) = (self.url.clone(), self.token.clone());
         let _ = std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
                 let _ = reqwest::Client::new().delete(url).header("x-auth-token", token).send().await;
