@@ -16,6 +16,8 @@ use crate::ui::{
 
 /// Links and forms fetch the next page and swap it in, keeping the document (and the bundle).
 const NAVIGATION_SCRIPT: &str = include_str!("ui/navigation.js");
+/// Project suggestions while typing a name, where the operator's directory names projects.
+const SUGGEST_SCRIPT: &str = include_str!("ui/suggest.js");
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -31,6 +33,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // `#[island]` components run it. Navigation keeps the document (see navigation.js).
                 <HydrationScripts options islands=true/>
                 <script type="module" nonce=leptos::nonce::use_nonce()>{NAVIGATION_SCRIPT}</script>
+                <script type="module" nonce=leptos::nonce::use_nonce()>{SUGGEST_SCRIPT}</script>
                 <MetaTags/>
             </head>
             <body>

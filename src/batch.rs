@@ -247,6 +247,7 @@ mod tests {
                 made_shared: Vec::new(),
                 finished,
                 ran_in: Default::default(),
+                projects: Default::default(),
             }),
             finished: rx,
         }

@@ -16,6 +16,8 @@ pub mod concurrency;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
+pub mod directory;
+#[cfg(feature = "ssr")]
 pub mod private_file;
 #[cfg(feature = "ssr")]
 pub mod return_path;

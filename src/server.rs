@@ -199,6 +199,20 @@ async fn terraform_download(
     }
 }
 
+/// A pool of connections to the Redis at `url`, once it answers.
+async fn redis_pool(url: &str) -> Result<tower_sessions_redis_store::fred::prelude::Pool, StartError> {
+    use tower_sessions_redis_store::fred::prelude::{ClientLike, Config as RedisConfig, Pool};
+    let redis = RedisConfig::from_url(url).map_err(StartError::Redis)?;
+    let pool = Pool::new(redis, None, None, None, 4).map_err(StartError::Redis)?;
+    // Connects in the background and reconnects by itself; start only once it answers.
+    let _connection = pool.connect();
+    tokio::time::timeout(Duration::from_secs(10), pool.wait_for_connect())
+        .await
+        .map_err(|_| StartError::RedisTimeout)?
+        .map_err(StartError::Redis)?;
+    Ok(pool)
+}
+
 /// Runs the dashboard until SIGTERM or SIGINT, then lets in-flight requests finish.
 pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) -> Result<(), StartError> {
     let addr = config.listen;
@@ -212,7 +226,13 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
         None => crate::secret_key::SecretKey::random(),
     });
     let audit = AuditLog::open(&config.audit_store).await.map_err(StartError::AuditLog)?;
-    let state = AppState::new(config, leptos_options, audit)?;
+    // With sessions in Redis, the directory's cache of project names is there too: one warm
+    // cache for every instance.
+    let redis = match &store_kind {
+        SessionStoreKind::Redis(url) => Some(redis_pool(url).await?),
+        _ => None,
+    };
+    let state = AppState::new(config, leptos_options, audit, redis.clone())?;
     let batches = state.batches.clone();
     let throttle = state.sign_in_throttle.clone();
     tokio::spawn(async move {
@@ -244,20 +264,9 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
             ));
             router(state, store)
         }
-        SessionStoreKind::Redis(url) => {
-            use tower_sessions_redis_store::{
-                RedisStore,
-                fred::prelude::{ClientLike, Config as RedisConfig, Pool},
-            };
-            let redis = RedisConfig::from_url(&url).map_err(StartError::Redis)?;
-            let pool = Pool::new(redis, None, None, None, 4).map_err(StartError::Redis)?;
-            // Connects in the background and reconnects by itself; start only once it answers.
-            let _connection = pool.connect();
-            tokio::time::timeout(Duration::from_secs(10), pool.wait_for_connect())
-                .await
-                .map_err(|_| StartError::RedisTimeout)?
-                .map_err(StartError::Redis)?;
-            router(state, RedisStore::new(pool))
+        SessionStoreKind::Redis(_) => {
+            let pool = redis.expect("a Redis pool for a Redis session store");
+            router(state, tower_sessions_redis_store::RedisStore::new(pool))
         }
     };
 

@@ -31,6 +31,11 @@ pub struct SignedIn {
     pub user_id: String,
     pub user_name: String,
     pub user_domain: String,
+    /// The user's domain's ID: with `GLANCE_SHARE_DIRECTORY_REVEAL=own-domain`, the only
+    /// domain whose projects are named to them. (Absent in sessions older than the setting:
+    /// then no project is.)
+    #[serde(default)]
+    pub user_domain_id: String,
     pub project_id: String,
     pub project_name: String,
     pub roles: Vec<String>,
@@ -53,6 +58,7 @@ impl SignedIn {
             roles: self.roles.clone(),
             projects: if self.can_switch_project { self.projects.clone() } else { Vec::new() },
             expires_at: self.expires_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            directory: false,
         }
     }
 

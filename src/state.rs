@@ -5,7 +5,13 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{audit::AuditLog, batch::Batches, config::Config, throttle::SignInThrottle};
+use crate::{
+    audit::AuditLog,
+    batch::Batches,
+    config::Config,
+    directory::{Cache, Directory},
+    throttle::SignInThrottle,
+};
 use openstack::Upstream;
 
 #[derive(Clone)]
@@ -20,10 +26,18 @@ pub struct AppState {
     pub sign_in_throttle: Arc<SignInThrottle>,
     /// Who changed which image's sharing, and how it went.
     pub audit: AuditLog,
+    /// Project names for every user, when the operator configured a directory reader.
+    pub directory: Option<Arc<Directory>>,
 }
 
 impl AppState {
-    pub fn new(config: Config, leptos_options: LeptosOptions, audit: AuditLog) -> Result<Self, reqwest::Error> {
+    /// `redis`: the session store's Redis, which then also holds the directory's cache.
+    pub fn new(
+        config: Config,
+        leptos_options: LeptosOptions,
+        audit: AuditLog,
+        redis: Option<tower_sessions_redis_store::fred::prelude::Pool>,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.upstream_connect_timeout)
             .timeout(config.upstream_timeout)
@@ -33,7 +47,16 @@ impl AppState {
         let http = Upstream::new(http, config.upstream_max_in_flight);
         let sign_in_throttle =
             Arc::new(SignInThrottle::new(config.sign_ins_per_client_minute, config.sign_ins_per_user_minute));
+        let directory = config.directory.clone().and_then(|d| {
+            let auth_url = config.cloud(&d.cloud)?.auth_url.clone();
+            let cache = match redis {
+                Some(pool) => Cache::redis(pool, d.ttl),
+                None => Cache::memory(d.ttl),
+            };
+            Some(Arc::new(Directory::new(d, auth_url, cache)))
+        });
         Ok(AppState {
+            directory,
             leptos_options,
             config: Arc::new(config),
             http,

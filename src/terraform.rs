@@ -54,6 +54,8 @@ pub struct ExportMember<'a> {
     pub member_id: &'a str,
     /// "pending", "accepted" or "rejected".
     pub status: &'a str,
+    /// The project's "name (domain)", where the dashboard knows it: a comment beside its ID.
+    pub project: Option<&'a str>,
 }
 
 /// Owner side: one `<prefix>_images_image_access_v2` resource per member plus a matching `import`
@@ -153,6 +155,9 @@ fn write_members(
         writeln!(out, "resource \"{resource_type}\" \"{label}\" {{")?;
         writeln!(out, "  image_id  = {}", quote(image_id))?;
         writeln!(out, "  member_id = {}", quote(member.member_id))?;
+        if let Some(project) = member.project {
+            writeln!(out, "  # project: {}", comment_text(project))?;
+        }
         // Not an argument: the owner is not allowed to set it, and with `status` in the
         // configuration Terraform would try to on every apply.
         writeln!(out, "  # status: {} (managed by the member project)", comment_text(member.status))?;
@@ -392,7 +397,7 @@ mod tests {
     const IMAGE_ID: &str = "89c60255-9bd6-460c-822a-e2b959ede9d2";
 
     fn member<'a>(member_id: &'a str, status: &'a str) -> ExportMember<'a> {
-        ExportMember { member_id, status }
+        ExportMember { member_id, status, project: None }
     }
 
     fn is_identifier(label: &str) -> bool {
@@ -866,5 +871,20 @@ import {
         assert_eq!(file_name("../../etc/passwd\"", false), "image-etcpassw-members.tf");
         assert_eq!(file_name("", true), "image-membership.tf");
         assert_eq!(file_name("日本/語", false), "image-members.tf");
+    }
+
+    #[test]
+    fn member_projects_are_named_in_a_comment_that_stays_one_line() {
+        let members = [
+            ExportMember { member_id: "a1", status: "accepted", project: Some("consumer (Default)") },
+            ExportMember { member_id: "b2", status: "pending", project: Some("evil\nresource \"x\" \"y\" {}") },
+            member("c3", "rejected"),
+        ];
+        let hcl = owner_hcl(Provider::OpenStack, IMAGE_ID, "img", &members);
+        assert!(hcl.contains("  # project: consumer (Default)\n"), "{hcl}");
+        assert!(!hcl.contains("\nresource \"x\""), "a name cannot start a line of its own: {hcl}");
+        assert_eq!(hcl.matches("# project:").count(), 2, "no comment without a name: {hcl}");
+        let body = parse(&hcl);
+        assert_eq!(body.blocks().filter(|b| b.identifier() == "resource").count(), 3);
     }
 }

@@ -88,7 +88,7 @@ async fn admin_ids_are_checked_and_unknown_projects_are_never_shared_with() {
     let (status, body) =
         admin.call_json("check_projects", &[("members", &format!("{consumer}, {bogus} bad/id"))]).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body[0][1]["Found"], "consumer");
+    assert_eq!(body[0][1]["Found"]["name"], "consumer");
     assert_eq!(body[1][1], "NotFound");
     assert!(body[2][1]["Invalid"].is_object(), "{body}");
 
@@ -111,7 +111,7 @@ async fn admin_ids_are_checked_and_unknown_projects_are_never_shared_with() {
 
     // The member table names projects where Keystone lets the user look them up.
     let (_, details) = admin.call_json("image", &[("image_id", &image)]).await;
-    assert_eq!(details["members"]["Ok"][0]["project_name"], "consumer", "{details}");
+    assert_eq!(details["members"]["Ok"][0]["project"]["Named"]["name"], "consumer", "{details}");
 }
 
 #[tokio::test]

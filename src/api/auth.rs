@@ -32,7 +32,10 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
     let session = super::server::session().await?;
     // No redirect from here: every page asks this, and the page decides where to go.
     super::server::status_only(match super::server::current(&session).await {
-        Ok(signed_in) => Ok(Some(signed_in.me())),
+        Ok(signed_in) => {
+            let directory = super::server::state()?.directory.as_ref().is_some_and(|d| d.cloud() == signed_in.cloud);
+            Ok(Some(Me { directory, ..signed_in.me() }))
+        }
         Err(AppError::NotSignedIn) => Ok(None),
         Err(e) => Err(e),
     })
@@ -311,6 +314,7 @@ mod signing_in {
             can_switch_project,
             user_id: a.user.id,
             user_name: a.user.name,
+            user_domain_id: a.user.domain.id,
             user_domain: a.user.domain.name,
             project_id: project.id,
             project_name: project.name,

@@ -8,7 +8,7 @@ use super::server::{caller, reply, reply_and_go};
 use crate::sharing::{members as sharing, projects};
 use crate::{
     error::AppError,
-    model::{Member, ProjectCheck, ShareReport},
+    model::{FoundProject, Member, ProjectCheck, ShareReport},
 };
 
 /// Shares an image with the projects in `members` (separated by commas, spaces or lines),
@@ -55,6 +55,13 @@ pub async fn get_share_report(report_id: String) -> Result<Option<ShareReport>, 
 #[server(endpoint = "check_projects")]
 pub async fn check_projects(members: String) -> Result<Vec<(String, ProjectCheck)>, AppError> {
     reply(async { projects::check_list(&caller().await?, &members).await }.await).await
+}
+
+/// At most a few projects whose name contains `q`, for the projects fields' suggestions
+/// (`suggest.js`); none when no directory names projects for this user.
+#[server(endpoint = "suggest_projects")]
+pub async fn suggest_projects(q: String) -> Result<Vec<FoundProject>, AppError> {
+    reply(async { projects::suggest(&caller().await?, &q).await }.await).await
 }
 
 /// Ends a project's access to an image (owner only).

@@ -10,7 +10,9 @@ use url::Url;
 use crate::audit::AuditStoreKind;
 
 pub mod clouds;
+pub mod directory;
 use clouds::Cloud;
+use directory::DirectoryConfig;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{name} is not valid ({value:?}): {reason}")]
@@ -68,6 +70,8 @@ pub struct Config {
     /// Behind a reverse proxy: the header it puts the client's address in (its last entry is
     /// the one the proxy added). Unset, the address of the TCP peer is the client's.
     pub client_ip_header: Option<http::HeaderName>,
+    /// The operator's directory reader that names projects for every user, when configured.
+    pub directory: Option<DirectoryConfig>,
 }
 
 impl Config {
@@ -129,8 +133,11 @@ impl Config {
         };
 
         let clouds = clouds::load(&|name: &str| lookup(name))?;
+        let cloud_names: Vec<String> = clouds.iter().map(|c| c.name.clone()).collect();
+        let directory = directory::load(&get, &cloud_names)?;
 
         Ok(Config {
+            directory,
             batch_concurrency: parse_number(&get, "GLANCE_SHARE_BATCH_CONCURRENCY", 8)?.min(64) as usize,
             page_size: parse_number(&get, "GLANCE_SHARE_PAGE_SIZE", 50)?.clamp(1, 500) as u32,
             member_quota: match get("GLANCE_SHARE_MEMBER_QUOTA") {

@@ -137,6 +137,9 @@ pub struct BatchView {
     pub finished: bool,
     /// Where it ran: its retry and its export must go to the same Glance, as the same project.
     pub ran_in: RanIn,
+    /// Names of the pairs' projects, where known when it started.
+    #[serde(default)]
+    pub projects: std::collections::HashMap<String, super::ProjectName>,
 }
 
 /// The project, region and image endpoint a batch ran in.
@@ -211,6 +214,15 @@ pub struct BatchPlan {
     #[serde(default)]
     pub unchecked: Vec<String>,
     pub pairs: Vec<PlanPair>,
+    /// Names the directory resolved, as typed, with the project each names.
+    #[serde(default)]
+    pub resolved: Vec<(String, super::FoundProject)>,
+    /// Names of the pairs' projects, where known.
+    #[serde(default)]
+    pub projects: std::collections::HashMap<String, super::ProjectName>,
+    /// The projects as "Run" sends them: IDs in place of resolved names.
+    #[serde(default)]
+    pub run_members: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,6 +283,7 @@ mod tests {
             ],
             made_shared: vec![],
             finished: false,
+            projects: Default::default(),
             ran_in: RanIn::default(),
         };
         assert_eq!(view.summary(), "4 of 5 pairs done: 2 added, 1 already a member, 1 failed, 1 waiting.");

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Image, Member, MemberStatus, ids::IdError};
+use super::{FoundProject, Image, Member, MemberStatus, ProjectName, ids::IdError};
 use crate::error::AppError;
 
 /// Which images a list shows.
@@ -56,14 +56,17 @@ pub struct ImageList {
     pub rows: Vec<ImageRow>,
     /// Where the next page starts, if there is one.
     pub next_marker: Option<String>,
+    /// Names of the images' owners, where shown ("Shared with me") and known.
+    #[serde(default)]
+    pub owners: std::collections::HashMap<String, ProjectName>,
 }
 
 /// A member row with what the dashboard could learn about the project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRow {
     pub member: Member,
-    /// The project's name, where Keystone let this user look it up.
-    pub project_name: Option<String>,
+    /// The project's name, where the directory or Keystone let this user look it up.
+    pub project: Option<ProjectName>,
 }
 
 /// Everything the image page shows.
@@ -84,21 +87,34 @@ pub struct ImageDetails {
     pub older_history: Option<i64>,
     /// This page of `history` is not the newest one.
     pub history_paged: bool,
+    /// Names of the projects the page shows (owner, members, History), where known.
+    pub projects: std::collections::HashMap<String, ProjectName>,
+    /// The operator's directory names projects for this user: names are accepted for sharing.
+    pub directory: bool,
 }
 
-/// What checking one pasted project ID with Keystone found.
+/// What checking one pasted project ID (or, with a directory reader, name) found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProjectCheck {
-    /// The project exists; its name.
-    Found(String),
+    /// The project exists; its name (and domain, where known).
+    Found { name: String, domain: Option<String> },
+    /// The entry is a project's name, and the directory found exactly one project of that
+    /// name: shared with its ID once the user has seen "name (domain) → ID" and confirmed.
+    ByName(FoundProject),
+    /// Several projects have this name (in different domains): never guessed; the user
+    /// chooses one by its ID.
+    Ambiguous(Vec<FoundProject>),
     /// Keystone says there is no such project.
     NotFound,
+    /// With a directory: no project has this ID, nor (that the user may see) this name.
+    NoMatch,
     /// This user may not look projects up; the ID is unchecked. IDs Keystone makes are 32 hex
     /// digits: one of that shape is shared with once the user confirms it, any other entry is
     /// taken for a name and never shared with.
     Unchecked { looks_like_id: bool },
-    /// It is the name of one of the user's projects, not an ID: sharing with it would share
-    /// with nobody (what `openstack image add project` silently does).
+    /// It is the name of one of the user's projects, not an ID, and no directory resolves
+    /// names: sharing with it would share with nobody (what `openstack image add project`
+    /// silently does).
     ProjectName { id: String },
     /// Not a possible member ID at all.
     Invalid(IdError),
@@ -107,21 +123,41 @@ pub enum ProjectCheck {
 impl ProjectCheck {
     /// Can be shared with right away, without asking the user.
     pub fn is_confirmed(&self) -> bool {
-        matches!(self, ProjectCheck::Found(_))
+        matches!(self, ProjectCheck::Found { .. })
     }
 
     /// Can never be shared with, whatever the user says: the one rule for the image page and
-    /// the batch page. Only a project Keystone confirms, or an unchecked entry shaped like a
-    /// Keystone project ID, can be a member; a name never is (Glance would take it as an ID
-    /// and share with nobody).
+    /// the batch page. Only a project Keystone confirms (by ID, or by a name that is
+    /// unambiguous), or an unchecked entry shaped like a Keystone project ID, can be a
+    /// member; an unresolved name never is (Glance would take it as an ID and share with
+    /// nobody).
     pub fn is_refused(&self) -> bool {
-        !matches!(self, ProjectCheck::Found(_) | ProjectCheck::Unchecked { looks_like_id: true })
+        !matches!(
+            self,
+            ProjectCheck::Found { .. } | ProjectCheck::ByName(_) | ProjectCheck::Unchecked { looks_like_id: true }
+        )
+    }
+
+    /// The member ID to send to Glance for the entry `raw`: the project's ID for a name.
+    pub fn member_id<'a>(&'a self, raw: &'a str) -> &'a str {
+        match self {
+            ProjectCheck::ByName(found) => &found.id,
+            _ => raw,
+        }
     }
 
     pub fn describe(&self) -> String {
         match self {
-            ProjectCheck::Found(name) => format!("project {name}"),
+            ProjectCheck::Found { name, domain: Some(d) } => format!("project {name} ({d})"),
+            ProjectCheck::Found { name, domain: None } => format!("project {name}"),
+            ProjectCheck::ByName(found) => format!("project {} \u{2192} {}", found.label(), found.id),
+            ProjectCheck::Ambiguous(found) => format!(
+                "{} projects have this name, so none is chosen: give the ID of the one you mean ({})",
+                found.len(),
+                found.iter().map(|f| format!("{} \u{2192} {}", f.label(), f.id)).collect::<Vec<_>>().join("; ")
+            ),
             ProjectCheck::NotFound => "Keystone knows no project with this ID".into(),
+            ProjectCheck::NoMatch => "no project has this ID, nor this name".into(),
             ProjectCheck::Unchecked { looks_like_id: true } => {
                 "could not be checked (Keystone does not let you look projects up): shared with only once you confirm"
                     .into()
@@ -164,7 +200,7 @@ impl ShareReport {
             ShareReport::NeedsConfirmation { checks, .. } if checks.iter().all(|(_, c)| c.is_refused()) => {
                 "Nothing was shared: none of these can be shared with.".into()
             }
-            ShareReport::NeedsConfirmation { .. } => "Nothing was shared yet: please confirm the project IDs.".into(),
+            ShareReport::NeedsConfirmation { .. } => "Nothing was shared yet: please confirm the projects.".into(),
             ShareReport::Done { made_shared, results } => {
                 let added = results.iter().filter(|r| r.outcome.is_ok()).count();
                 let already = results.iter().filter(|r| matches!(r.outcome, Err(AppError::Conflict { .. }))).count();
@@ -194,11 +230,22 @@ mod tests {
     fn only_confirmed_projects_and_unchecked_ids_of_keystone_shape_are_shared_with() {
         let unchecked_id = ProjectCheck::Unchecked { looks_like_id: true };
         let unchecked_name = ProjectCheck::Unchecked { looks_like_id: false };
-        assert!(!ProjectCheck::Found("consumer".into()).is_refused());
+        assert!(!ProjectCheck::Found { name: "consumer".into(), domain: None }.is_refused());
         assert!(!unchecked_id.is_refused() && !unchecked_id.is_confirmed(), "asks first");
         assert!(unchecked_name.is_refused(), "a name Keystone did not confirm is never shared with");
         assert!(unchecked_name.describe().starts_with("project names are never shared with: give its ID"));
+        let twin = |domain: &str| FoundProject {
+            id: format!("id-{domain}"),
+            name: "twin".into(),
+            domain: Some(domain.into()),
+        };
+        let by_name = ProjectCheck::ByName(twin("Default"));
+        assert!(!by_name.is_refused() && !by_name.is_confirmed(), "a name is shown resolved, then confirmed");
+        assert_eq!(by_name.member_id("twin"), "id-Default", "Glance gets the ID, never the name");
+        assert_eq!(ProjectCheck::NotFound.member_id("abc"), "abc");
         for refused in [
+            ProjectCheck::Ambiguous(vec![twin("Default"), twin("partners")]),
+            ProjectCheck::NoMatch,
             ProjectCheck::NotFound,
             ProjectCheck::ProjectName { id: "x".into() },
             ProjectCheck::Invalid(IdError::EmptyMemberId),
@@ -230,6 +277,9 @@ pub struct InboxProject {
     pub project_id: String,
     pub project_name: String,
     pub offers: Result<Vec<ImageRow>, AppError>,
+    /// Names of the offering projects, where known.
+    #[serde(default)]
+    pub owners: std::collections::HashMap<String, ProjectName>,
 }
 
 /// The answer to one offer of a bulk answer.

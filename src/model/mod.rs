@@ -4,6 +4,7 @@ pub mod audit;
 pub mod batch;
 pub mod ids;
 pub mod images;
+pub mod projects;
 pub mod terraform;
 pub mod words;
 
@@ -12,6 +13,7 @@ pub use batch::*;
 pub use ids::{IdError, ImageId, MemberId, urlencode};
 pub use images::*;
 pub use openstack::records::{Image, Member, MemberStatus, Visibility};
+pub use projects::{FoundProject, ProjectName};
 use serde::{Deserialize, Serialize};
 pub use terraform::Provider;
 #[cfg(feature = "ssr")]
@@ -41,6 +43,10 @@ pub struct Me {
     pub projects: Vec<ProjectChoice>,
     /// When the token ends, RFC 3339.
     pub expires_at: String,
+    /// The operator's directory names projects for this user: project names are accepted
+    /// wherever projects are pasted, and suggested while typing.
+    #[serde(default)]
+    pub directory: bool,
 }
 
 impl Me {

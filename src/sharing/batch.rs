@@ -4,13 +4,16 @@
 
 use std::{collections::HashSet, time::Duration};
 
-use super::{Caller, projects::check_each};
+use super::{
+    Caller,
+    projects::{check_each, project_names},
+};
 use crate::{
     batch::{Job, Owner},
     error::AppError,
     model::{
-        BatchListing, BatchOperation, BatchPair, BatchPlan, BatchView, ImageId, ImageWords, PairOutcome, PlanImage,
-        PlanPair, RanIn, TerraformFile, Visibility, ids::parse_member_list,
+        BatchListing, BatchOperation, BatchPair, BatchPlan, BatchView, ImageId, ImageWords, MemberId, PairOutcome,
+        PlanImage, PlanPair, ProjectCheck, RanIn, TerraformFile, Visibility, ids::parse_member_list,
     },
     session::SignedIn,
 };
@@ -69,26 +72,41 @@ pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPl
     if image_ids.len() > MAX_IMAGES {
         return Err(AppError::InvalidInput(format!("At most {MAX_IMAGES} images at a time.")));
     }
-    let parsed = parse_member_list(members);
+    let mut parsed = parse_member_list(members);
     if parsed.is_empty() {
         return Err(AppError::InvalidInput("Enter at least one project ID.".into()));
     }
     if parsed.len() * image_ids.len() > MAX_PAIRS {
         return Err(AppError::InvalidInput(format!("At most {MAX_PAIRS} image × project pairs at a time.")));
     }
-    // Sharing follows the image page's rule for each project (`ProjectCheck::is_refused`); a
+    // Sharing follows the image page's rule for each project (`ProjectCheck::is_refused`), and
+    // a name the directory resolved becomes its project's ID here, so every pair names an ID; a
     // revoke or a status names members as Glance already has them, whatever they look like.
+    let mut resolved = Vec::new();
     let (refusals, unchecked): (Vec<Option<String>>, Vec<String>) = match operation {
         BatchOperation::Share => {
             let checks = check_each(caller, parsed.clone()).await?;
-            let unchecked = checks.iter().filter(|(_, c)| !c.is_refused() && !c.is_confirmed());
-            (
-                checks.iter().map(|(_, c)| c.is_refused().then(|| c.describe())).collect(),
-                unchecked.map(|(raw, _)| raw.clone()).collect(),
-            )
+            let unchecked = checks.iter().filter(|(_, c)| matches!(c, ProjectCheck::Unchecked { looks_like_id: true }));
+            let unchecked = unchecked.map(|(raw, _)| raw.clone()).collect();
+            for ((raw, entry), (_, check)) in parsed.iter_mut().zip(&checks) {
+                if let ProjectCheck::ByName(found) = check {
+                    resolved.push((raw.clone(), found.clone()));
+                    *entry = MemberId::parse(&found.id);
+                }
+            }
+            (checks.iter().map(|(_, c)| c.is_refused().then(|| c.describe())).collect(), unchecked)
         }
         _ => (vec![None; parsed.len()], Vec::new()),
     };
+    let projects =
+        project_names(caller, parsed.iter().filter_map(|(_, m)| m.as_ref().ok().map(ToString::to_string)).collect())
+            .await;
+    // What "Run" sends: the IDs, never the names (the run makes the plan again from them).
+    let run_members = parsed
+        .iter()
+        .map(|(raw, m)| m.as_ref().map(|m| m.to_string()).unwrap_or_else(|_| raw.clone()))
+        .collect::<Vec<_>>()
+        .join("\n");
 
     let glance = caller.glance()?;
     let looked_up = crate::concurrency::bounded(image_ids, caller.concurrency(), |id| {
@@ -124,10 +142,10 @@ pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPl
                     quota: None,
                     problem: Some(e.to_string()),
                 });
-                for (raw, _) in &parsed {
+                for (raw, member) in &parsed {
                     pairs.push(PlanPair {
                         image_id: id.to_string(),
-                        member_id: raw.clone(),
+                        member_id: member.as_ref().map(|m| m.to_string()).unwrap_or_else(|_| raw.clone()),
                         expect: format!("image not available: {}", fails_with.describe(operation)),
                         will_run: false,
                         fails_with: Some(fails_with.clone()),
@@ -164,7 +182,7 @@ pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPl
             };
             pairs.push(PlanPair {
                 image_id: image.id.clone(),
-                member_id: raw.clone(),
+                member_id: member.as_ref().map(|m| m.to_string()).unwrap_or_else(|_| raw.clone()),
                 expect,
                 will_run,
                 fails_with: None,
@@ -184,7 +202,7 @@ pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPl
         .zip(refusals)
         .map(|((raw, r), refusal)| (raw, r.err().map(|e| e.to_string()).or(refusal)))
         .collect();
-    Ok(BatchPlan { operation, images: plan_images, members, unchecked, pairs })
+    Ok(BatchPlan { operation, images: plan_images, members, unchecked, pairs, resolved, projects, run_members })
 }
 
 /// Starts a batch in the background and answers its id at once.
@@ -216,7 +234,7 @@ pub async fn start(caller: &Caller, request: &BatchRequest<'_>) -> Result<String
             member_id: p.member_id,
         })
         .collect();
-    run(caller, plan.operation, pairs, make_shared_ids).await
+    run(caller, plan.operation, pairs, make_shared_ids, plan.projects).await
 }
 
 async fn run(
@@ -224,6 +242,7 @@ async fn run(
     operation: BatchOperation,
     pairs: Vec<BatchPair>,
     make_shared: Vec<ImageId>,
+    projects: std::collections::HashMap<String, crate::model::ProjectName>,
 ) -> Result<String, AppError> {
     let Caller { state, me, .. } = caller;
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -234,7 +253,8 @@ async fn run(
         region: me.region.clone(),
         image_url: image_url.clone(),
     };
-    let view = BatchView { id: id.clone(), operation, pairs, made_shared: Vec::new(), finished: false, ran_in };
+    let view =
+        BatchView { id: id.clone(), operation, pairs, made_shared: Vec::new(), finished: false, ran_in, projects };
     let total = view.pairs.len();
     let job = Job {
         http: state.http.clone(),
@@ -337,12 +357,22 @@ pub async fn terraform(caller: &Caller, batch_id: &str, provider: &str) -> Resul
             .collect();
         found.push((id, name, members));
     }
+    // The names the batch knew when it started: no lookup for an export.
+    let labels: std::collections::HashMap<&str, String> =
+        batch.projects.iter().filter_map(|(id, n)| n.label().map(|l| (id.as_str(), l))).collect();
     let export: Vec<ExportImage> = found
         .iter()
         .map(|(id, name, members)| ExportImage {
             image_id: id,
             image_name: name,
-            members: members.iter().map(|(m, status)| ExportMember { member_id: m, status }).collect(),
+            members: members
+                .iter()
+                .map(|(m, status)| ExportMember {
+                    member_id: m,
+                    status,
+                    project: labels.get(m.as_str()).map(String::as_str),
+                })
+                .collect(),
         })
         .collect();
     Ok(TerraformFile { file_name: batch_file_name(&batch.id), text: images_hcl(provider, &export) })
@@ -361,5 +391,5 @@ pub async fn retry(caller: &Caller, batch_id: &str) -> Result<String, AppError> 
     if pairs.is_empty() {
         return Err(AppError::InvalidInput("No pair of this batch failed in a way worth retrying.".into()));
     }
-    run(caller, old.operation, pairs, Vec::new()).await
+    run(caller, old.operation, pairs, Vec::new(), old.projects.clone()).await
 }

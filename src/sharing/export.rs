@@ -1,10 +1,10 @@
 //! Terraform / OpenTofu for an image's members (owner) or for the current project's answer
 //! (consumer), with `import` blocks so existing members come under management unchanged.
 
-use super::Caller;
+use super::{Caller, projects::project_names};
 use crate::{
     error::AppError,
-    model::{ImageId, ImageWords, TerraformFile},
+    model::{ImageId, ImageWords, ProjectName, TerraformFile},
     terraform::{ExportMember, Provider, consumer_hcl, file_name, owner_hcl},
 };
 
@@ -20,8 +20,18 @@ pub async fn image_terraform(caller: &Caller, image_id: &str, provider: &str) ->
     let name = image.display_name();
     let owned = image.owner.as_deref() == Some(me.project_id.as_str());
     if owned {
-        let export: Vec<ExportMember> =
-            members.iter().map(|m| ExportMember { member_id: &m.member_id, status: m.status.key() }).collect();
+        let names = project_names(caller, members.iter().map(|m| m.member_id.clone()).collect()).await;
+        let labels: Vec<Option<String>> =
+            members.iter().map(|m| names.get(&m.member_id).and_then(ProjectName::label)).collect();
+        let export: Vec<ExportMember> = members
+            .iter()
+            .zip(&labels)
+            .map(|(m, label)| ExportMember {
+                member_id: &m.member_id,
+                status: m.status.key(),
+                project: label.as_deref(),
+            })
+            .collect();
         Ok(TerraformFile {
             file_name: file_name(id.as_str(), false),
             text: owner_hcl(provider, id.as_str(), &name, &export),

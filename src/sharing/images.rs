@@ -77,13 +77,20 @@ pub async fn list(caller: &Caller, request: ListRequest) -> Result<ImageList, Ap
             };
             let page = glance.images(&query).await.map_err(|e| stale_marker(e.into(), paging.is_some()))?;
             let rows = page.images.into_iter().map(|image| row(image, &me.project_id, None)).collect();
-            ImageList { rows, next_marker: page.next_marker.filter(|_| search.is_none()).map(|m| m.to_string()) }
+            ImageList {
+                rows,
+                next_marker: page.next_marker.filter(|_| search.is_none()).map(|m| m.to_string()),
+                owners: Default::default(),
+            }
         }
     };
     if let Some(q) = &search {
         list.rows.retain(|r| r.image.display_name().to_lowercase().contains(q) || r.image.id.contains(q.as_str()));
     }
     count_members(&glance, &mut list.rows, caller.concurrency()).await;
+    if tab_is_offers {
+        list.owners = project_names(caller, list.rows.iter().filter_map(|r| r.image.owner.clone()).collect()).await;
+    }
     Ok(list)
 }
 
@@ -156,24 +163,25 @@ pub async fn details(
         .ok()
         .and_then(|ms| ms.iter().find(|m| m.member_id == me.project_id).cloned())
         .filter(|_| !owned);
-    let members = match members {
-        Ok(members) => {
-            let names = project_names(caller, members.iter().map(|m| m.member_id.clone()).collect()).await;
-            Ok(members
-                .into_iter()
-                .map(|member| {
-                    let project_name = names.get(&member.member_id).cloned();
-                    MemberRow { member, project_name }
-                })
-                .collect())
-        }
-        Err(e) => Err(e),
-    };
     let viewer = if owned || me.is_admin() { Viewer::Everything } else { Viewer::Project(&me.project_id) };
     let (history, older_history) = match state.audit.history(&me.cloud, &me.region, &id, viewer, history_before).await {
         Ok((entries, older)) => (Ok(entries), older),
         Err(e) => (Err(e), None),
     };
+    // One lookup for every project the page names: members, the owner, History's members.
+    let mut ids: Vec<String> = image.owner.iter().cloned().collect();
+    ids.extend(members.iter().flatten().map(|m| m.member_id.clone()));
+    ids.extend(history.iter().flatten().filter_map(|e| e.member_id.clone()));
+    let projects = project_names(caller, ids).await;
+    let members = members.map(|members| {
+        members
+            .into_iter()
+            .map(|member| {
+                let project = projects.get(&member.member_id).cloned();
+                MemberRow { member, project }
+            })
+            .collect()
+    });
     Ok(ImageDetails {
         image,
         owned,
@@ -183,6 +191,8 @@ pub async fn details(
         history,
         older_history,
         history_paged: history_before.is_some(),
+        projects,
+        directory: caller.directory().is_some(),
     })
 }
 

@@ -122,9 +122,11 @@ pub async fn inbox(caller: &Caller) -> Result<Vec<InboxProject>, AppError> {
                     Ok(glance) => offered(&glance, "all", &to).await.map(|l| l.rows),
                     Err(e) => Err(e.into()),
                 };
-                InboxProject { project_id: p.id, project_name: p.name, offers }
+                InboxProject { project_id: p.id, project_name: p.name, offers, owners: Default::default() }
             }
-            Err((id, name, e)) => InboxProject { project_id: id, project_name: name, offers: Err(e) },
+            Err((id, name, e)) => {
+                InboxProject { project_id: id, project_name: name, offers: Err(e), owners: Default::default() }
+            }
         }
     })
     .await;
@@ -136,6 +138,14 @@ pub async fn inbox(caller: &Caller) -> Result<Vec<InboxProject>, AppError> {
     }
     if let Some(expired) = projects.iter().find_map(|p| p.offers.as_ref().err().filter(|e| e.needs_sign_in())) {
         return Err(expired.clone());
+    }
+    // One lookup for every offering project of the page.
+    let owners: Vec<String> =
+        projects.iter().flat_map(|p| p.offers.iter().flatten()).filter_map(|r| r.image.owner.clone()).collect();
+    let owners = super::projects::project_names(caller, owners).await;
+    for p in &mut projects {
+        let mine = p.offers.iter().flatten().filter_map(|r| r.image.owner.as_ref());
+        p.owners = mine.filter_map(|o| owners.get(o).map(|n| (o.clone(), n.clone()))).collect();
     }
     Ok(projects)
 }

@@ -69,18 +69,23 @@ pub async fn share(
             let glance = &glance;
             let id = &id;
             async move {
+                // A name the directory resolved is shared with as its project's ID.
+                let member_id = check.member_id(&raw).to_string();
                 let outcome = if check.is_refused() {
                     Err(AppError::InvalidInput(format!("Not shared: {}.", check.describe())))
                 } else {
-                    match MemberId::parse(&raw) {
+                    match MemberId::parse(&member_id) {
                         Ok(member) => {
                             let added = glance.add_member(id, &member).await.map(|m| m.status).map_err(AppError::from);
-                            state.audit.recorded(actor, Via::ImagePage, id, Change::Share, Some(&raw), added).await
+                            state
+                                .audit
+                                .recorded(actor, Via::ImagePage, id, Change::Share, Some(&member_id), added)
+                                .await
                         }
                         Err(e) => Err(e.into()),
                     }
                 };
-                ShareResult { member_id: raw, check, outcome }
+                ShareResult { member_id, check, outcome }
             }
         })
         .await;

@@ -45,6 +45,16 @@ impl Caller {
         Ok(Keystone::new(&self.state.http, &cloud.auth_url))
     }
 
+    /// The operator's directory reader, when it serves this user's cloud.
+    pub fn directory(&self) -> Option<&crate::directory::Directory> {
+        self.state.directory.as_deref().filter(|d| d.cloud() == self.me.cloud)
+    }
+
+    /// Whom the directory answers.
+    pub fn viewer(&self) -> crate::directory::Viewer<'_> {
+        crate::directory::Viewer { domain_id: &self.me.user_domain_id }
+    }
+
     /// Upstream calls one request may have in flight at once.
     pub fn concurrency(&self) -> usize {
         self.state.config.batch_concurrency

@@ -102,7 +102,7 @@ pub async fn offered(glance: &Glance<'_>, status: &str, to: &OffersTo<'_>) -> Re
         let (status, page) = page?;
         rows.extend(offers_among(glance, to, &mut confirmed, page.images, status).await?);
     }
-    Ok(ImageList { rows, next_marker: None })
+    Ok(ImageList { rows, next_marker: None, owners: Default::default() })
 }
 
 /// Where a page of "Shared with me" starts: in the list of one answer, after an image or
@@ -152,7 +152,7 @@ pub(super) async fn offered_page(
             let room = page_size.saturating_sub(rows.len() as u32);
             if room == 0 {
                 let next = OfferMarker { status, after };
-                return Ok(ImageList { rows, next_marker: Some(next.to_string()) });
+                return Ok(ImageList { rows, next_marker: Some(next.to_string()), owners: Default::default() });
             }
             let query = ImageQuery {
                 visibility: Some("shared"),
@@ -171,5 +171,5 @@ pub(super) async fn offered_page(
             }
         }
     }
-    Ok(ImageList { rows, next_marker: None })
+    Ok(ImageList { rows, next_marker: None, owners: Default::default() })
 }

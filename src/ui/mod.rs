@@ -8,4 +8,5 @@ pub mod home;
 pub mod images;
 pub mod inbox;
 pub mod layout;
+pub mod project;
 pub mod signin;

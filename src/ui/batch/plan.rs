@@ -11,6 +11,7 @@ use crate::{
         auth::RequireSignIn,
         bits::{VisibilityBadge, error_view},
         layout::ActionError,
+        project::{ProjectCell, ProjectsField},
     },
 };
 
@@ -84,8 +85,7 @@ fn BatchForm(me: Me, plan: Plan, start: ServerAction<StartBatch>, recent: Recent
                         view! { <span>{format!("{n} image{} chosen.", if n == 1 { "" } else { "s" })}</span> }.into_any()
                     }
                 }}</p>
-                <label for="batch-members">"Projects " <span class="muted">"(IDs, separated by commas, spaces or lines)"</span></label>
-                <textarea id="batch-members" name="members" rows="4" required prop:value=members>{members}</textarea>
+                <ProjectsField id="batch-members" label="Projects" directory=me.directory rows=4 value=Signal::derive(members)/>
                 <fieldset class="operation">
                     <legend>"Operation"</legend>
                     <label class="check"><input type="radio" name="operation" value="share" checked=move || operation() == "share"/>"Share"</label>
@@ -108,7 +108,7 @@ fn BatchForm(me: Me, plan: Plan, start: ServerAction<StartBatch>, recent: Recent
                             <PlanView plan=plan.clone()/>
                             <ActionForm action=start attr:class="inline-form run">
                                 <input type="hidden" name="images" value=images()/>
-                                <input type="hidden" name="members" value=members()/>
+                                <input type="hidden" name="members" value=plan.run_members.clone()/>
                                 <input type="hidden" name="operation" value=operation()/>
                                 {status().map(|s| view! { <input type="hidden" name="status" value=s/> })}
                                 {make_shared().then(|| view! { <input type="hidden" name="make_shared" value="yes"/> })}
@@ -174,8 +174,23 @@ fn PlanView(plan: BatchPlan) -> impl IntoView {
             )}</p>
         }
     });
+    // Names are shown resolved before anything runs: "name (domain) → ID".
+    let resolved = (!plan.resolved.is_empty()).then(|| {
+        view! {
+            <div class="notice">
+                <p>"Project names, resolved by the directory (the run uses the IDs):"</p>
+                <ul class="resolved">
+                    {plan.resolved.iter().map(|(typed, found)| view! {
+                        <li><code>{typed.clone()}</code>" \u{2192} "{found.label()}" \u{2192} "<code>{found.id.clone()}</code></li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        }
+    });
+    let projects = plan.projects.clone();
     view! {
         <h2>{format!("Plan: {} — {runs} of {} pairs will run", plan.operation.describe(), plan.pairs.len())}</h2>
+        {resolved}
         {unchecked}
         <div class="table-wrap">
             <table class="plan-images">
@@ -207,7 +222,7 @@ fn PlanView(plan: BatchPlan) -> impl IntoView {
                     {plan.pairs.into_iter().map(|p| view! {
                         <tr class:skipped=!p.will_run>
                             <td data-label="Image">{names.get(&p.image_id).cloned().unwrap_or(p.image_id)}</td>
-                            <td data-label="Project"><code>{p.member_id}</code></td>
+                            <td data-label="Project"><ProjectCell known=projects.get(&p.member_id).cloned() id=p.member_id/></td>
                             <td data-label="Expected">{p.expect}</td>
                         </tr>
                     }).collect_view()}

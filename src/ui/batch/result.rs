@@ -13,6 +13,7 @@ use crate::{
         bits::error_view,
         images::terraform::{ProviderChoice, TerraformText, chosen_provider, data_url},
         layout::ActionError,
+        project::ProjectCell,
     },
 };
 
@@ -131,7 +132,7 @@ fn BatchTable(
                         view! {
                             <tr>
                                 <td data-label="Image"><a href=format!("/images/{}", p.image_id)>{p.image_name}</a></td>
-                                <td data-label="Project"><code>{p.member_id}</code></td>
+                                <td data-label="Project"><ProjectCell known=view.projects.get(&p.member_id).cloned() id=p.member_id/></td>
                                 <td class=class data-label="Outcome">{text}</td>
                             </tr>
                         }

@@ -12,6 +12,7 @@ use super::{
     terraform::{TerraformExport, TerraformPanel},
 };
 use crate::model::{ImageWords, VisibilityWords};
+use crate::ui::project::ProjectLabel;
 use crate::{
     api::{
         images::{SetVisibility, get_image},
@@ -156,7 +157,7 @@ fn ImageBody(
         <dl class="facts">
             <dt>"ID"</dt><dd><CopyId id=id.clone() label="Copy image ID"/></dd>
             <dt>"Visibility"</dt><dd><VisibilityBadge visibility=image.visibility/>" "<span class="muted">{image.visibility.member_note()}</span></dd>
-            <dt>"Owner"</dt><dd><CopyId id=owner label="Copy owner project ID" short=true/>{details.owned.then_some(" (your project)")}</dd>
+            <dt>"Owner"</dt><dd><ProjectLabel id=owner.clone() known=details.projects.get(&owner).cloned() label="Copy owner project ID"/>{details.owned.then_some(" (your project)")}</dd>
             <dt>"Created"</dt><dd><When time=image.created_at.clone()/></dd>
         </dl>
         {report.map(|report| view! { <ShareReportView image_id=id.clone() report action=actions.share/> })}
@@ -181,7 +182,7 @@ fn ImageBody(
             <section aria-labelledby="share-title">
                 <h2 id="share-title">"Share"</h2>
                 {match image.visibility {
-                    Visibility::Shared | Visibility::Private => view! { <ShareForm image_id=id.clone() visibility=image.visibility action=actions.share/> }.into_any(),
+                    Visibility::Shared | Visibility::Private => view! { <ShareForm image_id=id.clone() visibility=image.visibility directory=details.directory action=actions.share/> }.into_any(),
                     _ => view! { <p class="muted">"Public and community images are available to every project; they have no members."</p> }.into_any(),
                 }}
                 <VisibilityToggle image_id=id.clone() visibility=image.visibility action=actions.visibility/>
@@ -196,6 +197,7 @@ fn ImageBody(
             entries=details.history.clone()
             older=details.older_history
             paged=details.history_paged
+            projects=details.projects.clone()
         />
         {(details.owned || details.my_membership.is_some()).then(|| view! { <TerraformPanel image_id=id.clone() export=terraform/> })}
     }

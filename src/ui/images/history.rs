@@ -1,10 +1,12 @@
 //! The image page's History: who changed this image's sharing through the dashboard.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::AuditEntry,
+    model::{AuditEntry, ProjectName},
     ui::bits::{When, middle},
 };
 
@@ -16,6 +18,8 @@ pub fn History(
     entries: Result<Vec<AuditEntry>, AppError>,
     older: Option<i64>,
     paged: bool,
+    /// Names of the member projects, where known.
+    projects: HashMap<String, ProjectName>,
 ) -> impl IntoView {
     let pages = (older.is_some() || paged).then(|| {
         let newest = paged.then(|| {
@@ -46,7 +50,10 @@ pub fn History(
                         </tr>
                     </thead>
                     <tbody>
-                        {entries.into_iter().map(|e| view! { <HistoryRow entry=e/> }).collect_view()}
+                        {entries.into_iter().map(|e| {
+                            let project = e.member_id.as_ref().and_then(|m| projects.get(m)).cloned();
+                            view! { <HistoryRow entry=e project/> }
+                        }).collect_view()}
                     </tbody>
                 </table>
             </div>
@@ -63,11 +70,12 @@ pub fn History(
 }
 
 #[component]
-fn HistoryRow(entry: AuditEntry) -> impl IntoView {
+fn HistoryRow(entry: AuditEntry, project: Option<ProjectName>) -> impl IntoView {
     let who_title = format!("{} in project {} ({})", entry.user_name, entry.project_name, entry.project_id);
-    let change = match &entry.member_id {
-        Some(member) => format!("{} {}", entry.change.describe(), middle(member)),
-        None => entry.change.describe(),
+    let change = match (&entry.member_id, project.as_ref().and_then(ProjectName::label)) {
+        (Some(_), Some(name)) => format!("{} {name}", entry.change.describe()),
+        (Some(member), None) => format!("{} {}", entry.change.describe(), middle(member)),
+        (None, _) => entry.change.describe(),
     };
     let change_title = entry.member_id.clone().unwrap_or_default();
     let (class, outcome) = match entry.failure {

@@ -8,12 +8,13 @@ use crate::model::ImageWords;
 use crate::{
     api::{images::list_images, members::SetMemberStatus},
     error::AppError,
-    model::{ImageList, ImageRow, ImageTab, Me, MemberStatus, urlencode},
+    model::{ImageList, ImageRow, ImageTab, Me, MemberStatus, ProjectName, urlencode},
     ui::{
         auth::RequireSignIn,
         bits::{StatusBadge, VisibilityBadge, error_view},
         copy::CopyId,
         layout::ActionError,
+        project::ProjectLabel,
     },
 };
 
@@ -177,12 +178,15 @@ fn ImageTable(
                         <th scope="col">"Name"</th>
                         <th scope="col">"Visibility"</th>
                         {(tab != ImageTab::SharedWithMe).then(|| view! { <th scope="col">"Members"</th> })}
-                        {(tab == ImageTab::SharedWithMe).then(|| view! { <th scope="col">"Offer"</th><th scope="col">"Respond"</th> })}
+                        {(tab == ImageTab::SharedWithMe).then(|| view! { <th scope="col">"Owner"</th><th scope="col">"Offer"</th><th scope="col">"Respond"</th> })}
                         <th scope="col">"ID"</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {list.rows.into_iter().map(|row| view! { <ImageRowView row tab respond selectable/> }).collect_view()}
+                    {list.rows.into_iter().map(|row| {
+                        let owner = row.image.owner.as_ref().and_then(|o| list.owners.get(o)).cloned();
+                        view! { <ImageRowView row owner tab respond selectable/> }
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -199,6 +203,8 @@ fn ImageTable(
 #[component]
 fn ImageRowView(
     row: ImageRow,
+    /// The owner's name, where shown and known.
+    owner: Option<ProjectName>,
     tab: ImageTab,
     respond: ServerAction<SetMemberStatus>,
     selectable: bool,
@@ -221,7 +227,9 @@ fn ImageRowView(
             {(tab != ImageTab::SharedWithMe).then(|| view! { <td class="num" data-label="Members">{members}</td> })}
             {(tab == ImageTab::SharedWithMe).then(|| {
                 let status = row.my_status.unwrap_or(MemberStatus::Unknown);
+                let owner_id = image.owner.clone().unwrap_or_default();
                 view! {
+                    <td data-label="Owner"><ProjectLabel id=owner_id known=owner.clone() label="Copy owner project ID"/></td>
                     <td data-label="Offer"><StatusBadge status/></td>
                     <td data-label="Respond"><OfferButtons image_id=image.id.clone() image_name=image.display_name() current=status action=respond/></td>
                 }

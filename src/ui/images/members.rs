@@ -8,7 +8,7 @@ use crate::{
     model::{MemberRow, MemberStatus},
     ui::{
         bits::{StatusBadge, When},
-        copy::CopyId,
+        project::{ProjectLabel, project_words},
     },
 };
 
@@ -29,7 +29,7 @@ pub fn MemberTable(
     if rows.is_empty() {
         return view! {
             <p class="empty">
-                {if owned { "Not shared with any project yet. Paste project IDs above to share it." } else { "No members are visible to you." }}
+                {if owned { "Not shared with any project yet: enter projects above to share it." } else { "No members are visible to you." }}
             </p>
         }
         .into_any();
@@ -88,7 +88,7 @@ fn MemberRowView(
     override_status: ServerAction<SetMemberStatus>,
 ) -> impl IntoView {
     let member = row.member;
-    let who = row.project_name.clone().unwrap_or_else(|| member.member_id.clone());
+    let who = project_words(&member.member_id, row.project.as_ref());
     let row_id = format!("member-{}", member.member_id);
     let deep_link = format!("/images/{image_id}/members/{}", member.member_id);
     let confirm_href = format!("{deep_link}?confirm=revoke");
@@ -100,8 +100,7 @@ fn MemberRowView(
     view! {
         <tr id=row_id autofocus=focused tabindex=focused.then_some("-1") class:focused=focused aria-current=focused.then_some("true")>
             <td data-label="Project">
-                {row.project_name.clone().map(|n| view! { <span class="project-name">{n}</span><br/> })}
-                <CopyId id=member.member_id.clone() short=row.project_name.is_some() label="Copy project ID"/>
+                <ProjectLabel id=member.member_id.clone() known=row.project.clone()/>
                 <a class="permalink" href=deep_link.clone() title="Link to this member">"#"</a>
             </td>
             <td data-label="Status"><StatusBadge status=member.status/></td>

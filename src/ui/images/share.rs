@@ -5,19 +5,24 @@ use leptos::{form::ActionForm, prelude::*};
 use crate::{
     api::members::ShareImage,
     error::AppError,
-    model::{ProjectCheck, ShareReport, Visibility},
-    ui::{bits::StatusBadge, layout::ActionError},
+    model::{ProjectCheck, ProjectName, ShareReport, Visibility},
+    ui::{bits::StatusBadge, layout::ActionError, project::ProjectsField},
 };
 
 #[component]
-pub fn ShareForm(image_id: String, visibility: Visibility, action: ServerAction<ShareImage>) -> impl IntoView {
+pub fn ShareForm(
+    image_id: String,
+    visibility: Visibility,
+    /// Names are accepted (the operator's directory resolves them) and suggested while typing.
+    directory: bool,
+    action: ServerAction<ShareImage>,
+) -> impl IntoView {
     let pending = action.pending();
     let private = visibility == Visibility::Private;
     view! {
         <ActionForm action=action attr:class="form share">
             <input type="hidden" name="image_id" value=image_id/>
-            <label for="share-members">"Share with projects " <span class="muted">"(project IDs, separated by commas, spaces or lines)"</span></label>
-            <textarea id="share-members" name="members" rows="3" required placeholder="307433773c7941a8a74a5c42da2b220e"></textarea>
+            <ProjectsField id="share-members" label="Share with projects" directory rows=3 value=String::new()/>
             {private.then(|| view! {
                 <label class="check">
                     <input type="checkbox" name="make_shared" value="yes" checked/>
@@ -37,12 +42,27 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
     // Keyboard users land on what just appeared instead of losing focus with the busy button
     // (navigation.js focuses it after an update in place, the browser on a page load).
     match report {
-        ShareReport::NeedsConfirmation { members, checks } => {
+        ShareReport::NeedsConfirmation { checks, .. } => {
             // Says exactly what confirming does: who is shared with, who never is.
-            let shared: Vec<String> = checks.iter().filter(|(_, c)| !c.is_refused()).map(|(raw, _)| raw.clone()).collect();
+            let shared: Vec<String> = checks
+                .iter()
+                .filter(|(_, c)| !c.is_refused())
+                .map(|(raw, c)| match c {
+                    ProjectCheck::ByName(found) => found.label(),
+                    _ => raw.clone(),
+                })
+                .collect();
+            // Confirming sends IDs, never names: what the user saw resolved is what is shared.
+            let confirmed_members: Vec<&str> = checks.iter().map(|(raw, c)| c.member_id(raw)).collect();
+            let confirmed_members = confirmed_members.join("\n");
             let never: Vec<String> = checks.iter().filter(|(_, c)| c.is_refused()).map(|(raw, _)| raw.clone()).collect();
-            let unchecked = checks.iter().any(|(_, c)| !c.is_refused() && !c.is_confirmed());
-            let button = if unchecked { "Share with the unchecked IDs anyway" } else { "Share with the confirmed projects" };
+            let unchecked = checks.iter().any(|(_, c)| matches!(c, ProjectCheck::Unchecked { .. }) && !c.is_refused());
+            let by_name = checks.iter().any(|(_, c)| matches!(c, ProjectCheck::ByName(_)));
+            let button = match (unchecked, by_name) {
+                (true, _) => "Share with the unchecked IDs anyway",
+                (false, true) => "Share with these projects",
+                (false, false) => "Share with the confirmed projects",
+            };
             let never_note = (!never.is_empty()).then(|| view! {
                 <p class="muted">{format!("Never shared with, even if you confirm: {} (see why above).", never.join(", "))}</p>
             });
@@ -61,7 +81,7 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
                         view! {
                             <ActionForm action=action attr:class="inline-form">
                                 <input type="hidden" name="image_id" value=image_id.clone()/>
-                                <input type="hidden" name="members" value=members.clone()/>
+                                <input type="hidden" name="members" value=confirmed_members/>
                                 <input type="hidden" name="confirmed" value="yes"/>
                                 <input type="hidden" name="make_shared" value="yes"/>
                                 <button type="submit">{button}</button>
@@ -83,7 +103,13 @@ pub fn ShareReportView(image_id: String, report: ShareReport, action: ServerActi
                     <thead><tr><th scope="col">"Project"</th><th scope="col">"Result"</th></tr></thead>
                     <tbody>
                         {results.into_iter().map(|r| {
-                            let name = match &r.check { ProjectCheck::Found(n) => format!(" ({n})"), _ => String::new() };
+                            let name = match &r.check {
+                                ProjectCheck::Found { name, domain } => {
+                                    format!(" ({})", ProjectName::Named { name: name.clone(), domain: domain.clone() }.label().unwrap_or_default())
+                                }
+                                ProjectCheck::ByName(found) => format!(" ({})", found.label()),
+                                _ => String::new(),
+                            };
                             let outcome = match r.outcome {
                                 Ok(status) => view! { "added, " <StatusBadge status/> }.into_any(),
                                 Err(AppError::Conflict { .. }) => view! { <span>"already a member"</span> }.into_any(),

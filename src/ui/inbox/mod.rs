@@ -13,6 +13,7 @@ use crate::{
         bits::{StatusBadge, error_view},
         copy::CopyId,
         layout::ActionError,
+        project::ProjectLabel,
     },
 };
 
@@ -124,7 +125,11 @@ fn InboxForm(projects: Vec<InboxProject>, respond: ServerAction<RespondToOffers>
                                             <td><input type="checkbox" name=name value=value aria-label=label/></td>
                                             <td data-label="Image"><a href=format!("/images/{}", row.image.id)>{row.image.display_name()}</a></td>
                                             <td data-label="Your answer"><StatusBadge status=row.my_status.unwrap_or(MemberStatus::Unknown)/></td>
-                                            <td data-label="Owner"><CopyId id=row.image.owner.clone().unwrap_or_default() short=true label="Copy owner project ID"/></td>
+                                            <td data-label="Owner">{
+                                                let owner = row.image.owner.clone().unwrap_or_default();
+                                                let known = p.owners.get(&owner).cloned();
+                                                view! { <ProjectLabel id=owner known label="Copy owner project ID"/> }
+                                            }</td>
                                         </tr>
                                     }
                                 }).collect_view()}
