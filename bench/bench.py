@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""glance-share benchmarks: the six measurements of issue #7, side by side in one run.
+"""glance-share benchmarks: the six measurements of issue #7 and issue 14's directory, side by side in one run.
 
 Run it with `bench/run` (which installs wrk and brotli if missing and starts the lab). It
 prints a table with ratios and goals to stdout, writes docs/benchmarks.md (method, machine,
@@ -13,6 +13,8 @@ a test: a missed goal is reported, never a failure.
   4 batch     20 images x 20 projects: batch vs sequential add-member loop vs the CLI (real lab)
   5 load      200 signed-in sessions, 200 connections, wrk, against the canned upstream
   6 bundle    wasm + js of the hydrate bundle, raw / gzip -9 / brotli -q 11
+  7 directory image page (128 members) named by a directory reader: Keystone calls cold and warm,
+              warm time beside the same page without a directory, against the canned upstream
 """
 
 import argparse
@@ -26,6 +28,7 @@ import platform
 import random
 import re
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
@@ -60,6 +63,9 @@ PREFIX = "glance-share-bench-"
 PAYLOAD = b"glance-share benchmark image bytes\n"
 # GLANCE_SHARE_BATCH_CONCURRENCY for every server the benchmark starts (the server's default is 8).
 BATCH_CONCURRENCY = 20
+# The directory reader the canned Keystone knows (benchmark 7); its password is made per run.
+DIRECTORY_USER = "glance-share-directory"
+ALL = {1, 2, 3, 4, 5, 6, 7}
 
 
 class Run:
@@ -113,10 +119,21 @@ class Run:
             f"GLANCE_SHARE_BATCH_CONCURRENCY={env['GLANCE_SHARE_BATCH_CONCURRENCY']}")
         return p, base
 
+    def directory_password(self):
+        """A file holding the directory reader's password (made once per run, mode 0600): the
+        canned Keystone and glance-share read the same file."""
+        path = self.work / "directory-password"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(24) + "\n")
+        return path
+
     def start_fake(self, fixtures):
         ready = self.work / "fake.json"
         argv = [sys.executable, str(BENCH / "fake_upstream.py"), "--workers", str(self.args.fake_workers),
-                "--ready-file", str(ready)]
+                "--ready-file", str(ready), "--directory-user", DIRECTORY_USER,
+                "--directory-password-file", str(self.directory_password())]
         if fixtures:
             argv += ["--fixtures", str(fixtures)]
         p = self.procs.spawn(argv, self.work / "fake.log")
@@ -768,6 +785,146 @@ def bench_render(run):
         f"list p50 {ls['latency_ms']['p50']:.1f} ms, {ls['cpu_ms_per_request']:.1f} ms CPU")
 
 
+# ================================================================ 7. directory
+
+
+def keystone_calls(calls):
+    """Only the Keystone requests of a stats delta (kind -> count)."""
+    return {k: v for k, v in calls.items() if k.startswith("keystone")}
+
+
+def names_shown(html, names):
+    """How many of `names` the page shows as a project's name (the label's text, `>name<`)."""
+    return sum(1 for n in names if f">{n}<".encode() in html)
+
+
+def bench_directory(run):
+    """Issue 14: the member page of 128 members with the operator's directory reader. One cold
+    load (the reader signs in and looks every project up), then warm loads, which must make no
+    Keystone call at all; and the warm page's time beside the same page without a directory."""
+    a, fake = run.args, run.fake
+    d = fake.get("directory")
+    if not d:
+        raise RuntimeError("the canned upstream knows no directory reader")
+    clouds = run.clouds_yaml("fake", fake["base"] + "/v3")
+    page = f"/images/{fake['image_id']}"
+    member_ids = fake_member_ids(run)
+    member_names = [d["projects"][m] for m in member_ids if m in d["projects"]]
+    if len(member_names) != len(member_ids):
+        raise RuntimeError(f"the canned Keystone names {len(member_names)} of {len(member_ids)} members")
+    # Every project the page names, each looked up once when cold: the owner and the members.
+    page_projects = len({fake["project_id"], *member_ids})
+    password_file = run.directory_password()
+    password = password_file.read_text().splitlines()[0]
+
+    plain_proc, plain_base = run.start_server("plain", clouds)
+    plain = Dashboard(plain_base)
+    plain.sign_in("producer-user", "any", "producer")
+
+    before_start = fake_stats(run)
+    proc, base = run.start_server("directory", clouds, {
+        "GLANCE_SHARE_DIRECTORY_USER": d["user"],
+        "GLANCE_SHARE_DIRECTORY_USER_DOMAIN": d["user_domain"],
+        "GLANCE_SHARE_DIRECTORY_PASSWORD_FILE": str(password_file),
+        "GLANCE_SHARE_DIRECTORY_SCOPE": "system",
+        "GLANCE_SHARE_DIRECTORY_TTL_SECONDS": "900",
+    })
+    at_start = keystone_calls(stats_delta(before_start, fake_stats(run), 1))
+    dash = Dashboard(base)
+    before_sign_in = fake_stats(run)
+    dash.sign_in("producer-user", "any", "producer")
+    sign_in = keystone_calls(stats_delta(before_sign_in, fake_stats(run), 1))
+
+    log(f"7 directory: image page with {len(member_ids)} members, cold (the reader signs in and looks them up)")
+    before = fake_stats(run)
+    t = time.perf_counter()
+    status, html = page_or_error(dash, page)
+    cold_ms = (time.perf_counter() - t) * 1000
+    if status != 200:
+        raise RuntimeError(f"the cold page: {status} {html[:300]!r}")
+    cold = keystone_calls(stats_delta(before, fake_stats(run), 1))
+    cold_shown = names_shown(html, member_names)
+
+    log(f"7 directory: {a.directory_views} warm loads")
+    warm_ms, errors = [], 0
+    before = fake_stats(run)
+    for _ in range(a.directory_views):
+        t = time.perf_counter()
+        status, body = page_or_error(dash, page)
+        if status == 200:
+            warm_ms.append((time.perf_counter() - t) * 1000)
+            html = body
+        else:
+            errors += 1
+            log(f"  {page}: {status or body}")
+    warm = keystone_calls(stats_delta(before, fake_stats(run), a.directory_views))
+    warm_shown = names_shown(html, member_names)
+    warm_html_bytes = len(html)
+
+    log(f"7 directory: the same page with and without a directory, {a.directory_views} pairs in random order")
+    for _ in range(5):
+        page_or_error(plain, page)
+    status, plain_html = page_or_error(plain, page)
+    if status != 200:
+        raise RuntimeError(f"the page without a directory: {status} {plain_html[:300]!r}")
+    rng = random.Random(14)
+    pair_ms = {"directory": [], "plain": []}
+    before = fake_stats(run)
+    for _ in range(a.directory_views):
+        pair = [("directory", dash), ("plain", plain)]
+        rng.shuffle(pair)
+        for name, client in pair:
+            t = time.perf_counter()
+            status, body = page_or_error(client, page)
+            if status == 200:
+                pair_ms[name].append((time.perf_counter() - t) * 1000)
+            else:
+                errors += 1
+                log(f"  {page} ({name}): {status or body}")
+    paired = keystone_calls(stats_delta(before, fake_stats(run), 2 * a.directory_views))
+
+    server_log = read_text(run.work / "server-directory.log")
+    ds, ps = summary(pair_ms["directory"]), summary(pair_ms["plain"])
+    run.procs.stop(proc)
+    run.procs.stop(plain_proc)
+    warm_total = sum(warm.values())
+    run.results["directory"] = {
+        "members": len(member_ids),
+        "page_projects": page_projects,
+        "recorded": fake["recorded"],
+        "keystone_at_start": at_start,
+        "keystone_sign_in": sign_in,
+        "cold_keystone": cold,
+        "cold_sign_ins": cold.get("keystone POST auth/tokens (directory)", 0),
+        "cold_project_lookups": cold.get("keystone GET projects/{id} (directory)", 0),
+        "cold_domain_lookups": cold.get("keystone GET domains/{id} (directory)", 0),
+        "cold_ms": cold_ms,
+        "cold_names_shown": cold_shown,
+        "warm_loads": a.directory_views,
+        "warm_keystone_per_load": warm,
+        "warm_keystone_total_per_load": warm_total,
+        "warm_keystone_per_member": warm_total / len(member_ids),
+        "warm_ms": summary(warm_ms),
+        "warm_names_shown": warm_shown,
+        "warm_html_bytes": warm_html_bytes,
+        "plain_names_shown": names_shown(plain_html, member_names),
+        "plain_html_bytes": len(plain_html),
+        "paired_keystone_per_load": paired,
+        "paired_directory_ms": ds,
+        "paired_plain_ms": ps,
+        "ratio_p50": ds["p50"] / ps["p50"],
+        "errors": errors,
+        # The issue: the directory's secret appears in no log and no page.
+        "secret_in_log": password in server_log,
+        "secret_in_page": password.encode() in html,
+    }
+    x = run.results["directory"]
+    log(f"7 directory: cold {x['cold_sign_ins']:g} sign-in + {x['cold_project_lookups']:g} project + "
+        f"{x['cold_domain_lookups']:g} domain lookups, {cold_shown}/{len(member_ids)} names; warm "
+        f"{warm_total:g} Keystone calls/load, {warm_shown}/{len(member_ids)} names; p50 {ds['p50']:.2f} ms "
+        f"vs {ps['p50']:.2f} ms without a directory")
+
+
 # ================================================================ 5. load
 
 
@@ -1020,7 +1177,8 @@ def parse_args():
     ap.add_argument("--bin", default=os.environ.get("GLANCE_SHARE_BIN", str(ROOT / "target/release/glance-share")))
     ap.add_argument("--site", default=os.environ.get("GLANCE_SHARE_SITE", str(ROOT / "target/site")))
     ap.add_argument("--lab-env", default=os.environ.get("BENCH_LAB_ENV", str(ROOT / ".lab/lab.env")))
-    ap.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated benchmarks to run (docs only when all)")
+    ap.add_argument("--only", default=",".join(map(str, sorted(ALL))),
+                    help="comma-separated benchmarks to run (docs only when all)")
     ap.add_argument("--docs", default=str(ROOT / "docs/benchmarks.md"))
     ap.add_argument("--no-docs", action="store_true", help="print the table only")
     ap.add_argument("--keep-work", action="store_true", help="keep the temporary directory (logs, wrk output)")
@@ -1039,6 +1197,8 @@ def parse_args():
     ap.add_argument("--wrk-threads", type=int, default=2)
     ap.add_argument("--load-seconds", type=int, default=30)
     ap.add_argument("--fake-workers", type=int, default=2)
+    ap.add_argument("--directory-views", type=int, default=100,
+                    help="benchmark 7: warm loads, and pairs with/without a directory")
     args = ap.parse_args()
     args.only = {int(x) for x in args.only.split(",") if x.strip()}
     args.bin, args.site = Path(args.bin).resolve(), Path(args.site).resolve()
@@ -1085,12 +1245,13 @@ def main():
             (3, "cli", bench_cli),
             (4, "batch", bench_batch),
             (2, "render", bench_render),
+            (7, "directory", bench_directory),
             (5, "load", bench_load),
         ]
         for num, name, fn in phases:
             if num not in args.only:
                 continue
-            if num in (2, 5) and run.fake is None:
+            if num in (2, 5, 7) and run.fake is None:
                 if num == 2:
                     build_alloc_shim(run)
                 fixtures = getattr(run, "fixtures", None)
@@ -1135,7 +1296,7 @@ def main():
     readme = report.readme_table(run.results)
     print("\nFor the README:\n")
     print(readme)
-    complete = args.only == {1, 2, 3, 4, 5, 6} and not failures
+    complete = args.only == ALL and not failures
     if complete and not args.no_docs:
         Path(args.docs).parent.mkdir(parents=True, exist_ok=True)
         Path(args.docs).write_text(report.docs(run.results))

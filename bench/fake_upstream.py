@@ -14,6 +14,13 @@ What it serves:
   DELETE /v3/auth/tokens      204
   GET    /v3/auth/projects    200, the one project
   GET    /v3/projects/{id}    403, as the lab's Keystone answers an ordinary member user
+With `--directory-user` and `--directory-password-file`, Keystone also answers the operator's
+directory reader (issue 14), a user with `reader` at system scope:
+  POST   /v3/auth/tokens      system scope, that user and password: 201, a system-scoped token;
+                              that user with another password, or anyone else at system scope: 401
+  GET    /v3/projects/{id}    with the reader's token: 200 for the projects the canned data names
+                              (the image's owner, its members), 404 for any other ID
+  GET    /v3/domains/{id}     with the reader's token: 200 for `default`, 404 for any other ID
   GET    /v2/images/{id}      the benchmark image (shared, owned by the token's project);
                               any image of the 1000-image lists too
   GET    /v2/images/{id}/members   128 members for the benchmark image, 2 for the others
@@ -31,6 +38,8 @@ listening socket. Every body is serialised once (lazily for list pages) and then
 
 import argparse
 import asyncio
+import hashlib
+import hmac
 import json
 import mmap
 import os
@@ -50,7 +59,9 @@ LIST_SIZE = 1000
 # Requests served, by kind, one row of counters per worker (no locking needed), summed by GET /_stats.
 KINDS = ["keystone POST auth/tokens", "keystone GET auth/tokens", "keystone GET auth/projects",
          "keystone GET projects/{id}", "glance GET images/{id}", "glance GET images/{id}/members",
-         "glance GET images (list)", "glance GET images (offers)", "glance POST images/{id}/members", "other"]
+         "glance GET images (list)", "glance GET images (offers)", "glance POST images/{id}/members", "other",
+         "keystone POST auth/tokens (directory)", "keystone GET projects/{id} (directory)",
+         "keystone GET domains/{id} (directory)"]
 MAX_WORKERS = 64
 STATS = mmap.mmap(-1, 8 * len(KINDS) * MAX_WORKERS)
 WORKER = 0
@@ -104,7 +115,7 @@ def member_body(image_id, member_id, created, status="pending"):
 class Canned:
     """Every answer, prepared before the first request."""
 
-    def __init__(self, base_url, fixtures, members):
+    def __init__(self, base_url, fixtures, members, directory_user=None, directory_password=None):
         now = datetime.now(timezone.utc).replace(microsecond=0)
         created = iso(now - timedelta(days=3))
         image = members_list = None
@@ -249,6 +260,97 @@ class Canned:
         ).encode()
         self.no_offers = json.dumps({"images": [], "first": "/v2/images", "schema": "/v2/schemas/images"}).encode()
 
+        # The directory reader. Its tokens carry a MAC under a key made here, before the workers
+        # fork: every worker recognises a token another one issued, with nothing shared at run time.
+        self.directory_user = directory_user
+        self.directory_password = directory_password
+        self.token_key = os.urandom(32)
+        system_token = json.loads(self.token)
+        t = system_token["token"]
+        del t["project"], t["is_domain"]
+        t["system"] = {"all": True}
+        t["user"] = {"domain": {"id": "default", "name": "Default"}, "id": "9c0b5e1a3d2f4e6a8b7c6d5e4f3a2b1c",
+                     "name": directory_user or "directory", "password_expires_at": None}
+        t["roles"] = [{"id": "f2d7716f1c904db6a303a43ad5d9eecc", "name": "reader"}]
+        self.system_token = json.dumps(system_token).encode()
+        # Names for every project the canned data mentions: the owner, then the members in order.
+        self.project_names = {self.project_id: "producer", OTHER_PROJECT_ID: "bench-public-owner"}
+        for i, m in enumerate(members_list["members"]):
+            self.project_names.setdefault(m["member_id"], f"bench-consumer-{i:03d}")
+        self.project_bodies = {
+            pid: json.dumps(
+                {
+                    "project": {
+                        "id": pid,
+                        "name": name,
+                        "domain_id": "default",
+                        "description": "",
+                        "enabled": True,
+                        "parent_id": "default",
+                        "is_domain": False,
+                        "tags": [],
+                        "options": {},
+                        "links": {"self": f"{base_url}/v3/projects/{pid}"},
+                    }
+                }
+            ).encode()
+            for pid, name in self.project_names.items()
+        }
+        self.domain_names = {"default": "Default"}
+        self.domain_bodies = {
+            did: json.dumps(
+                {"domain": {"id": did, "name": name, "description": "The default domain", "enabled": True,
+                            "tags": [], "options": {}, "links": {"self": f"{base_url}/v3/domains/{did}"}}}
+            ).encode()
+            for did, name in self.domain_names.items()
+        }
+        self.unauthorized = json.dumps(
+            {"error": {"code": 401, "message": "The request you have made requires authentication.",
+                       "title": "Unauthorized"}}
+        ).encode()
+        self.keystone_not_found = json.dumps(
+            {"error": {"code": 404, "message": "Could not find project.", "title": "Not Found"}}
+        ).encode()
+
+    def reader_token(self):
+        """A new 183-char token of the directory reader: 56 random bytes and their MAC."""
+        nonce = os.urandom(56).hex()
+        return "gAAAAAB" + nonce + hmac.new(self.token_key, nonce.encode(), hashlib.sha256).hexdigest()
+
+    def is_reader(self, token):
+        if not token.startswith("gAAAAAB") or len(token) != 183:
+            return False
+        nonce, mac = token[7:119], token[119:]
+        return hmac.compare_digest(mac, hmac.new(self.token_key, nonce.encode(), hashlib.sha256).hexdigest())
+
+    def sign_in(self, request_body):
+        """(status, body, token or None, kind): the directory reader's sign-ins apart from the
+        ordinary ones, which all succeed as before."""
+        try:
+            auth = json.loads(request_body)["auth"]
+            user = auth["identity"]["password"]["user"]
+        except (ValueError, KeyError, TypeError):
+            user, auth = {}, {}
+        if not isinstance(user, dict) or not isinstance(auth, dict):
+            user, auth = {}, {}
+        scope = auth.get("scope")
+        system = isinstance(scope, dict) and "system" in scope
+        is_directory_user = self.directory_user is not None and user.get("name") == self.directory_user
+        if not system and not is_directory_user:
+            return 201, self.token, "gAAAAAB" + os.urandom(88).hex(), "keystone POST auth/tokens"
+        kind = "keystone POST auth/tokens (directory)"
+        domain = user.get("domain") or {}
+        ok = (
+            is_directory_user
+            and system
+            and scope["system"] == {"all": True}
+            and (domain.get("name") == "Default" or domain.get("id") == "default")
+            and hmac.compare_digest(str(user.get("password", "")).encode(), (self.directory_password or "").encode())
+        )
+        if ok:
+            return 201, self.system_token, self.reader_token(), kind
+        return 401, self.unauthorized, None, kind
+
     def image_list(self, query):
         q = parse_qs(query)
         if "member_status" in q:
@@ -279,7 +381,8 @@ class Canned:
         return 200, body
 
 
-REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+           404: "Not Found"}
 NOT_FOUND = b'{"message": "The resource could not be found.<br /><br />\\n\\n\\n", "code": "404 Not Found", "title": "Not Found"}'
 
 
@@ -305,6 +408,7 @@ class Handler(asyncio.Protocol):
                 return
             length = 0
             close = version == "HTTP/1.0"
+            token = ""
             for line in lines[1:]:
                 name, _, value = line.partition(":")
                 name = name.strip().lower()
@@ -312,11 +416,13 @@ class Handler(asyncio.Protocol):
                     length = int(value.strip() or 0)
                 elif name == "connection":
                     close = value.strip().lower() == "close"
+                elif name == "x-auth-token":
+                    token = value.strip()
             if len(self.buf) < end + 4 + length:
                 return
             request_body = self.buf[end + 4 : end + 4 + length]
             self.buf = self.buf[end + 4 + length :]
-            status, body, extra = self.route(method, target, request_body)
+            status, body, extra = self.route(method, target, request_body, token)
             head = [f"HTTP/1.1 {status} {REASONS.get(status, 'OK')}", "Content-Type: application/json"]
             head.append(f"Content-Length: {len(body)}")
             head.extend(extra)
@@ -338,14 +444,14 @@ class Handler(asyncio.Protocol):
         if close:
             self.transport.close()
 
-    def route(self, method, target, request_body=b""):
-        status, body, extra, kind = self.dispatch(method, target, request_body)
+    def route(self, method, target, request_body=b"", token=""):
+        status, body, extra, kind = self.dispatch(method, target, request_body, token)
         if kind is not None:
             off = 8 * (WORKER * len(KINDS) + KINDS.index(kind))
             STATS[off : off + 8] = struct.pack("<Q", struct.unpack("<Q", STATS[off : off + 8])[0] + 1)
         return status, body, extra
 
-    def dispatch(self, method, target, request_body=b""):
+    def dispatch(self, method, target, request_body=b"", token=""):
         """(status, body, extra headers, kind of request for the statistics)."""
         c = self.canned
         parts = urlsplit(target)
@@ -360,16 +466,27 @@ class Handler(asyncio.Protocol):
         if path.startswith("/v3/"):
             if path == "/v3/auth/tokens":
                 if method == "POST":
-                    token = "gAAAAAB" + os.urandom(88).hex()
-                    return 201, c.token, [f"X-Subject-Token: {token}"], "keystone POST auth/tokens"
+                    status, body, issued, kind = c.sign_in(request_body)
+                    return status, body, [f"X-Subject-Token: {issued}"] if issued else [], kind
                 if method == "GET":
                     return 200, c.token, [], "keystone GET auth/tokens"
                 if method == "DELETE":
                     return 204, b"", [], "other"
             if path == "/v3/auth/projects" and method == "GET":
                 return 200, c.projects, [], "keystone GET auth/projects"
+            segs = path.split("/")
+            if len(segs) == 4 and segs[2] in ("projects", "domains") and method == "GET" and c.is_reader(token):
+                if segs[2] == "projects":
+                    body = c.project_bodies.get(segs[3])
+                    kind = "keystone GET projects/{id} (directory)"
+                else:
+                    body = c.domain_bodies.get(segs[3])
+                    kind = "keystone GET domains/{id} (directory)"
+                return (200, body, [], kind) if body else (404, c.keystone_not_found, [], kind)
             if path.startswith("/v3/projects/") and method == "GET":
                 return 403, c.forbidden, [], "keystone GET projects/{id}"
+            if path.startswith("/v3/domains/") and method == "GET":
+                return 403, c.forbidden.replace(b"get_project", b"get_domain"), [], "other"
             return 404, NOT_FOUND, [], "other"
         if path == "/v2/images" and method == "GET":
             status, body = c.image_list(parts.query)
@@ -414,7 +531,15 @@ def main():
     ap.add_argument("--ready-file", help="written with the base URL once serving")
     ap.add_argument("--write-delay-ms", type=float, default=10.0,
                     help="how long an add-member call takes (the lab Glance's time per call is about 10 ms)")
+    ap.add_argument("--directory-user", help="the directory reader's user name (domain Default, system scope)")
+    ap.add_argument("--directory-password-file", help="a file whose first line is that user's password")
     args = ap.parse_args()
+    password = None
+    if args.directory_user:
+        if not args.directory_password_file:
+            ap.error("--directory-user needs --directory-password-file")
+        with open(args.directory_password_file) as f:
+            password = f.readline().rstrip("\r\n")
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -422,7 +547,7 @@ def main():
     sock.listen(2048)
     sock.setblocking(False)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    Handler.canned = Canned(base, args.fixtures, args.members)
+    Handler.canned = Canned(base, args.fixtures, args.members, args.directory_user, password)
     Handler.canned.write_delay = args.write_delay_ms / 1000
 
     children = []
@@ -454,6 +579,13 @@ def main():
         "members": len(json.loads(Handler.canned.members[Handler.canned.image_id])["members"]),
         "workers": children,
         "write_delay_ms": args.write_delay_ms,
+        # What the directory reader may sign in as and the names Keystone gives, for the checks.
+        "directory": {
+            "user": args.directory_user,
+            "user_domain": "Default",
+            "projects": Handler.canned.project_names,
+            "domains": Handler.canned.domain_names,
+        } if args.directory_user else None,
     }
     if args.ready_file:
         tmp = args.ready_file + ".tmp"

@@ -1,7 +1,7 @@
 """Turns one run's figures into the stdout table, the README table and docs/benchmarks.md.
 
 Every number in the output comes from the results of the run; the text around them is fixed
-or chosen by comparing figures with the goals of issue #7.
+or chosen by comparing figures with the goals of issue #7 (and issue 14's, benchmark 7).
 """
 
 GOAL_OVERHEAD = 1.05  # glance-share / direct Glance, p50 and p95
@@ -10,6 +10,7 @@ GOAL_BATCH = 10.0  # sequential loop / batch
 GOAL_ERRORS = 0
 GOAL_RSS_MB = 60.0  # MB = 1,000,000 bytes
 GOAL_BUNDLE_KB = 350.0  # kB = 1,000 bytes, wasm + js, gzip -9
+GOAL_DIRECTORY_WARM = 0  # Keystone calls per member of a warm member page with a directory (issue 14)
 
 OK, MISS, NONE = "✓", "✗", "–"
 
@@ -49,6 +50,23 @@ def mark(ok):
     return OK if ok else MISS
 
 
+def count(x):
+    """A count from the canned upstream's statistics (a float when it is per request)."""
+    return f"{x:g}" if x == int(x) else f"{x:.2f}"
+
+
+def directory_met(x):
+    """Issue 14's goal, from the figures: no Keystone call once warm, and the names were shown
+    (a page that makes no call because it names nothing would prove nothing)."""
+    return (x["warm_keystone_per_member"] <= GOAL_DIRECTORY_WARM and x["warm_names_shown"] == x["members"]
+            and x["errors"] == 0)
+
+
+def directory_figure(x):
+    return (f"{count(x['warm_keystone_per_member'])} per member ({count(x['warm_keystone_total_per_load'])} per load), "
+            f"{x['warm_names_shown']} of {x['members']} names shown")
+
+
 def table(rows, header):
     out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
@@ -85,6 +103,10 @@ def goals(r):
     if "bundle" in r:
         gz = r["bundle"]["total"]["gzip"]
         g.append((f"hydrate bundle ≤ {GOAL_BUNDLE_KB:.0f} kB gzipped", gz / 1000 <= GOAL_BUNDLE_KB, kb(gz)))
+    if "directory" in r:
+        x = r["directory"]
+        g.append((f"{GOAL_DIRECTORY_WARM} Keystone calls per member once warm (member page, {x['members']} members, "
+                  "directory)", directory_met(x), directory_figure(x)))
     return g
 
 
@@ -141,6 +163,17 @@ def summary_rows(r):
         br = f", {kb(t['brotli'])} brotli" if t["brotli"] else ""
         rows.append(("6", "hydrate bundle (wasm + js)", f"{kb(t['raw'])} raw, {kb(t['gzip'])} gzip{br}", "–", "–",
                      f"≤ {GOAL_BUNDLE_KB:.0f} kB gzip", mark(t["gzip"] / 1000 <= GOAL_BUNDLE_KB)))
+    if "directory" in r:
+        x = r["directory"]
+        rows.append(("7", f"image page, {x['members']} members named by the directory, warm (canned upstream)",
+                     f"{count(x['warm_keystone_total_per_load'])} Keystone calls/load, "
+                     f"{x['warm_names_shown']} of {x['members']} names shown, p50 {ms(x['paired_directory_ms']['p50'])}",
+                     f"p50 {ms(x['paired_plain_ms']['p50'])} without a directory (IDs only)", times(x["ratio_p50"]),
+                     f"{GOAL_DIRECTORY_WARM} Keystone calls per member", mark(directory_met(x))))
+        rows.append(("7", "… the same page cold (first view after start)",
+                     f"{count(x['cold_sign_ins'])} sign-in + {count(x['cold_project_lookups'])} project + "
+                     f"{count(x['cold_domain_lookups'])} domain lookups, {ms(x['cold_ms'])}",
+                     f"{x['page_projects']} projects on the page (owner + members)", "–", "–", NONE))
     return rows
 
 
@@ -195,6 +228,13 @@ def readme_table(r):
         t = r["bundle"]["total"]
         rows.append(("Hydrate bundle (wasm + js)", f"{kb(t['gzip'])} gzip ({kb(t['raw'])} raw)",
                      f"≤ {GOAL_BUNDLE_KB:.0f} kB gzip", mark(t["gzip"] / 1000 <= GOAL_BUNDLE_KB)))
+    if "directory" in r:
+        x = r["directory"]
+        rows.append((f"Project names from the directory: member page of {x['members']} members, warm",
+                     f"{count(x['warm_keystone_total_per_load'])} Keystone calls per load "
+                     f"(cold: {count(x['cold_sign_ins'] + x['cold_project_lookups'] + x['cold_domain_lookups'])}); "
+                     f"{ms(x['paired_directory_ms']['p50'])} vs {ms(x['paired_plain_ms']['p50'])} without names",
+                     f"{GOAL_DIRECTORY_WARM} Keystone calls per member", mark(directory_met(x))))
     m = r.get("machine", {})
     head = table(rows, ["Benchmark", "Result", "Goal", ""])
     return (head + f"\n\n{m.get('nproc', '?')} cores ({m.get('cpu', '?')}), {m.get('date', '')[:10]}; "
@@ -230,7 +270,7 @@ def docs(r):
     w("## Running them")
     w("")
     w("```sh")
-    w(f"bench/run                      # all six ({r['runtime_s']:.0f} s this time); prints the table, rewrites this file")
+    w(f"bench/run                      # all of them ({r['runtime_s']:.0f} s this time); prints the table, rewrites this file")
     w("GLANCE_SHARE_BIN=... GLANCE_SHARE_SITE=... bench/run   # another build than target/release + target/site")
     w("bench/run --only 1,6 --no-docs # some of them, table only")
     w("bench/run --report-only        # this file again from bench/last-run.json, when only the text changed")
@@ -556,6 +596,10 @@ def docs(r):
     w("Where the size of the fully hydrated bundle went, and why islands: [bundle-size.md](bundle-size.md) "
       "(a one-off analysis, not measured by this run).")
     w("")
+
+    # 7
+    if "directory" in r:
+        docs_directory(r["directory"], w)
     w("## Incidents")
     w("")
     inc = r.get("incidents", [])
@@ -590,6 +634,60 @@ def docs(r):
       "requests).")
     w("")
     return "\n".join(L) + "\n"
+
+
+def docs_directory(x, w):
+    """Benchmark 7's section of docs/benchmarks.md."""
+    n = x["members"]
+    w("## 7. Project names from the directory")
+    w("")
+    w("**Method.** Issue 14: with an operator's directory reader (`GLANCE_SHARE_DIRECTORY_USER`, a Keystone user "
+      "with `reader` at system scope; its password in a file of mode 0600), the server names every project for every "
+      "user, from a cache of ID → name shared by all sessions (here in the process; in Redis when sessions are "
+      "there). The canned upstream of benchmark 2 answers the reader: a system-scoped password sign-in, "
+      "`GET /v3/projects/{id}` for the image's owner and members, `GET /v3/domains/{id}`; an ordinary user's token "
+      "still gets 403 on `/v3/projects/{id}`, and it counts every Keystone request by kind. A server with the "
+      f"directory settings is started fresh, the ordinary user signs in, and the {n}-member image page is loaded "
+      f"once (cold), then {x['warm_loads']} times (warm), counting the Keystone requests of each. Then the same page "
+      "from that server and from a second server without a directory, in pairs in random order "
+      f"({x['paired_directory_ms']['n']} each), for the time. Each page is checked for the members' names (the text "
+      "of their project labels), so a page that asked Keystone nothing because it named nothing would not pass.")
+    w("")
+    def ks(calls):
+        return ", ".join(f"{k.removeprefix('keystone ')} {count(v)}" for k, v in sorted(calls.items())) or "none"
+
+    rows = [
+        ("server start", ks(x["keystone_at_start"]), "–"),
+        ("the ordinary user signs in", ks(x["keystone_sign_in"]), "–"),
+        ("cold page (first view)", ks(x["cold_keystone"]), f"{x['cold_names_shown']} of {n}"),
+        (f"warm page, per load ({x['warm_loads']} loads)", ks(x["warm_keystone_per_load"]),
+         f"{x['warm_names_shown']} of {n}"),
+        ("with and without a directory, per load (pairs)", ks(x["paired_keystone_per_load"]), "–"),
+        ("the same page without a directory", "–", f"{x['plain_names_shown']} of {n}"),
+    ]
+    w(table(rows, ["", "Keystone requests", "members named on the page"]))
+    w("")
+    w(stats_rows([("warm, with the directory", x["paired_directory_ms"]),
+                  ("the same page without a directory", x["paired_plain_ms"])]))
+    w("")
+    w(f"Cold page: {ms(x['cold_ms'])}, {kb(x['warm_html_bytes'])} of HTML warm with names "
+      f"({kb(x['plain_html_bytes'])} without). The directory's password appeared in the server's log: "
+      f"{'**yes**' if x['secret_in_log'] else 'no'}; in the page: {'**yes**' if x['secret_in_page'] else 'no'}."
+      + (f" Page loads that failed: {x['errors']}." if x["errors"] else ""))
+    w("")
+    expected = 1 + x["page_projects"] + 1
+    got = x["cold_sign_ins"] + x["cold_project_lookups"] + x["cold_domain_lookups"]
+    w(f"**What it means.** The first view after a start costs the reader one sign-in, one lookup per project the "
+      f"page names ({x['page_projects']}: the owner and {n} members) and one per domain: {expected} Keystone "
+      f"requests expected, {count(got)} made. After that the names come from the cache for every session until "
+      f"the TTL (`GLANCE_SHARE_DIRECTORY_TTL_SECONDS`, 900 s by default): "
+      f"{count(x['warm_keystone_total_per_load'])} Keystone requests per warm load, "
+      f"{count(x['warm_keystone_per_member'])} per member (goal: {GOAL_DIRECTORY_WARM}) "
+      f"{'— met' if directory_met(x) else '— missed'}. The warm page with names took {times(x['ratio_p50'])} the "
+      f"time of the page that shows bare IDs ({ms(x['paired_directory_ms']['p50'])} vs "
+      f"{ms(x['paired_plain_ms']['p50'])} at the median, measured in pairs): the cache lookups, the domain names "
+      "and the larger HTML, with no upstream request.")
+    w("")
 
 
 def uw_text(m):
@@ -736,6 +834,20 @@ def why(name, r):
                  "concurrent renders (excess requests wait in the accept queue instead of in memory), and an "
                  "allocator that returns memory sooner (glibc keeps freed memory in per-thread arenas; "
                  "`MALLOC_ARENA_MAX=2` is a cheap first test).")
+        return text
+    if "Keystone calls per member once warm" in name:
+        x = r["directory"]
+        text = (f"Warm loads made {count(x['warm_keystone_total_per_load'])} Keystone requests each "
+                f"({', '.join(f'{k} {count(v)}' for k, v in sorted(x['warm_keystone_per_load'].items())) or 'none'}) "
+                f"and showed {x['warm_names_shown']} of {x['members']} names.")
+        if x["warm_names_shown"] < x["members"]:
+            text += (" Names missing from the page mean the directory did not answer (see the server's log: a "
+                     "reader that cannot sign in waits 30 s before trying again) or the page does not show them.")
+        if x["warm_keystone_total_per_load"] > 0:
+            text += (" Requests on warm loads mean the cache is not used or not kept: project lookups point at the "
+                     "cache (its TTL, its key), sign-ins at the reader's token not being kept.")
+        if x["errors"]:
+            text += f" {x['errors']} page loads failed."
         return text
     if name.startswith("hydrate bundle"):
         bu = r["bundle"]
