@@ -38,6 +38,8 @@ cp "$bin" "$work/intact/glance-share"
 cp -r "$site" "$work/intact/site"
 cp -r "$site" "$work/broken-wasm/site"
 head -c 1000 "$site/pkg/glance-share.wasm" >"$work/broken-wasm/site/pkg/glance-share.wasm"
+# The build ships compressed copies beside it; the server would send those, intact.
+rm -f "$work/broken-wasm/site/pkg/glance-share.wasm".{br,gz}
 
 # serve.sh points OS_CLIENT_CONFIG_FILE at the lab's clouds.yaml and then runs the binary: a
 # wrapper in its place swaps in a clouds.yaml whose auth_url is a port nothing listens on.

@@ -1,13 +1,16 @@
 import { defineConfig } from '@playwright/test';
 import { chromiumLaunchOptions } from './support/browser';
+import { baseURL, directoryBaseURL, directoryPort, port } from './support/servers';
 
 /**
  * Browser tests of glance-share in Debian's Chromium (`npx playwright install` cannot work here).
  * serve.sh starts the lab (idempotent) and the release server; the build is taken from
  * GLANCE_SHARE_BIN / GLANCE_SHARE_SITE, by default ../target/release/glance-share and ../target/site.
+ * Two servers of that build: one without a directory reader on GLANCE_SHARE_E2E_PORT (every spec's
+ * baseURL), and one with the lab's directory reader on the next port (tests/names.spec.ts), see
+ * support/servers.ts.
  */
-const port = Number(process.env.GLANCE_SHARE_E2E_PORT ?? 3100);
-export const baseURL = `http://127.0.0.1:${port}`;
+export { baseURL };
 const ci = !!process.env.CI;
 /** The tests that stop Glance (tests/glance-down.spec.ts): their own project, run alone. */
 const glanceDown = /glance-down\.spec\.ts$/;
@@ -48,16 +51,32 @@ export default defineConfig({
       workers: 1,
     },
   ],
-  webServer: {
-    command: './serve.sh',
-    url: `${baseURL}/healthz`,
-    env: { GLANCE_SHARE_E2E_PORT: String(port) },
-    // A fresh machine may have to install and set up the lab first (see lab/README.md).
-    timeout: 300_000,
-    // Never test whatever else happens to listen on the port.
-    reuseExistingServer: false,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
-  },
+  // Started one after the other: the first starts the lab (lab/lab.sh start, not safe to run
+  // twice at once on a fresh machine), the second finds it running.
+  webServer: [
+    {
+      command: './serve.sh',
+      url: `${baseURL}/healthz`,
+      // Explicitly without the directory reader, whatever the caller's environment says.
+      env: { GLANCE_SHARE_E2E_PORT: String(port), GLANCE_SHARE_E2E_DIRECTORY: '0' },
+      // A fresh machine may have to install and set up the lab first (see lab/README.md).
+      timeout: 300_000,
+      // Never test whatever else happens to listen on the port.
+      reuseExistingServer: false,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+    },
+    {
+      // The same build with the lab's directory reader: project names (tests/names.spec.ts).
+      command: './serve.sh',
+      url: `${directoryBaseURL}/healthz`,
+      env: { GLANCE_SHARE_E2E_PORT: String(directoryPort), GLANCE_SHARE_E2E_DIRECTORY: '1' },
+      timeout: 60_000,
+      reuseExistingServer: false,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+    },
+  ],
 });

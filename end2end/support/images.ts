@@ -17,6 +17,9 @@ export function imageList(page: Page) {
     table: main.locator('table.images'),
     /** The row of the image called `name`. */
     row: (name: string) => main.locator('table.images tbody tr').filter({ has: page.getByRole('link', { name, exact: true }) }),
+    /** The owner of the image called `name` (Shared with me), whose project ID is `ownerId`. */
+    ownerOf: (name: string, ownerId: string) =>
+      projectLabel(imageList(page).row(name).locator('td[data-label="Owner"]'), ownerId, 'Copy owner project ID'),
     visibilityOf: (name: string) => imageList(page).row(name).locator('.badge[class*="vis-"]'),
     /** The offer's status (Shared with me). */
     statusOf: (name: string) => imageList(page).row(name).locator('.badge:not([class*="vis-"])'),
@@ -42,10 +45,25 @@ export function imagePage(page: Page) {
     /** The confirmation before sharing with IDs that could not be checked. */
     confirmation: main.locator('.report.confirm'),
     shareAnyway: main.getByRole('button', { name: 'Share with the unchecked IDs anyway' }),
+    /** The confirmation's button when every entry was a name the directory resolved. */
+    shareWithThese: main.getByRole('button', { name: 'Share with these projects', exact: true }),
+    /** Under the share box: what it takes (names only with the operator's directory reader). */
+    shareHint: main.locator('#share-members-hint'),
+    /** With the directory reader and JavaScript: suggest.js's projects for the word being typed. */
+    suggestions: main.locator('#share-members-suggestions ul').getByRole('button'),
+    suggestionStatus: main.locator('#share-members-suggestions').getByRole('status'),
+    /** The suggestion of project `label` ("consumer-b (Default)") whose ID is `projectId`. */
+    suggestion: (label: string, projectId: string) =>
+      main.locator('#share-members-suggestions ul').getByRole('button', { name: `Add project ${label}, ID ${projectId}`, exact: true }),
     /** What a share did. */
     report: main.locator('.report[role="status"]'),
     members: main.locator('table.members'),
     member: (projectId: string) => main.locator(`table.members tr[id="member-${projectId}"]`),
+    /** A member row's project: its name and domain (with the directory reader) and its ID. */
+    memberProject: (projectId: string) => {
+      const cell = main.locator(`table.members tr[id="member-${projectId}"] td[data-label="Project"]`);
+      return projectLabel(cell, projectId, 'Copy project ID');
+    },
     noMembers: main.getByText('Not shared with any project yet.'),
     offer,
     offerStatus: offer.locator('.badge'),
@@ -53,6 +71,32 @@ export function imagePage(page: Page) {
     offerButton: (action: 'Accept' | 'Set back to pending', imageName: string) => offer.getByRole('button', { name: `${action} ${imageName}` }),
     rejectLink: (imageName: string) => offer.getByRole('link', { name: `Reject ${imageName}` }),
   };
+}
+
+/**
+ * A project as `ProjectLabel` (src/ui/project.rs) shows it inside `cell`: with the directory
+ * reader its name and domain over its ID (shortened in the middle, in full in the `title`), and a
+ * button that copies the ID, named `${copyLabel}: ${projectId}`.
+ */
+export function projectLabel(cell: Locator, projectId: string, copyLabel: string) {
+  return {
+    cell,
+    name: cell.locator('.project-name'),
+    domain: cell.locator('.project-domain'),
+    id: cell.locator('.copy-id code'),
+    copy: cell.getByRole('button', { name: `${copyLabel}: ${projectId}`, exact: true }),
+  };
+}
+
+/** The project in `cell` is shown as `name (domain)` with its ID `projectId` one click away. */
+export async function expectProjectNamed(
+  label: ReturnType<typeof projectLabel>,
+  project: { name: string; domain: string; id: string },
+) {
+  await expect(label.name).toHaveText(project.name);
+  await expect(label.domain).toHaveText(`(${project.domain})`);
+  await expect(label.id).toHaveAttribute('title', project.id);
+  await expect(label.copy).toHaveAttribute('data-copy', project.id);
 }
 
 /** `/inbox`: the offers to every project of the user, with one form to answer the ticked ones. */

@@ -39,7 +39,7 @@ test('the owner shares a private image with a project, confirming the ID Keyston
   await p.shareButton.click();
 
   // An ordinary producer cannot look projects up in Keystone: nothing happens before it confirms.
-  await expect(p.confirmation).toContainText('Nothing was shared yet: please confirm the project IDs.');
+  await expect(p.confirmation).toContainText('Nothing was shared yet: please confirm the projects.');
   await expect(p.confirmation.locator('li.unsure')).toContainText(consumer.projectId);
   expect((await getImage(owner, image.id)).visibility, 'the image changed before the IDs were confirmed').toBe('private');
   await snap(page, testInfo, 'confirm-unchecked-id');
