@@ -11,6 +11,7 @@ use crate::ui::{
     images::{detail::ImagePage, list::ImagesPage},
     inbox::InboxPage,
     layout::Layout,
+    review::AccessPage,
     signin::SignInPage,
 };
 
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("images") view=ImagesPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("inbox") view=InboxPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("access") view=AccessPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("batch") view=BatchPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("batch"), ParamSegment("batch_id")) view=BatchResultPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("images"), ParamSegment("image_id")) view=ImagePage ssr=SsrMode::Async/>

@@ -72,6 +72,8 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
     Router::new()
         .route("/healthz", get(|| async { ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok\n") }))
         .route("/images/{image_id}/terraform", get(terraform_download))
+        .route("/access/export.csv", get(|s, session, q| review_download(s, session, q, ReviewFormat::Csv)))
+        .route("/access/export.json", get(|s, session, q| review_download(s, session, q, ReviewFormat::Json)))
         .nest_service("/pkg", tower_http::services::ServeDir::new(pkg).precompressed_br().precompressed_gzip())
         .route_service("/favicon.svg", tower_http::services::ServeFile::new(format!("{site}/favicon.svg")))
         .leptos_routes(&state, routes, {
@@ -211,6 +213,57 @@ async fn redis_pool(url: &str) -> Result<tower_sessions_redis_store::fred::prelu
         .map_err(|_| StartError::RedisTimeout)?
         .map_err(StartError::Redis)?;
     Ok(pool)
+}
+
+#[derive(serde::Deserialize)]
+struct OwnerQuery {
+    owner: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+enum ReviewFormat {
+    Csv,
+    Json,
+}
+
+/// The access review as a file to download (works without JavaScript).
+async fn review_download(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    session: tower_sessions::Session,
+    axum::extract::Query(query): axum::extract::Query<OwnerQuery>,
+    format: ReviewFormat,
+) -> axum::response::Response {
+    use axum::{http::header, response::IntoResponse};
+    let result = async {
+        let me = crate::session::current(&session).await?;
+        let caller = crate::sharing::Caller { state, session, me };
+        let review = crate::sharing::review::review(&caller, query.owner.as_deref()).await?;
+        let name = format!("access-review-{}", review.owner);
+        Ok::<_, crate::error::AppError>(match format {
+            ReviewFormat::Csv => {
+                ("text/csv; charset=utf-8", format!("{name}.csv"), crate::sharing::review::csv(&review)?)
+            }
+            ReviewFormat::Json => (
+                "application/json",
+                format!("{name}.json"),
+                serde_json::to_string_pretty(&crate::sharing::review::json(&review)).unwrap_or_default(),
+            ),
+        })
+    }
+    .await;
+    match result {
+        Ok((kind, file_name, text)) => (
+            [
+                (header::CONTENT_TYPE, kind.to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(e) => {
+            (e.http_status(), [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{e}\n")).into_response()
+        }
+    }
 }
 
 /// Runs the dashboard until SIGTERM or SIGINT, then lets in-flight requests finish.

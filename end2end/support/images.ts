@@ -64,7 +64,7 @@ export function imagePage(page: Page) {
       const cell = main.locator(`table.members tr[id="member-${projectId}"] td[data-label="Project"]`);
       return projectLabel(cell, projectId, 'Copy project ID');
     },
-    noMembers: main.getByText('Not shared with any project yet.'),
+    noMembers: main.getByText(/^Not shared with any project yet/),
     offer,
     offerStatus: offer.locator('.badge'),
     /** "Accept", "Set back to pending": buttons named after the image. */

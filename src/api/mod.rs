@@ -7,6 +7,7 @@ pub mod batch;
 pub mod images;
 pub mod inbox;
 pub mod members;
+pub mod review;
 pub mod terraform;
 
 #[cfg(feature = "ssr")]

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod ids;
 pub mod images;
 pub mod projects;
+pub mod review;
 pub mod terraform;
 pub mod words;
 
@@ -14,6 +15,7 @@ pub use ids::{IdError, ImageId, MemberId, urlencode};
 pub use images::*;
 pub use openstack::records::{Image, Member, MemberStatus, Visibility};
 pub use projects::{FoundProject, ProjectName};
+pub use review::{AccessReview, Flag, ReviewImage};
 use serde::{Deserialize, Serialize};
 pub use terraform::Provider;
 #[cfg(feature = "ssr")]

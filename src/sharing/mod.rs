@@ -10,6 +10,7 @@
 //! - `inbox`: the offers to every project of the user, through re-scoped tokens; answering them.
 //! - `batch`: the plan of a batch and its run on the batch engine (`crate::batch`); retry, export.
 //! - `export`: Terraform / OpenTofu for an image's members.
+//! - `review`: the access review, every shared image of a project with every member.
 
 pub mod batch;
 pub mod export;
@@ -18,6 +19,7 @@ pub mod inbox;
 pub mod members;
 pub mod offers;
 pub mod projects;
+pub mod review;
 
 use openstack::{glance::Glance, keystone::Keystone};
 use tower_sessions::Session;

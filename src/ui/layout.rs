@@ -62,6 +62,7 @@ fn SignedInBar(me: Me) -> impl IntoView {
             <a href="/images?tab=mine">"My images"</a>
             <a href="/images?tab=shared">"Shared with me"</a>
             <a href="/inbox">"Inbox" <PendingBadge/></a>
+            <a href="/access">"Access review"</a>
         </nav>
         <nav class="signed-in" aria-label="Your session">
             <span class="who" title=format!("Signed in to cloud {}", me.cloud)>

@@ -9,4 +9,5 @@ pub mod images;
 pub mod inbox;
 pub mod layout;
 pub mod project;
+pub mod review;
 pub mod signin;

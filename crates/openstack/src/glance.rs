@@ -49,6 +49,9 @@ pub struct ImageQuery {
     pub marker: Option<ImageId>,
     /// `sort_key` and `sort_dir`.
     pub sort: Option<SortBy>,
+    /// `os_hidden=true`: only the images hidden from lists (Glance lists only the others
+    /// unless asked).
+    pub hidden: bool,
 }
 
 /// One page of `GET /v2/images`.
@@ -159,6 +162,9 @@ impl<'a> Glance<'a> {
             }
             if let Some(v) = query.visibility {
                 q.append_pair("visibility", v);
+            }
+            if query.hidden {
+                q.append_pair("os_hidden", "true");
             }
             if let Some(s) = query.member_status {
                 q.append_pair("member_status", s);

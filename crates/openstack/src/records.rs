@@ -111,6 +111,9 @@ pub struct Image {
     /// RFC 3339, as Glance sent it.
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Hidden from image lists (`os_hidden`, image API 2.7): still usable by ID.
+    #[serde(default)]
+    pub os_hidden: bool,
 }
 
 fn unknown_visibility() -> Visibility {

@@ -408,6 +408,7 @@ async fn image_lists_send_their_filters_and_page_by_the_marker_only() {
         limit: Some(1),
         marker: None,
         sort: Some(SortBy::Newest),
+        hidden: false,
     };
     let mut names = Vec::new();
     let mut pages = 0;

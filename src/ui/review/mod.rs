@@ -1,0 +1,197 @@
+//! `/access`: the access review. Everything the current project shares (an admin: any project,
+//! `?owner=ID`), by image or by project (`?view=project`), with flags explained where they show.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::review::get_access_review,
+    model::{AccessReview, Flag, ImageWords, Member, ReviewImage, urlencode},
+    ui::{
+        auth::RequireSignIn,
+        bits::{StatusBadge, VisibilityBadge, When, error_view},
+        project::{ProjectLabel, project_words},
+    },
+};
+
+#[component]
+pub fn AccessPage() -> impl IntoView {
+    let query = use_query_map();
+    let owner = move || query.read().get("owner").filter(|o| !o.is_empty());
+    let review = Resource::new(owner, get_access_review);
+    view! {
+        <RequireSignIn signed_in=move |_| view! {
+            <section class="page access">
+                <Transition fallback=|| view! { <p class="muted">"Reading every shared image and its members…"</p> }>
+                    {move || Suspend::new(async move {
+                        match review.await {
+                            Ok(review) => view! { <Review review/> }.into_any(),
+                            Err(e) => view! { <h1>"Access review"</h1>{error_view(e)} }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        }/>
+    }
+}
+
+#[component]
+fn Review(review: AccessReview) -> impl IntoView {
+    let query = use_query_map();
+    let by_project = query.read_untracked().get("view").as_deref() == Some("project");
+    let owner_words = project_words(&review.owner, review.projects.get(&review.owner));
+    let owner_param = if review.as_admin { format!("owner={}&", urlencode(&review.owner)) } else { String::new() };
+    let pairs = review.pairs().count();
+    let flagged: Vec<Flag> = {
+        let mut all: Vec<Flag> = review
+            .images
+            .iter()
+            .flat_map(|i| {
+                review.image_flags(i).into_iter().chain(i.members.iter().flatten().flat_map(|m| review.member_flags(m)))
+            })
+            .collect();
+        all.sort_by_key(|f| f.key());
+        all.dedup();
+        all
+    };
+    let unread = review.images.iter().filter(|i| i.members.is_err()).count();
+    let body = if by_project {
+        view! { <ByProject review=review.clone()/> }.into_any()
+    } else {
+        view! { <ByImage review=review.clone()/> }.into_any()
+    };
+    view! {
+        <h1>"Access review"</h1>
+        <p>
+            {format!("Project {owner_words} shares {} image{} with {pairs} membership{}.",
+                review.images.len(), if review.images.len() == 1 { "" } else { "s" }, if pairs == 1 { "" } else { "s" })}
+            {review.as_admin.then(|| view! { " " <span class="badge admin">"reviewed as an admin"</span> })}
+        </p>
+        {(unread > 0).then(|| view! {
+            <p class="error" role="alert">{format!("The members of {unread} image(s) could not be read; they are marked below.")}</p>
+        })}
+        <nav class="tabs" aria-label="Views of the review">
+            <a href=format!("/access?{owner_param}view=image") aria-current=(!by_project).then_some("page")>"By image"</a>
+            <a href=format!("/access?{owner_param}view=project") aria-current=by_project.then_some("page")>"By project"</a>
+        </nav>
+        <p class="exports">
+            "Export the whole review: "
+            <a href=format!("/access/export.csv?{owner_param}") download>"CSV"</a>", "
+            <a href=format!("/access/export.json?{owner_param}") download>"JSON"</a>
+        </p>
+        {(!flagged.is_empty()).then(|| view! {
+            <details class="flag-legend" open>
+                <summary>"What the flags mean"</summary>
+                <dl>
+                    {flagged.into_iter().map(|f| view! { <dt><FlagBadge flag=f/></dt><dd>{f.explain()}</dd> }).collect_view()}
+                </dl>
+            </details>
+        })}
+        {body}
+    }
+}
+
+#[component]
+fn FlagBadge(flag: Flag) -> impl IntoView {
+    view! { <span class=format!("badge flag flag-{}", flag.key()) title=flag.explain()>{flag.label()}</span> }
+}
+
+#[component]
+fn ByImage(review: AccessReview) -> impl IntoView {
+    if review.images.is_empty() {
+        return view! { <p class="empty">"This project shares no image in this region."</p> }.into_any();
+    }
+    review
+        .images
+        .iter()
+        .map(|image| {
+            let image_flags = review.image_flags(image);
+            let name = image.image.display_name();
+            let href = format!("/images/{}", image.image.id);
+            let members = match &image.members {
+                Err(e) => view! { <p class="error">{format!("Its members could not be read: {e}")}</p> }.into_any(),
+                Ok(members) => {
+                    let [pending, accepted, rejected] = AccessReview::counts(members);
+                    let rows = members.iter().map(|m| member_row(&review, m, None)).collect_view();
+                    view! {
+                        <p class="muted">{format!("{} member(s): {pending} pending, {accepted} accepted, {rejected} rejected.", members.len())}</p>
+                        <div class="table-wrap">
+                            <table class="review">
+                                <caption class="sr-only">{format!("Projects image {name} is shared with")}</caption>
+                                <thead><tr><th scope="col">"Project"</th><th scope="col">"Status"</th><th scope="col">"Shared since"</th><th scope="col">"Last answer"</th><th scope="col">"Flags"</th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
+                    }
+                    .into_any()
+                }
+            };
+            view! {
+                <section class="review-image" aria-label=format!("Image {name}")>
+                    <h2><a href=href>{name.clone()}</a>" "<VisibilityBadge visibility=image.image.visibility/>
+                        {image_flags.into_iter().map(|f| view! { " " <FlagBadge flag=f/> }).collect_view()}
+                    </h2>
+                    {members}
+                </section>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+#[component]
+fn ByProject(review: AccessReview) -> impl IntoView {
+    let projects = review.by_project();
+    if projects.is_empty() {
+        return view! { <p class="empty">"No project has access to this project's images."</p> }.into_any();
+    }
+    projects
+        .into_iter()
+        .map(|(project, shared)| {
+            let known = review.projects.get(project).cloned();
+            let label = format!("Project {}", project_words(project, known.as_ref()));
+            let rows = shared.iter().map(|(image, member)| member_row(&review, member, Some(image))).collect_view();
+            view! {
+                <section class="review-project" aria-label=label>
+                    <h2><ProjectLabel id=project.to_string() known/></h2>
+                    <p class="muted">{format!("{} image(s) shared with it.", shared.len())}</p>
+                    <div class="table-wrap">
+                        <table class="review">
+                            <thead><tr><th scope="col">"Image"</th><th scope="col">"Status"</th><th scope="col">"Shared since"</th><th scope="col">"Last answer"</th><th scope="col">"Flags"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                </section>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+/// One membership: by image, its first cell is the project; by project, the image.
+fn member_row(review: &AccessReview, member: &Member, image: Option<&ReviewImage>) -> impl IntoView + use<> {
+    let mut flags = review.member_flags(member);
+    if let Some(image) = image {
+        flags.extend(review.image_flags(image));
+    }
+    let first = match image {
+        None => {
+            let known = review.projects.get(&member.member_id).cloned();
+            view! { <td data-label="Project"><ProjectLabel id=member.member_id.clone() known/></td> }.into_any()
+        }
+        Some(image) => view! {
+            <td data-label="Image"><a href=format!("/images/{}", image.image.id)>{image.image.display_name()}</a></td>
+        }
+        .into_any(),
+    };
+    let flag_key = flags.iter().map(|f| f.key()).collect::<Vec<_>>().join(" ");
+    view! {
+        <tr data-flags=flag_key>
+            {first}
+            <td data-label="Status"><StatusBadge status=member.status/></td>
+            <td data-label="Shared since"><When time=member.created_at.clone()/></td>
+            <td data-label="Last answer"><When time=member.updated_at.clone()/></td>
+            <td data-label="Flags">{flags.into_iter().map(|f| view! { <FlagBadge flag=f/>" " }).collect_view()}</td>
+        </tr>
+    }
+}
