@@ -317,8 +317,13 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
             ));
             router(state, store)
         }
-        SessionStoreKind::Redis(_) => {
-            let pool = redis.expect("a Redis pool for a Redis session store");
+        SessionStoreKind::Redis(url) => {
+            // Connected above for the state; connecting here again cannot happen, but costs
+            // nothing to write and leaves no panic behind.
+            let pool = match redis {
+                Some(pool) => pool,
+                None => redis_pool(&url).await?,
+            };
             router(state, tower_sessions_redis_store::RedisStore::new(pool))
         }
     };
