@@ -22,6 +22,8 @@ pub mod private_file;
 #[cfg(feature = "ssr")]
 pub mod return_path;
 #[cfg(feature = "ssr")]
+pub mod reviews;
+#[cfg(feature = "ssr")]
 pub mod secret_key;
 #[cfg(feature = "ssr")]
 pub mod security;

@@ -74,6 +74,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
         .route("/images/{image_id}/terraform", get(terraform_download))
         .route("/access/export.csv", get(|s, session, q| review_download(s, session, q, ReviewFormat::Csv)))
         .route("/access/export.json", get(|s, session, q| review_download(s, session, q, ReviewFormat::Json)))
+        .route("/access/export.tf", get(|s, session, q| review_download(s, session, q, ReviewFormat::Terraform)))
         .nest_service("/pkg", tower_http::services::ServeDir::new(pkg).precompressed_br().precompressed_gzip())
         .route_service("/favicon.svg", tower_http::services::ServeFile::new(format!("{site}/favicon.svg")))
         .leptos_routes(&state, routes, {
@@ -218,12 +219,15 @@ async fn redis_pool(url: &str) -> Result<tower_sessions_redis_store::fred::prelu
 #[derive(serde::Deserialize)]
 struct OwnerQuery {
     owner: Option<String>,
+    /// For the Terraform export: the provider's key (`openstack` unless given).
+    provider: Option<String>,
 }
 
 #[derive(Clone, Copy)]
 enum ReviewFormat {
     Csv,
     Json,
+    Terraform,
 }
 
 /// The access review as a file to download (works without JavaScript).
@@ -248,6 +252,11 @@ async fn review_download(
                 format!("{name}.json"),
                 serde_json::to_string_pretty(&crate::sharing::review::json(&review)).unwrap_or_default(),
             ),
+            ReviewFormat::Terraform => {
+                let provider = query.provider.as_deref().unwrap_or("openstack");
+                let file = crate::sharing::review::terraform(&review, provider)?;
+                ("text/plain; charset=utf-8", file.file_name, file.text)
+            }
         })
     }
     .await;

@@ -22,6 +22,8 @@ pub struct AppState {
     pub http: Upstream,
     /// Batches running or recently finished, in this process.
     pub batches: Arc<Batches>,
+    /// Access reviews being read, in this process (their pages show how far they got).
+    pub reviews: Arc<crate::reviews::Reviews>,
     /// Sign-in attempts counted per client and per user name, in this process.
     pub sign_in_throttle: Arc<SignInThrottle>,
     /// Who changed which image's sharing, and how it went.
@@ -61,6 +63,7 @@ impl AppState {
             config: Arc::new(config),
             http,
             batches: Arc::default(),
+            reviews: Arc::default(),
             sign_in_throttle,
             audit,
         })

@@ -511,3 +511,80 @@ async fn an_internal_failure_shows_its_request_id_and_logs_its_cause_once() {
     drop(server);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A project's shared images for the review, each of whose member listings is slow.
+#[derive(Default)]
+struct SlowReview {
+    /// Member listings received, by image.
+    member_calls: Mutex<HashMap<String, usize>>,
+}
+
+const REVIEW_IMAGES: usize = 6;
+
+async fn review_listing(axum::extract::RawQuery(query): axum::extract::RawQuery) -> axum::response::Response {
+    let query = query.unwrap_or_default();
+    // The owner's shared images; none hidden from lists, and no offers for the header's badge.
+    let images: Vec<serde_json::Value> = if query.contains("owner=p1") && !query.contains("os_hidden") {
+        (1..=REVIEW_IMAGES)
+            .map(|n| json!({"id": fake_image(n), "name": format!("image {n}"), "visibility": "shared", "owner": "p1", "status": "active"}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ([(header::CONTENT_TYPE, "application/json")], json!({"images": images}).to_string()).into_response()
+}
+
+async fn review_members(State(fake): State<Arc<SlowReview>>, Path(id): Path<String>) -> axum::response::Response {
+    *fake.member_calls.lock().unwrap().entry(id.clone()).or_default() += 1;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let member = json!({"member_id": fake_project(1), "image_id": id, "status": "pending",
+        "created_at": "2026-12-01T00:00:00Z", "updated_at": "2026-12-01T00:00:00Z", "schema": "/v2/schemas/member"});
+    ([(header::CONTENT_TYPE, "application/json")], json!({"members": [member]}).to_string()).into_response()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_access_review_shows_its_progress_and_reads_each_image_once() {
+    let fake = Arc::new(SlowReview::default());
+    let glance = serve(
+        Router::new()
+            .route("/v2/images", get(review_listing))
+            .route("/v2/images/{id}/members", get(review_members))
+            .with_state(fake.clone()),
+    )
+    .await;
+    let keystone = serve(keystone(glance)).await;
+    let dir = std::env::temp_dir().join(format!("gs-review-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let clouds = dir.join("clouds.yaml");
+    std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
+    let server =
+        Server::start(&[("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap()), ("GLANCE_SHARE_BATCH_CONCURRENCY", "2")]);
+    let browser = Browser::new(&server);
+    let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
+    assert_eq!(status, 200, "{body}");
+
+    // 6 images, 2 at a time, 0.7 s each: about 2 s, longer than the page waits. The page says
+    // how far it got and asks again by itself, with and without JavaScript.
+    let first = browser.get("/access").await.text().await.unwrap();
+    assert!(first.contains("Reading the members of every shared image: "), "{first}");
+    assert!(first.contains(r#"http-equiv="refresh""#) && first.contains("data-refresh-ms"), "{first}");
+    let mut seen = Vec::new();
+    let page = loop {
+        let page = browser.get("/access").await.text().await.unwrap();
+        if page.contains("<h1>Access review</h1>") && !page.contains("Reading the members") {
+            break page;
+        }
+        let read =
+            page.split("image: ").nth(1).and_then(|s| s.split(" of ").next()).and_then(|n| n.parse::<usize>().ok());
+        seen.push(read.unwrap_or_else(|| panic!("neither the review nor its progress: {page}")));
+        assert!(seen.len() < 100, "the review did not finish: {seen:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {seen:?}");
+    assert!(page.contains(&format!("shares {REVIEW_IMAGES} images with {REVIEW_IMAGES} memberships")), "{page}");
+    assert!(!page.contains("http-equiv=\"refresh\""), "a finished review does not ask again");
+    // However often the page asked, each image's members were read once.
+    let calls = fake.member_calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), REVIEW_IMAGES);
+    assert!(calls.values().all(|&n| n == 1), "{calls:?}");
+}

@@ -6,14 +6,17 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::server::{caller, reply, reply_and_go};
 #[cfg(feature = "ssr")]
-use crate::sharing::batch::{self as batches, BatchRequest};
+use crate::sharing::batch::{self as batches, BatchForm};
 use crate::{
     error::AppError,
     model::{BatchListing, BatchPlan, BatchView},
 };
 
 /// What a batch would do, changing nothing. `images` is a comma-separated list of image IDs,
-/// `members` the pasted project IDs, `operation` share, revoke or status (with `status`).
+/// `members` the pasted project IDs, `operation` share, revoke or status (with `status`); or
+/// `pairs` (`IMAGE_ID:MEMBER` lines) or `select` (a choice of the access review of project
+/// `owner`) in place of images × members.
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "batch_plan")]
 pub async fn plan_batch(
     images: String,
@@ -21,13 +24,17 @@ pub async fn plan_batch(
     operation: String,
     status: Option<String>,
     make_shared: Option<String>,
+    pairs: Option<String>,
+    select: Option<String>,
+    owner: Option<String>,
 ) -> Result<BatchPlan, AppError> {
-    let request = BatchRequest::from_form(&images, &members, &operation, &status, &make_shared);
-    reply(async { batches::plan(&caller().await?, &request).await }.await).await
+    let form = BatchForm { images, members, operation, status, make_shared, pairs, select, owner };
+    reply(async { batches::plan(&caller().await?, &form.request()).await }.await).await
 }
 
 /// Starts a batch and sends the browser to its result page at once, which shows the progress
 /// (without JavaScript it refreshes itself until the batch is done).
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "batch_start")]
 pub async fn start_batch(
     images: String,
@@ -35,9 +42,12 @@ pub async fn start_batch(
     operation: String,
     status: Option<String>,
     make_shared: Option<String>,
+    pairs: Option<String>,
+    select: Option<String>,
+    owner: Option<String>,
 ) -> Result<String, AppError> {
-    let request = BatchRequest::from_form(&images, &members, &operation, &status, &make_shared);
-    match async { batches::start(&caller().await?, &request).await }.await {
+    let form = BatchForm { images, members, operation, status, make_shared, pairs, select, owner };
+    match async { batches::start(&caller().await?, &form.request()).await }.await {
         Ok(id) => reply_and_go(Ok(id.clone()), &format!("/batch/{id}")).await,
         Err(e) => reply(Err(e)).await,
     }

@@ -58,6 +58,8 @@ pub struct Config {
     pub upstream_max_in_flight: usize,
     /// The cloud's image_member_quota when the operator states it (Glance does not publish it).
     pub member_quota: Option<u32>,
+    /// The access review flags an offer unanswered for longer than this many days.
+    pub pending_days: u32,
     /// How many Glance calls one request or batch makes at once.
     pub batch_concurrency: usize,
     /// Images per page of "My images" and "All".
@@ -144,6 +146,7 @@ impl Config {
                 Some(_) => Some(parse_number(&get, "GLANCE_SHARE_MEMBER_QUOTA", 128)?.min(u32::MAX as u64) as u32),
                 None => None,
             },
+            pending_days: parse_number(&get, "GLANCE_SHARE_PENDING_DAYS", 14)?.min(36_500) as u32,
             clouds,
             listen,
             public_url,

@@ -223,6 +223,18 @@ pub struct BatchPlan {
     /// The projects as "Run" sends them: IDs in place of resolved names.
     #[serde(default)]
     pub run_members: String,
+    /// For a plan of chosen pairs: the pairs as "Run" sends them (`IMAGE_ID:MEMBER` lines).
+    #[serde(default)]
+    pub run_pairs: String,
+    /// For a one-click choice of the access review: what it chose, in words.
+    #[serde(default)]
+    pub chosen: Option<String>,
+    /// That choice's key, which "Run" sends (the run reads the review again).
+    #[serde(default)]
+    pub select: String,
+    /// The project whose review an admin chose from, when not their own.
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

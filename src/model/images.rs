@@ -67,6 +67,9 @@ pub struct MemberRow {
     pub member: Member,
     /// The project's name, where the directory or Keystone let this user look it up.
     pub project: Option<ProjectName>,
+    /// What deserves a look, as the access review flags it (rejected, pending for long, …).
+    #[serde(default)]
+    pub flags: Vec<super::Flag>,
 }
 
 /// Everything the image page shows.
@@ -91,6 +94,9 @@ pub struct ImageDetails {
     pub projects: std::collections::HashMap<String, ProjectName>,
     /// The operator's directory names projects for this user: names are accepted for sharing.
     pub directory: bool,
+    /// The image's own flags, as the access review shows them (near quota, hidden, …).
+    #[serde(default)]
+    pub flags: Vec<super::Flag>,
 }
 
 /// What checking one pasted project ID (or, with a directory reader, name) found.

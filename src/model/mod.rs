@@ -15,7 +15,7 @@ pub use ids::{IdError, ImageId, MemberId, urlencode};
 pub use images::*;
 pub use openstack::records::{Image, Member, MemberStatus, Visibility};
 pub use projects::{FoundProject, ProjectName};
-pub use review::{AccessReview, Flag, ReviewImage};
+pub use review::{AccessReview, Flag, ReviewImage, ReviewPage, ReviewProgress, Selection};
 use serde::{Deserialize, Serialize};
 pub use terraform::Provider;
 #[cfg(feature = "ssr")]

@@ -29,6 +29,21 @@ pub struct AccessReview {
     pub made_at: String,
 }
 
+/// What the review page gets: the review, or how far reading it got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReviewPage {
+    Ready(AccessReview),
+    Reading(ReviewProgress),
+}
+
+/// How far a review got: the shared images found (once listed), and those whose members were
+/// read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewProgress {
+    pub images: Option<usize>,
+    pub read: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewImage {
     pub image: Image,
@@ -105,53 +120,125 @@ impl Flag {
     }
 }
 
+/// Flags of an image itself, given how many members it has (when they could be read) and the
+/// cloud's member quota (when the operator stated it).
+pub fn image_flags(image: &Image, members: Option<usize>, quota: Option<u32>) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    if let (Some(quota), Some(members)) = (quota, members)
+        && quota > 0
+        && members as u64 * 10 >= u64::from(quota) * 9
+    {
+        flags.push(Flag::NearQuota);
+    }
+    if image.status.as_deref().is_some_and(|s| s != "active") {
+        flags.push(Flag::Inactive);
+    }
+    if image.os_hidden {
+        flags.push(Flag::Hidden);
+    }
+    flags
+}
+
+/// Flags of one membership (the image's own flags not included): `project` is what the
+/// directory or Keystone said of the member, `now` (RFC 3339) the time ages are counted to.
+pub fn member_flags(member: &Member, project: Option<&ProjectName>, pending_days: u32, now: &str) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    match member.status {
+        MemberStatus::Rejected => flags.push(Flag::Rejected),
+        MemberStatus::Pending if pending_for_long(member, pending_days, now) => flags.push(Flag::PendingLong),
+        _ => {}
+    }
+    // A member that is no project ID's shape is flagged as that alone: Keystone has no
+    // project of that ID either, which says nothing more.
+    if !openstack::ids::MemberId::parse(&member.member_id).is_ok_and(|m| m.looks_like_keystone_id()) {
+        flags.push(Flag::NotAnId);
+    } else if project == Some(&ProjectName::Deleted) {
+        flags.push(Flag::UnknownProject);
+    }
+    flags
+}
+
+/// Pending since (its last change) more than `pending_days` before `now`.
+fn pending_for_long(member: &Member, pending_days: u32, now: &str) -> bool {
+    let since = member.updated_at.as_deref().or(member.created_at.as_deref());
+    match (since.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok()), OffsetDateTime::parse(now, &Rfc3339)) {
+        (Some(since), Ok(now)) => now - since > time::Duration::days(i64::from(pending_days)),
+        _ => false,
+    }
+}
+
+/// A one-click choice of memberships to clean up, from the review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Selection {
+    /// Every rejected membership: the consumer hid the image but can still boot it.
+    Rejected,
+    /// Every membership pending for longer than the review's limit.
+    PendingLong,
+    /// Every member Keystone does not know, or that is not a project ID at all.
+    Unknown,
+    /// Everything shared with one project (offboarding a customer or a team).
+    Project(String),
+}
+
+impl Selection {
+    /// `rejected`, `pending-long`, `unknown` or `project:<ID>`, as the review's links write it.
+    pub fn parse(key: &str) -> Result<Selection, AppError> {
+        match key.trim() {
+            "rejected" => Ok(Selection::Rejected),
+            "pending-long" => Ok(Selection::PendingLong),
+            "unknown" => Ok(Selection::Unknown),
+            other => match other.strip_prefix("project:") {
+                Some(id) if !id.is_empty() => Ok(Selection::Project(id.to_string())),
+                _ => Err(AppError::InvalidInput(format!(
+                    "{other:?} is not a choice of the access review (rejected, pending-long, unknown or project:ID)."
+                ))),
+            },
+        }
+    }
+
+    pub fn key(&self) -> String {
+        match self {
+            Selection::Rejected => "rejected".into(),
+            Selection::PendingLong => "pending-long".into(),
+            Selection::Unknown => "unknown".into(),
+            Selection::Project(id) => format!("project:{id}"),
+        }
+    }
+
+    /// What it chooses, in the plan's words ("every rejected membership").
+    pub fn describe(&self, pending_days: u32) -> String {
+        match self {
+            Selection::Rejected => "every rejected membership".into(),
+            Selection::PendingLong => format!("every membership pending for more than {pending_days} days"),
+            Selection::Unknown => "every member Keystone does not know or that is not a project ID".into(),
+            Selection::Project(id) => format!("everything shared with project {id}"),
+        }
+    }
+}
+
 impl AccessReview {
     /// Flags of the image itself.
     pub fn image_flags(&self, image: &ReviewImage) -> Vec<Flag> {
-        let mut flags = Vec::new();
-        if let (Some(quota), Ok(members)) = (self.quota, &image.members)
-            && quota > 0
-            && members.len() as u64 * 10 >= u64::from(quota) * 9
-        {
-            flags.push(Flag::NearQuota);
-        }
-        if image.image.status.as_deref().is_some_and(|s| s != "active") {
-            flags.push(Flag::Inactive);
-        }
-        if image.image.os_hidden {
-            flags.push(Flag::Hidden);
-        }
-        flags
+        image_flags(&image.image, image.members.as_ref().ok().map(Vec::len), self.quota)
     }
 
     /// Flags of one membership (the image's own flags not included).
     pub fn member_flags(&self, member: &Member) -> Vec<Flag> {
-        let mut flags = Vec::new();
-        match member.status {
-            MemberStatus::Rejected => flags.push(Flag::Rejected),
-            MemberStatus::Pending if self.pending_for_long(member) => flags.push(Flag::PendingLong),
-            _ => {}
-        }
-        // A member that is no project ID's shape is flagged as that alone: Keystone has no
-        // project of that ID either, which says nothing more.
-        if !openstack::ids::MemberId::parse(&member.member_id).is_ok_and(|m| m.looks_like_keystone_id()) {
-            flags.push(Flag::NotAnId);
-        } else if self.projects.get(&member.member_id) == Some(&ProjectName::Deleted) {
-            flags.push(Flag::UnknownProject);
-        }
-        flags
+        member_flags(member, self.projects.get(&member.member_id), self.pending_days, &self.made_at)
     }
 
-    /// Pending since (its last change) more than `pending_days` before the review.
-    fn pending_for_long(&self, member: &Member) -> bool {
-        let since = member.updated_at.as_deref().or(member.created_at.as_deref());
-        match (
-            since.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok()),
-            OffsetDateTime::parse(&self.made_at, &Rfc3339),
-        ) {
-            (Some(since), Ok(now)) => now - since > time::Duration::days(i64::from(self.pending_days)),
-            _ => false,
-        }
+    /// The memberships a one-click choice takes, in the review's order.
+    pub fn selected(&self, selection: &Selection) -> Vec<(&ReviewImage, &Member)> {
+        self.pairs()
+            .filter(|(_, member)| match selection {
+                Selection::Rejected => member.status == MemberStatus::Rejected,
+                Selection::PendingLong => self.member_flags(member).contains(&Flag::PendingLong),
+                Selection::Unknown => {
+                    self.member_flags(member).iter().any(|f| matches!(f, Flag::UnknownProject | Flag::NotAnId))
+                }
+                Selection::Project(id) => member.member_id == *id,
+            })
+            .collect()
     }
 
     /// Every membership, as (image, member) pairs, in the images' order.
@@ -242,5 +329,24 @@ mod tests {
         assert_eq!(review.image_flags(&review.images[1]), vec![Flag::Inactive, Flag::Hidden]);
         assert_eq!(review.by_project()[id_a].len(), 2);
         assert_eq!(AccessReview::counts(&members), [2, 2, 1]);
+
+        // The one-click choices take exactly their memberships.
+        let chosen = |s: Selection| -> Vec<String> {
+            review.selected(&s).into_iter().map(|(_, m)| format!("{}:{}", m.member_id, m.status.key())).collect()
+        };
+        assert_eq!(chosen(Selection::Rejected), [format!("{id_a}:rejected")]);
+        assert_eq!(chosen(Selection::PendingLong), [format!("{id_b}:pending")]);
+        assert_eq!(chosen(Selection::Unknown), [format!("{gone}:accepted"), "consumer:accepted".to_string()]);
+        assert_eq!(chosen(Selection::Project(id_a.into())), [format!("{id_a}:rejected"), format!("{id_a}:pending")]);
+    }
+
+    #[test]
+    fn selections_parse_from_their_keys_and_nothing_else() {
+        for s in [Selection::Rejected, Selection::PendingLong, Selection::Unknown, Selection::Project("p1".into())] {
+            assert_eq!(Selection::parse(&s.key()).unwrap(), s);
+        }
+        for bad in ["", "project:", "everything", "Rejected", "project"] {
+            assert!(Selection::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -12,8 +12,9 @@ use crate::{
     batch::{Job, Owner},
     error::AppError,
     model::{
-        BatchListing, BatchOperation, BatchPair, BatchPlan, BatchView, ImageId, ImageWords, MemberId, PairOutcome,
-        PlanImage, PlanPair, ProjectCheck, RanIn, TerraformFile, Visibility, ids::parse_member_list,
+        BatchListing, BatchOperation, BatchPair, BatchPlan, BatchView, IdError, Image, ImageId, ImageWords, Member,
+        MemberId, PairOutcome, PlanImage, PlanPair, ProjectCheck, RanIn, Selection, TerraformFile, Visibility,
+        ids::parse_member_list,
     },
     session::SignedIn,
 };
@@ -25,38 +26,81 @@ fn owner(me: &SignedIn) -> Owner {
     Owner { cloud: me.cloud.clone(), user_id: me.user_id.clone() }
 }
 
-/// A batch as the form describes it.
+/// A batch as the form describes it: images × projects, or (from the access review and the
+/// image page's ticked rows) a list of image × project pairs, or a one-click choice of the
+/// review.
 pub struct BatchRequest<'a> {
     pub images: &'a str,
     pub members: &'a str,
     pub operation: &'a str,
     pub status: Option<&'a str>,
     pub make_shared: bool,
+    /// `IMAGE_ID:MEMBER` pairs, one a line: these pairs exactly, in place of images × members.
+    pub pairs: &'a str,
+    /// A one-click choice of the access review (`Selection::key`), of project `owner`'s review.
+    pub select: &'a str,
+    pub owner: Option<&'a str>,
 }
 
-impl<'a> BatchRequest<'a> {
-    /// The batch form's fields as posted (plan and start take the same form).
-    pub fn from_form(
-        images: &'a str,
-        members: &'a str,
-        operation: &'a str,
-        status: &'a Option<String>,
-        make_shared: &Option<String>,
-    ) -> Self {
-        BatchRequest { images, members, operation, status: status.as_deref(), make_shared: make_shared.is_some() }
+/// The batch form's fields as posted (plan and start take the same form).
+pub struct BatchForm {
+    pub images: String,
+    pub members: String,
+    pub operation: String,
+    pub status: Option<String>,
+    pub make_shared: Option<String>,
+    pub pairs: Option<String>,
+    pub select: Option<String>,
+    pub owner: Option<String>,
+}
+
+impl BatchForm {
+    pub fn request(&self) -> BatchRequest<'_> {
+        BatchRequest {
+            images: &self.images,
+            members: &self.members,
+            operation: &self.operation,
+            status: self.status.as_deref(),
+            make_shared: self.make_shared.is_some(),
+            pairs: self.pairs.as_deref().unwrap_or_default(),
+            select: self.select.as_deref().unwrap_or_default(),
+            owner: self.owner.as_deref().filter(|o| !o.trim().is_empty()),
+        }
     }
 }
 
+/// One image of a plan as looked up: the image (or why it could not be read) and its members
+/// now (none for a private image).
+type LookedUp = (ImageId, Result<Image, AppError>, Option<Vec<Member>>);
+
+/// A project a pair names: as typed, parsed, and why sharing with it is refused, if it is.
+type Wanted = (String, Result<MemberId, IdError>, Option<String>);
+
 /// What a batch would do, changing nothing: every pair with what is expected of it.
 pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPlan, AppError> {
-    let Caller { state, me, .. } = caller;
-    let BatchRequest { images, members, operation, status, make_shared } = *request;
-    let operation = BatchOperation::parse(operation, status)?;
+    let me = &caller.me;
+    let operation = BatchOperation::parse(request.operation, request.status)?;
     if matches!(operation, BatchOperation::SetStatus(_)) && !me.is_admin() {
         return Err(AppError::InvalidInput(
             "Only an admin can set members' statuses; members answer offers themselves.".into(),
         ));
     }
+    if !request.select.trim().is_empty() {
+        return plan_selection(caller, request, operation).await;
+    }
+    if !request.pairs.trim().is_empty() {
+        return plan_pairs(caller, request.pairs, operation).await;
+    }
+    plan_product(caller, request, operation).await
+}
+
+/// Every chosen image × every pasted project.
+async fn plan_product(
+    caller: &Caller,
+    request: &BatchRequest<'_>,
+    operation: BatchOperation,
+) -> Result<BatchPlan, AppError> {
+    let BatchRequest { images, members, make_shared, .. } = *request;
     let mut seen = HashSet::new();
     let image_ids: Vec<ImageId> = images
         .split(|c: char| c == ',' || c.is_whitespace())
@@ -98,21 +142,129 @@ pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPl
         }
         _ => (vec![None; parsed.len()], Vec::new()),
     };
-    let projects =
-        project_names(caller, parsed.iter().filter_map(|(_, m)| m.as_ref().ok().map(ToString::to_string)).collect())
-            .await;
     // What "Run" sends: the IDs, never the names (the run makes the plan again from them).
     let run_members = parsed
         .iter()
         .map(|(raw, m)| m.as_ref().map(|m| m.to_string()).unwrap_or_else(|_| raw.clone()))
         .collect::<Vec<_>>()
         .join("\n");
+    let wanted: Vec<Wanted> =
+        parsed.into_iter().zip(refusals).map(|((raw, member), refusal)| (raw, member, refusal)).collect();
+    let looked_up = look_up(caller, image_ids).await;
+    let mut plan = assemble(caller, operation, make_shared, looked_up, |_| wanted.clone()).await?;
+    plan.members = wanted
+        .into_iter()
+        .map(|(raw, member, refusal)| (raw, member.err().map(|e| e.to_string()).or(refusal)))
+        .collect();
+    Ok(BatchPlan { unchecked, resolved, run_members, ..plan })
+}
 
-    let glance = caller.glance()?;
-    let looked_up = crate::concurrency::bounded(image_ids, caller.concurrency(), |id| {
+/// These image × project pairs exactly (`IMAGE_ID:MEMBER`, one a line): the review's and the
+/// image page's ticked rows. Revoke or (an admin) set status: sharing takes images × projects.
+async fn plan_pairs(caller: &Caller, text: &str, operation: BatchOperation) -> Result<BatchPlan, AppError> {
+    if operation == BatchOperation::Share {
+        return Err(AppError::InvalidInput(
+            "Chosen pairs can be revoked (or have their status set by an admin); share images × projects instead."
+                .into(),
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut by_image: Vec<(ImageId, Vec<Wanted>)> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((image, member)) = line.split_once(':') else {
+            return Err(AppError::InvalidInput(format!("{line:?} is not an image ID:project pair.")));
+        };
+        let image = ImageId::parse(image)?;
+        if !seen.insert((image.clone(), member.trim().to_string())) {
+            continue;
+        }
+        if seen.len() > MAX_PAIRS {
+            return Err(AppError::InvalidInput(format!("At most {MAX_PAIRS} image × project pairs at a time.")));
+        }
+        let wanted = (member.trim().to_string(), MemberId::parse(member), None);
+        match by_image.iter_mut().find(|(id, _)| *id == image) {
+            Some((_, members)) => members.push(wanted),
+            None => by_image.push((image, vec![wanted])),
+        }
+    }
+    if by_image.is_empty() {
+        return Err(AppError::InvalidInput("Choose at least one image and project (tick them).".into()));
+    }
+    let looked_up = look_up(caller, by_image.iter().map(|(id, _)| id.clone()).collect()).await;
+    let mut plan = assemble(caller, operation, false, looked_up, |id| {
+        by_image.iter().find(|(i, _)| i == id).map(|(_, w)| w.clone()).unwrap_or_default()
+    })
+    .await?;
+    plan.run_pairs = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n");
+    Ok(plan)
+}
+
+/// A one-click choice of the access review: the review is read now, and its pairs planned
+/// from what it read (no second read of any image).
+async fn plan_selection(
+    caller: &Caller,
+    request: &BatchRequest<'_>,
+    operation: BatchOperation,
+) -> Result<BatchPlan, AppError> {
+    let selection = Selection::parse(request.select)?;
+    if operation != BatchOperation::Revoke {
+        return Err(AppError::InvalidInput("The access review's choices are for revoking.".into()));
+    }
+    let review = super::review::review(caller, request.owner).await?;
+    let chosen = review.selected(&selection);
+    if chosen.is_empty() {
+        return Err(AppError::InvalidInput(format!(
+            "The review now finds nothing for this choice ({}): there is nothing to revoke.",
+            selection.describe(review.pending_days)
+        )));
+    }
+    let mut wanted: Vec<(String, Vec<Wanted>)> = Vec::new();
+    for (image, member) in &chosen {
+        let entry = (member.member_id.clone(), MemberId::parse(&member.member_id), None);
+        match wanted.iter_mut().find(|(id, _)| *id == image.image.id) {
+            Some((_, members)) => members.push(entry),
+            None => wanted.push((image.image.id.clone(), vec![entry])),
+        }
+    }
+    if chosen.len() > MAX_PAIRS {
+        return Err(AppError::InvalidInput(format!(
+            "This choice holds {} pairs; at most {MAX_PAIRS} run at a time.",
+            chosen.len()
+        )));
+    }
+    let looked_up = review
+        .images
+        .iter()
+        .filter(|i| wanted.iter().any(|(id, _)| *id == i.image.id))
+        .filter_map(|i| {
+            let id = ImageId::parse(&i.image.id).ok()?;
+            Some((id, Ok(i.image.clone()), i.members.as_ref().ok().cloned()))
+        })
+        .collect();
+    let mut plan = assemble(caller, operation, false, looked_up, |id| {
+        wanted.iter().find(|(i, _)| i == id.as_str()).map(|(_, w)| w.clone()).unwrap_or_default()
+    })
+    .await?;
+    let mut chose = selection.describe(review.pending_days);
+    if review.as_admin {
+        chose.push_str(&format!(" of project {}'s images (as an admin)", review.owner));
+    }
+    plan.chosen = Some(chose);
+    plan.select = selection.key();
+    plan.owner = review.as_admin.then(|| review.owner.clone());
+    Ok(plan)
+}
+
+/// Each image with its members now, at the configured concurrency.
+async fn look_up(caller: &Caller, image_ids: Vec<ImageId>) -> Vec<LookedUp> {
+    let glance = match caller.glance() {
+        Ok(glance) => glance,
+        Err(e) => return image_ids.into_iter().map(|id| (id, Err(e.clone()), None)).collect(),
+    };
+    crate::concurrency::bounded(image_ids, caller.concurrency(), |id| {
         let glance = &glance;
         async move {
-            let image = glance.image(&id).await;
+            let image = glance.image(&id).await.map_err(AppError::from);
             let members = match &image {
                 Ok(i) if i.visibility == Visibility::Shared => glance.members(&id).await.ok(),
                 _ => None,
@@ -120,15 +272,26 @@ pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPl
             (id, image, members)
         }
     })
-    .await;
+    .await
+}
 
+/// The plan of each looked-up image with the projects `wanted` names for it.
+async fn assemble(
+    caller: &Caller,
+    operation: BatchOperation,
+    make_shared: bool,
+    looked_up: Vec<LookedUp>,
+    wanted: impl Fn(&ImageId) -> Vec<Wanted>,
+) -> Result<BatchPlan, AppError> {
     let mut plan_images = Vec::new();
     let mut pairs = Vec::new();
+    let mut named = Vec::new();
     for (id, image, current) in looked_up {
+        let wanted = wanted(&id);
+        named.extend(wanted.iter().filter_map(|(_, m, _)| m.as_ref().ok().map(ToString::to_string)));
         let image = match image {
             Ok(image) => image,
             Err(e) => {
-                let e = AppError::from(e);
                 if e.needs_sign_in() {
                     return Err(e);
                 }
@@ -142,7 +305,7 @@ pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPl
                     quota: None,
                     problem: Some(e.to_string()),
                 });
-                for (raw, member) in &parsed {
+                for (raw, member, _) in &wanted {
                     pairs.push(PlanPair {
                         image_id: id.to_string(),
                         member_id: member.as_ref().map(|m| m.to_string()).unwrap_or_else(|_| raw.clone()),
@@ -164,7 +327,7 @@ pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPl
             (_, Visibility::Private) => Some("private: its members are hidden until it is shared again".into()),
             (_, v) => Some(format!("{}: every project can use it already; it has no members", v.label())),
         };
-        for ((raw, member), refusal) in parsed.iter().zip(&refusals) {
+        for (raw, member, refusal) in &wanted {
             let (expect, will_run) = match (member, refusal, &problem) {
                 (Err(e), _, _) => (format!("malformed ID: {e}"), false),
                 (Ok(_), Some(why), _) => (format!("refused: {why}"), false),
@@ -193,16 +356,27 @@ pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPl
             name: image.display_name(),
             visibility: image.visibility,
             member_count: current.as_ref().map(Vec::len),
-            quota: state.config.member_quota,
+            quota: caller.state.config.member_quota,
             problem,
         });
     }
-    let members = parsed
-        .into_iter()
-        .zip(refusals)
-        .map(|((raw, r), refusal)| (raw, r.err().map(|e| e.to_string()).or(refusal)))
-        .collect();
-    Ok(BatchPlan { operation, images: plan_images, members, unchecked, pairs, resolved, projects, run_members })
+    named.sort();
+    named.dedup();
+    let projects = project_names(caller, named).await;
+    Ok(BatchPlan {
+        operation,
+        images: plan_images,
+        members: Vec::new(),
+        unchecked: Vec::new(),
+        pairs,
+        resolved: Vec::new(),
+        projects,
+        run_members: String::new(),
+        run_pairs: String::new(),
+        chosen: None,
+        select: String::new(),
+        owner: None,
+    })
 }
 
 /// Starts a batch in the background and answers its id at once.

@@ -12,7 +12,7 @@ use crate::{
     error::AppError,
     model::{
         Change, ImageDetails, ImageId, ImageList, ImageRow, ImageTab, ImageWords, MemberRow, MemberStatus, Via,
-        Visibility,
+        Visibility, review,
     },
 };
 
@@ -173,12 +173,18 @@ pub async fn details(
     ids.extend(members.iter().flatten().map(|m| m.member_id.clone()));
     ids.extend(history.iter().flatten().filter_map(|e| e.member_id.clone()));
     let projects = project_names(caller, ids).await;
+    // The access review's flags, for this image alone.
+    let now =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let pending_days = state.config.pending_days;
+    let flags = review::image_flags(&image, members.as_ref().ok().map(Vec::len), state.config.member_quota);
     let members = members.map(|members| {
         members
             .into_iter()
             .map(|member| {
                 let project = projects.get(&member.member_id).cloned();
-                MemberRow { member, project }
+                let flags = review::member_flags(&member, project.as_ref(), pending_days, &now);
+                MemberRow { member, project, flags }
             })
             .collect()
     });
@@ -193,6 +199,7 @@ pub async fn details(
         history_paged: history_before.is_some(),
         projects,
         directory: caller.directory().is_some(),
+        flags,
     })
 }
 

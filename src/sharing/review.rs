@@ -5,20 +5,60 @@
 
 use openstack::glance::{Glance, ImageQuery};
 
+use std::time::Duration;
+
 use super::{Caller, projects::project_names};
 use crate::{
     error::AppError,
-    model::{AccessReview, Image, MemberId, ReviewImage},
+    model::{AccessReview, Image, MemberId, ReviewImage, ReviewPage},
+    reviews::{Answer, Progress, ReviewKey},
 };
 
 /// Images asked for per page of the listing (Glance caps it at its own maximum).
 const PAGE: u32 = 200;
-/// "Pending for long" after this many days.
-pub const PENDING_DAYS: u32 = 14;
+
+/// How long the page waits for a review before it shows how far the review got (and asks
+/// again by itself): most reviews are done by then, and the page shows them at once.
+const PAGE_WAIT: Duration = Duration::from_millis(1500);
+
+/// The review page: the review of project `owner` (see `review`), or, while it is still being
+/// read, how far it got. One review runs at a time for the same user and project reviewed: a
+/// page asking again joins it, and never reads the same image's members twice.
+pub async fn page(caller: &Caller, owner: Option<&str>) -> Result<ReviewPage, AppError> {
+    let me = &caller.me;
+    let key = ReviewKey {
+        cloud: me.cloud.clone(),
+        user_id: me.user_id.clone(),
+        project_id: me.project_id.clone(),
+        region: me.region.clone(),
+        owner: owner.map(str::trim).filter(|o| !o.is_empty()).map(str::to_string),
+    };
+    let (background, owner) = (caller.clone(), key.owner.clone());
+    let answer = caller
+        .state
+        .reviews
+        .answer(key, PAGE_WAIT, move |progress| async move {
+            review_with_progress(&background, owner.as_deref(), &progress).await
+        })
+        .await;
+    match answer {
+        Answer::Done(review) => review.map(ReviewPage::Ready),
+        Answer::Reading(progress) => Ok(ReviewPage::Reading(progress)),
+    }
+}
 
 /// The review of project `owner`'s sharing: the current project's, or for an admin any
 /// project's (`owner` names it by ID).
 pub async fn review(caller: &Caller, owner: Option<&str>) -> Result<AccessReview, AppError> {
+    review_with_progress(caller, owner, &Progress::default()).await
+}
+
+/// `review`, telling `progress` how far it got.
+async fn review_with_progress(
+    caller: &Caller,
+    owner: Option<&str>,
+    progress: &Progress,
+) -> Result<AccessReview, AppError> {
     let me = &caller.me;
     let owner = match owner.map(str::trim).filter(|o| !o.is_empty() && *o != me.project_id) {
         None => me.project_id.clone(),
@@ -34,6 +74,7 @@ pub async fn review(caller: &Caller, owner: Option<&str>) -> Result<AccessReview
     images.retain(AccessReview::lists);
     images.sort_by_key(|i| (i.name.clone().unwrap_or_default().to_lowercase(), i.id.clone()));
     images.dedup_by(|a, b| a.id == b.id);
+    progress.listed(images.len());
     let images = crate::concurrency::bounded(images, caller.concurrency(), |image| {
         let glance = &glance;
         async move {
@@ -41,6 +82,7 @@ pub async fn review(caller: &Caller, owner: Option<&str>) -> Result<AccessReview
                 Ok(id) => glance.members(&id).await.map_err(AppError::from),
                 Err(e) => Err(e.into()),
             };
+            progress.read_one();
             ReviewImage { image, members }
         }
     })
@@ -57,7 +99,7 @@ pub async fn review(caller: &Caller, owner: Option<&str>) -> Result<AccessReview
         owner,
         images,
         projects,
-        pending_days: PENDING_DAYS,
+        pending_days: caller.state.config.pending_days,
         quota: caller.state.config.member_quota,
         made_at: time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -189,4 +231,54 @@ pub fn json(review: &AccessReview) -> serde_json::Value {
         "memberships": export_rows(review),
         "unread_images": unread,
     })
+}
+
+/// Terraform / OpenTofu for every membership of the review at once, each with its `import`
+/// block: an estate shared by hand is adopted into code in one step. Images whose members
+/// could not be read are named in a comment at the top, so the file never claims to be whole
+/// when it is not.
+pub fn terraform(review: &AccessReview, provider: &str) -> Result<crate::model::TerraformFile, AppError> {
+    use crate::{
+        model::{ImageWords, Provider},
+        terraform::{ExportImage, ExportMember, images_hcl},
+    };
+    let provider = Provider::from_key(provider)
+        .ok_or_else(|| AppError::InvalidInput(format!("{provider:?} is not a provider glance-share writes for.")))?;
+    let labels: std::collections::HashMap<&str, String> =
+        review.projects.iter().filter_map(|(id, n)| n.label().map(|l| (id.as_str(), l))).collect();
+    let names: Vec<String> = review.images.iter().map(|i| i.image.display_name()).collect();
+    let images: Vec<ExportImage> = review
+        .images
+        .iter()
+        .zip(&names)
+        .filter_map(|(image, name)| {
+            let members = image.members.as_ref().ok()?;
+            Some(ExportImage {
+                image_id: &image.image.id,
+                image_name: name,
+                members: members
+                    .iter()
+                    .map(|m| ExportMember {
+                        member_id: &m.member_id,
+                        status: m.status.key(),
+                        project: labels.get(m.member_id.as_str()).map(String::as_str),
+                    })
+                    .collect(),
+            })
+        })
+        .filter(|i| !i.members.is_empty())
+        .collect();
+    let mut text = String::new();
+    for (image, name) in review.images.iter().zip(&names) {
+        if let Err(e) = &image.members {
+            // One line, whatever the error says: a comment must not run into the HCL.
+            let why = e.to_string().replace(['\n', '\r'], " ");
+            text.push_str(&format!(
+                "# Not included: the members of image {name} ({}) could not be read: {why}\n",
+                image.image.id
+            ));
+        }
+    }
+    text.push_str(&images_hcl(provider, &images));
+    Ok(crate::model::TerraformFile { file_name: format!("access-review-{}.tf", review.owner), text })
 }

@@ -89,3 +89,9 @@ mod tests {
         assert_eq!(middle("short"), "short");
     }
 }
+
+/// A flag of the access review, with its one-line explanation as a tooltip.
+#[component]
+pub fn FlagBadge(flag: crate::model::Flag) -> impl IntoView {
+    view! { <span class=format!("badge flag flag-{}", flag.key()) title=flag.explain()>{flag.label()}</span> }
+}

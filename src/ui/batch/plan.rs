@@ -19,15 +19,15 @@ use crate::{
 #[component]
 pub fn BatchPage() -> impl IntoView {
     let q = BatchQuery(use_query_map());
-    let (images, members, operation, status, make_shared) =
-        (move || q.images(), move || q.members(), move || q.operation(), move || q.status(), move || q.make_shared());
     let plan = Resource::new(
-        move || (images(), members(), operation(), status(), make_shared()),
-        |(images, members, operation, status, make_shared)| async move {
-            if members.trim().is_empty() {
+        move || (q.images(), q.members(), q.operation(), q.status(), q.make_shared(), q.pairs(), q.select(), q.owner()),
+        |(images, members, operation, status, make_shared, pairs, select, owner)| async move {
+            if members.trim().is_empty() && pairs.is_empty() && select.is_none() {
                 return None;
             }
-            Some(plan_batch(images, members, operation, status, make_shared.then(|| "yes".to_string())).await)
+            let make_shared = make_shared.then(|| "yes".to_string());
+            let pairs = (!pairs.is_empty()).then_some(pairs);
+            Some(plan_batch(images, members, operation, status, make_shared, pairs, select, owner).await)
         },
     );
     let start = ServerAction::<StartBatch>::new();
@@ -47,8 +47,12 @@ impl BatchQuery {
         ids.extend(q.get("images").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_string));
         ids.join(",")
     }
+    /// `members=…` from this form, and `member=a&member=b` from an image page's ticked rows.
     fn members(self) -> String {
-        self.0.read().get("members").unwrap_or_default()
+        let q = self.0.read();
+        let mut members: Vec<String> = q.get("members").into_iter().collect();
+        members.extend(q.get_all("member").unwrap_or_default());
+        members.join("\n")
     }
     fn operation(self) -> String {
         self.0.read().get("operation").unwrap_or_else(|| "share".into())
@@ -59,6 +63,21 @@ impl BatchQuery {
     fn make_shared(self) -> bool {
         self.0.read().get("make_shared").is_some()
     }
+    /// `pair=IMAGE:MEMBER`, one for each row ticked in the access review.
+    fn pairs(self) -> String {
+        self.0.read().get_all("pair").unwrap_or_default().join("\n")
+    }
+    /// A one-click choice of the access review, and the project reviewed (an admin's).
+    fn select(self) -> Option<String> {
+        self.0.read().get("select").filter(|s| !s.is_empty())
+    }
+    fn owner(self) -> Option<String> {
+        self.0.read().get("owner").filter(|s| !s.is_empty())
+    }
+    /// The review's choices and ticked rows plan pairs, not images × projects.
+    fn chose_pairs(self) -> bool {
+        !self.pairs().is_empty() || self.select().is_some()
+    }
 }
 
 type Plan = Resource<Option<Result<BatchPlan, AppError>>>;
@@ -67,39 +86,20 @@ type Recent = Resource<Result<Vec<BatchListing>, AppError>>;
 #[component]
 fn BatchForm(me: Me, plan: Plan, start: ServerAction<StartBatch>, recent: Recent) -> impl IntoView {
     let q = BatchQuery(use_query_map());
-    let (images, members, operation, status, make_shared) =
-        (move || q.images(), move || q.members(), move || q.operation(), move || q.status(), move || q.make_shared());
-    let is_admin = me.is_admin();
+    let (images, operation, status, make_shared) =
+        (move || q.images(), move || q.operation(), move || q.status(), move || q.make_shared());
 
     view! {
         <section class="page batch">
             <h1>"Batch"</h1>
             <p class="muted">"Many images \u{00d7} many projects on the standard Glance API, with a result for every pair."</p>
-            <form method="get" action="/batch" class="form">
-                <input type="hidden" name="images" value=images/>
-                <p>{move || {
-                    let n = images().split(',').filter(|s| !s.is_empty()).count();
-                    if n == 0 {
-                        view! { <span class="error">"No image chosen: tick images in "<a href="/images?tab=mine">"My images"</a>" first."</span> }.into_any()
-                    } else {
-                        view! { <span>{format!("{n} image{} chosen.", if n == 1 { "" } else { "s" })}</span> }.into_any()
-                    }
-                }}</p>
-                <ProjectsField id="batch-members" label="Projects" directory=me.directory rows=4 value=Signal::derive(members)/>
-                <fieldset class="operation">
-                    <legend>"Operation"</legend>
-                    <label class="check"><input type="radio" name="operation" value="share" checked=move || operation() == "share"/>"Share"</label>
-                    <label class="check"><input type="radio" name="operation" value="revoke" checked=move || operation() == "revoke"/>"Revoke"</label>
-                    {is_admin.then(|| view! {
-                        <label class="check"><input type="radio" name="operation" value="status" checked=move || operation() == "status"/>"Set status (admin override) to"</label>
-                        <select name="status" aria-label="Status to set">
-                            {MemberStatus::CHOICES.into_iter().map(|s| view! { <option value=s.key() selected=move || status().as_deref() == Some(s.key())>{s.key()}</option> }).collect_view()}
-                        </select>
-                    })}
-                </fieldset>
-                <label class="check"><input type="checkbox" name="make_shared" value="yes" checked=make_shared/>"Make private images shared before sharing"</label>
-                <button type="submit" class="secondary">"Preview the plan"</button>
-            </form>
+            {if q.chose_pairs() {
+                view! {
+                    <p>"The memberships chosen in the "<a href=access_href(q.owner())>"access review"</a>". Nothing changes until you run the plan."</p>
+                }.into_any()
+            } else {
+                view! { <ProductForm me q/> }.into_any()
+            }}
             <Transition fallback=|| view! { <p class="muted">"Checking…"</p> }>
                 {move || Suspend::new(async move {
                     match plan.await {
@@ -112,6 +112,9 @@ fn BatchForm(me: Me, plan: Plan, start: ServerAction<StartBatch>, recent: Recent
                                 <input type="hidden" name="operation" value=operation()/>
                                 {status().map(|s| view! { <input type="hidden" name="status" value=s/> })}
                                 {make_shared().then(|| view! { <input type="hidden" name="make_shared" value="yes"/> })}
+                                {(!plan.run_pairs.is_empty()).then(|| view! { <input type="hidden" name="pairs" value=plan.run_pairs.clone()/> })}
+                                {(!plan.select.is_empty()).then(|| view! { <input type="hidden" name="select" value=plan.select.clone()/> })}
+                                {plan.owner.clone().map(|o| view! { <input type="hidden" name="owner" value=o/> })}
                                 <button type="submit" disabled=move || start.pending().get()>
                                     {
                                         let runs = plan.pairs.iter().filter(|p| p.will_run).count();
@@ -134,6 +137,49 @@ fn BatchForm(me: Me, plan: Plan, start: ServerAction<StartBatch>, recent: Recent
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// The review a choice came from: the admin's review of another project keeps its `owner`.
+fn access_href(owner: Option<String>) -> String {
+    match owner {
+        Some(owner) => format!("/access?owner={}", crate::model::urlencode(&owner)),
+        None => "/access".into(),
+    }
+}
+
+/// Images × projects: which projects, and what to do.
+#[component]
+fn ProductForm(me: Me, q: BatchQuery) -> impl IntoView {
+    let (images, members, operation, status, make_shared) =
+        (move || q.images(), move || q.members(), move || q.operation(), move || q.status(), move || q.make_shared());
+    let is_admin = me.is_admin();
+    view! {
+        <form method="get" action="/batch" class="form">
+            <input type="hidden" name="images" value=images/>
+            <p>{move || {
+                let n = images().split(',').filter(|s| !s.is_empty()).count();
+                if n == 0 {
+                    view! { <span class="error">"No image chosen: tick images in "<a href="/images?tab=mine">"My images"</a>" first."</span> }.into_any()
+                } else {
+                    view! { <span>{format!("{n} image{} chosen.", if n == 1 { "" } else { "s" })}</span> }.into_any()
+                }
+            }}</p>
+            <ProjectsField id="batch-members" label="Projects" directory=me.directory rows=4 value=Signal::derive(members)/>
+            <fieldset class="operation">
+                <legend>"Operation"</legend>
+                <label class="check"><input type="radio" name="operation" value="share" checked=move || operation() == "share"/>"Share"</label>
+                <label class="check"><input type="radio" name="operation" value="revoke" checked=move || operation() == "revoke"/>"Revoke"</label>
+                {is_admin.then(|| view! {
+                    <label class="check"><input type="radio" name="operation" value="status" checked=move || operation() == "status"/>"Set status (admin override) to"</label>
+                    <select name="status" aria-label="Status to set">
+                        {MemberStatus::CHOICES.into_iter().map(|s| view! { <option value=s.key() selected=move || status().as_deref() == Some(s.key())>{s.key()}</option> }).collect_view()}
+                    </select>
+                })}
+            </fieldset>
+            <label class="check"><input type="checkbox" name="make_shared" value="yes" checked=make_shared/>"Make private images shared before sharing"</label>
+            <button type="submit" class="secondary">"Preview the plan"</button>
+        </form>
     }
 }
 
@@ -190,6 +236,7 @@ fn PlanView(plan: BatchPlan) -> impl IntoView {
     let projects = plan.projects.clone();
     view! {
         <h2>{format!("Plan: {} — {runs} of {} pairs will run", plan.operation.describe(), plan.pairs.len())}</h2>
+        {plan.chosen.clone().map(|chosen| view! { <p class="chosen">{format!("Chosen in the access review: {chosen}.")}</p> })}
         {resolved}
         {unchecked}
         <div class="table-wrap">

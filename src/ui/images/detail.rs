@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     history::History,
-    members::MemberTable,
+    members::{MemberTable, member_counts},
     offer::{ConfirmReject, OfferButtons},
     share::{ShareForm, ShareReportView},
     terraform::{TerraformExport, TerraformPanel},
@@ -22,7 +22,7 @@ use crate::{
     model::{ImageDetails, Visibility},
     ui::{
         auth::RequireSignIn,
-        bits::{StatusBadge, VisibilityBadge, When, error_view},
+        bits::{FlagBadge, StatusBadge, VisibilityBadge, When, error_view},
         copy::CopyId,
         layout::ActionError,
     },
@@ -130,6 +130,8 @@ fn ImageBody(
     let confirm_revoke = (confirm.as_deref() == Some("revoke")).then(|| focus.clone()).flatten();
     let owner = image.owner.clone().unwrap_or_else(|| "unknown".into());
 
+    let counts = details.members.as_ref().ok().filter(|rows| !rows.is_empty()).map(|rows| member_counts(rows));
+    let image_flags = details.flags.clone();
     let members_view = match details.members {
         Ok(rows) => view! {
             <MemberTable
@@ -189,7 +191,12 @@ fn ImageBody(
             </section>
         })}
         <section aria-labelledby="members-title">
-            <h2 id="members-title">"Members"</h2>
+            <h2 id="members-title">"Members"{counts.map(|c| format!(" \u{2014} {c}"))}</h2>
+            {(!image_flags.is_empty()).then(|| view! {
+                <p class="image-flags">
+                    {image_flags.into_iter().map(|f| view! { <FlagBadge flag=f/>" "<span class="muted">{f.explain()}</span>" " }).collect_view()}
+                </p>
+            })}
             {members_view}
         </section>
         <History

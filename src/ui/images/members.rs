@@ -2,15 +2,65 @@
 //! admin's actions on each row.
 
 use leptos::{form::ActionForm, prelude::*};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::members::{RevokeMember, SetMemberStatus},
-    model::{MemberRow, MemberStatus},
+    model::{Flag, MemberRow, MemberStatus},
     ui::{
-        bits::{StatusBadge, When},
+        bits::{FlagBadge, StatusBadge, When},
         project::{ProjectLabel, project_words},
     },
 };
+
+/// The rows the image page's member filter (`?status=…&q=…`) keeps: a status (or `flagged`)
+/// and a text found in the project's ID or name.
+#[derive(Clone, Default)]
+struct MemberFilter {
+    status: Option<String>,
+    text: String,
+}
+
+impl MemberFilter {
+    fn from_query(query: &leptos_router::params::ParamsMap) -> Self {
+        let status =
+            query.get("status").filter(|s| ["pending", "accepted", "rejected", "flagged"].contains(&s.as_str()));
+        MemberFilter { status, text: query.get("q").unwrap_or_default().trim().to_lowercase() }
+    }
+
+    fn is_active(&self) -> bool {
+        self.status.is_some() || !self.text.is_empty()
+    }
+
+    fn keeps(&self, row: &MemberRow) -> bool {
+        let status = match self.status.as_deref() {
+            None => true,
+            Some("flagged") => !row.flags.is_empty(),
+            Some(s) => row.member.status.key() == s,
+        };
+        let name = row.project.as_ref().and_then(|p| p.label()).unwrap_or_default().to_lowercase();
+        status
+            && (self.text.is_empty()
+                || row.member.member_id.to_lowercase().contains(&self.text)
+                || name.contains(&self.text))
+    }
+}
+
+/// "60 members: 20 pending, 30 accepted, 10 rejected", for the section's heading.
+pub fn member_counts(rows: &[MemberRow]) -> String {
+    let count = |s: MemberStatus| rows.iter().filter(|r| r.member.status == s).count();
+    format!(
+        "{} member{}: {} pending, {} accepted, {} rejected",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        count(MemberStatus::Pending),
+        count(MemberStatus::Accepted),
+        count(MemberStatus::Rejected)
+    )
+}
+
+/// The form the member table's tick boxes belong to.
+const TICKED: &str = "members-ticked";
 
 #[component]
 pub fn MemberTable(
@@ -34,43 +84,102 @@ pub fn MemberTable(
         }
         .into_any();
     }
-    let mut rows = rows;
+    let filter = MemberFilter::from_query(&use_query_map().read_untracked());
+    let total = rows.len();
+    let mut rows: Vec<MemberRow> = rows.into_iter().filter(|r| filter.keeps(r)).collect();
     rows.sort_by(|a, b| a.member.member_id.cmp(&b.member.member_id));
+    let shown: Vec<String> = rows.iter().map(|r| r.member.member_id.clone()).collect();
+    let flags: Vec<Flag> = {
+        let mut all: Vec<Flag> = rows.iter().flat_map(|r| r.flags.iter().copied()).collect();
+        all.sort_by_key(|f| f.key());
+        all.dedup();
+        all
+    };
+    let selected = |s: &str| filter.status.as_deref() == Some(s);
     view! {
-        <div class="table-wrap">
-            <table class="members">
-                <caption class="sr-only">{format!("Projects image {image_name} is shared with")}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Project"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Shared"</th>
-                        <th scope="col">"Updated"</th>
-                        {(owned || is_admin).then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows.into_iter().map(|row| {
-                        let member_id = row.member.member_id.clone();
-                        let focused = focus.as_deref() == Some(member_id.as_str());
-                        let confirming = confirm_revoke.as_deref() == Some(member_id.as_str());
-                        view! {
-                            <MemberRowView
-                                image_id=image_id.clone()
-                                image_name=image_name.clone()
-                                row
-                                owned
-                                is_admin
-                                focused
-                                confirming
-                                revoke
-                                override_status
-                            />
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        // A GET form: the filter is in the address, so it works without JavaScript and a
+        // filtered table can be linked to.
+        <form method="get" action=format!("/images/{image_id}") class="member-filter" role="search" aria-label="Filter the members">
+            <label for="member-status">"Status"</label>
+            <select id="member-status" name="status">
+                <option value="" selected=filter.status.is_none()>"all"</option>
+                <option value="pending" selected=selected("pending")>"pending"</option>
+                <option value="accepted" selected=selected("accepted")>"accepted"</option>
+                <option value="rejected" selected=selected("rejected")>"rejected"</option>
+                <option value="flagged" selected=selected("flagged")>"flagged"</option>
+            </select>
+            <label for="member-text">"Project ID or name"</label>
+            <input id="member-text" name="q" type="search" value=filter.text.clone()/>
+            <button type="submit" class="secondary">"Filter"</button>
+            {filter.is_active().then(|| view! { <a href=format!("/images/{image_id}")>"Show all"</a> })}
+        </form>
+        {filter.is_active().then(|| view! { <p class="muted" role="status">{format!("Showing {} of {total} members.", shown.len())}</p> })}
+        {(!flags.is_empty()).then(|| view! {
+            <details class="flag-legend">
+                <summary>"What the flags mean"</summary>
+                <dl>{flags.into_iter().map(|f| view! { <dt><FlagBadge flag=f/></dt><dd>{f.explain()}</dd> }).collect_view()}</dl>
+            </details>
+        })}
+        {owned.then(|| view! {
+            // Ticked rows (and "every row shown") go to the batch plan: nothing changes until it runs.
+            <div class="inline-actions ticked">
+                <form id=TICKED method="get" action="/batch" class="inline-form">
+                    <input type="hidden" name="image" value=image_id.clone()/>
+                    <input type="hidden" name="operation" value="revoke"/>
+                    <button type="submit" class="secondary">"Revoke the ticked members\u{2026}"</button>
+                </form>
+                {(filter.is_active() && !shown.is_empty()).then(|| view! {
+                    <form method="get" action="/batch" class="inline-form">
+                        <input type="hidden" name="image" value=image_id.clone()/>
+                        <input type="hidden" name="operation" value="revoke"/>
+                        {shown.iter().map(|m| view! { <input type="hidden" name="member" value=m.clone()/> }).collect_view()}
+                        <button type="submit" class="secondary">{format!("Revoke all {} shown\u{2026}", shown.len())}</button>
+                    </form>
+                })}
+            </div>
+        })}
+        {if rows.is_empty() {
+            view! { <p class="empty">"No member matches this filter."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="members">
+                        <caption class="sr-only">{format!("Projects image {image_name} is shared with")}</caption>
+                        <thead>
+                            <tr>
+                                {owned.then(|| view! { <th scope="col"><span class="sr-only">"Tick"</span></th> })}
+                                <th scope="col">"Project"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Shared"</th>
+                                <th scope="col">"Updated"</th>
+                                <th scope="col">"Flags"</th>
+                                {(owned || is_admin).then(|| view! { <th scope="col">"Actions"</th> })}
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {rows.into_iter().map(|row| {
+                                let member_id = row.member.member_id.clone();
+                                let focused = focus.as_deref() == Some(member_id.as_str());
+                                let confirming = confirm_revoke.as_deref() == Some(member_id.as_str());
+                                view! {
+                                    <MemberRowView
+                                        image_id=image_id.clone()
+                                        image_name=image_name.clone()
+                                        row
+                                        owned
+                                        is_admin
+                                        focused
+                                        confirming
+                                        revoke
+                                        override_status
+                                    />
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
     }
     .into_any()
 }
@@ -99,6 +208,9 @@ fn MemberRowView(
     // and it is scrolled into view.
     view! {
         <tr id=row_id autofocus=focused tabindex=focused.then_some("-1") class:focused=focused aria-current=focused.then_some("true")>
+            {owned.then(|| view! {
+                <td class="tick"><input type="checkbox" form=TICKED name="member" value=member.member_id.clone() aria-label=format!("Choose project {who}")/></td>
+            })}
             <td data-label="Project">
                 <ProjectLabel id=member.member_id.clone() known=row.project.clone()/>
                 <a class="permalink" href=deep_link.clone() title="Link to this member">"#"</a>
@@ -106,6 +218,7 @@ fn MemberRowView(
             <td data-label="Status"><StatusBadge status=member.status/></td>
             <td data-label="Shared"><When time=member.created_at.clone()/></td>
             <td data-label="Updated"><When time=member.updated_at.clone()/></td>
+            <td data-label="Flags">{row.flags.iter().map(|f| view! { <FlagBadge flag=*f/>" " }).collect_view()}</td>
             {(owned || is_admin).then(|| view! {
                 <td class="actions" data-label="Actions">
                     {owned.then(|| if confirming {

@@ -6,10 +6,10 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::review::get_access_review,
-    model::{AccessReview, Flag, ImageWords, Member, ReviewImage, urlencode},
+    model::{AccessReview, Flag, ImageWords, Member, ReviewImage, ReviewPage, ReviewProgress, Selection, urlencode},
     ui::{
         auth::RequireSignIn,
-        bits::{StatusBadge, VisibilityBadge, When, error_view},
+        bits::{FlagBadge, StatusBadge, VisibilityBadge, When, error_view},
         project::{ProjectLabel, project_words},
     },
 };
@@ -25,13 +25,35 @@ pub fn AccessPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="muted">"Reading every shared image and its members…"</p> }>
                     {move || Suspend::new(async move {
                         match review.await {
-                            Ok(review) => view! { <Review review/> }.into_any(),
+                            Ok(ReviewPage::Ready(review)) => view! { <Review review/> }.into_any(),
+                            Ok(ReviewPage::Reading(progress)) => view! { <h1>"Access review"</h1><Reading progress/> }.into_any(),
                             Err(e) => view! { <h1>"Access review"</h1>{error_view(e)} }.into_any(),
                         }
                     })}
                 </Transition>
             </section>
         }/>
+    }
+}
+
+/// A review still being read: how far it got. The page asks again by itself until the review
+/// is done (navigation.js with JavaScript, a `<meta refresh>` without).
+#[component]
+fn Reading(progress: ReviewProgress) -> impl IntoView {
+    let (text, bar) = match progress.images {
+        None => ("Listing the project's shared images\u{2026}".to_string(), None),
+        Some(images) => (
+            format!("Reading the members of every shared image: {} of {images} read\u{2026}", progress.read),
+            Some((progress.read.to_string(), images.max(1).to_string())),
+        ),
+    };
+    view! {
+        <noscript inner_html=r#"<meta http-equiv="refresh" content="1">"#></noscript>
+        <p role="status" aria-live="polite">{text}</p>
+        {match bar {
+            Some((value, max)) => view! { <progress data-refresh-ms="700" value=value max=max aria-label="Shared images read"></progress> }.into_any(),
+            None => view! { <progress data-refresh-ms="700" aria-label="Shared images read"></progress> }.into_any(),
+        }}
     }
 }
 
@@ -77,8 +99,13 @@ fn Review(review: AccessReview) -> impl IntoView {
         <p class="exports">
             "Export the whole review: "
             <a href=format!("/access/export.csv?{owner_param}") download>"CSV"</a>", "
-            <a href=format!("/access/export.json?{owner_param}") download>"JSON"</a>
+            <a href=format!("/access/export.json?{owner_param}") download>"JSON"</a>", Terraform / OpenTofu with import blocks for "
+            {crate::model::Provider::ALL.into_iter().enumerate().map(|(i, p)| view! {
+                {(i > 0).then_some(", ")}
+                <a href=format!("/access/export.tf?{owner_param}provider={}", p.key()) download>{p.label()}</a>
+            }).collect_view()}
         </p>
+        <CleanUp review=review.clone()/>
         {(!flagged.is_empty()).then(|| view! {
             <details class="flag-legend" open>
                 <summary>"What the flags mean"</summary>
@@ -87,13 +114,59 @@ fn Review(review: AccessReview) -> impl IntoView {
                 </dl>
             </details>
         })}
+        // Rows ticked anywhere below go to the batch plan through this form (`form=` on each
+        // checkbox: the rows hold no forms of their own, and the form may not wrap the tables).
+        <form id=TICKED method="get" action="/batch" class="inline-form ticked">
+            <input type="hidden" name="operation" value="revoke"/>
+            {review.as_admin.then(|| view! { <input type="hidden" name="owner" value=review.owner.clone()/> })}
+            <button type="submit" class="secondary">"Revoke the ticked memberships\u{2026}"</button>
+            " "<span class="muted">"Tick rows below, then see the plan: nothing changes until you run it."</span>
+        </form>
         {body}
     }
 }
 
+/// The form the review's tick boxes belong to.
+const TICKED: &str = "review-ticked";
+
+/// Where a one-click choice of this review opens its batch plan.
+fn choice_href(review: &AccessReview, selection: &Selection) -> String {
+    let owner = if review.as_admin { format!("&owner={}", urlencode(&review.owner)) } else { String::new() };
+    format!("/batch?operation=revoke&select={}{owner}", urlencode(&selection.key()))
+}
+
+/// One-click choices of what to revoke, each with how many memberships it takes now.
 #[component]
-fn FlagBadge(flag: Flag) -> impl IntoView {
-    view! { <span class=format!("badge flag flag-{}", flag.key()) title=flag.explain()>{flag.label()}</span> }
+fn CleanUp(review: AccessReview) -> impl IntoView {
+    let choices: Vec<(Selection, String, usize)> = [
+        (Selection::Rejected, "Revoke every rejected membership".to_string()),
+        (Selection::PendingLong, format!("Revoke every offer pending for more than {} days", review.pending_days)),
+        (Selection::Unknown, "Revoke every unknown project and non-ID".to_string()),
+    ]
+    .into_iter()
+    .map(|(s, label)| {
+        let n = review.selected(&s).len();
+        (s, label, n)
+    })
+    .filter(|(_, _, n)| *n > 0)
+    .collect();
+    view! {
+        <section class="cleanup" aria-labelledby="cleanup-title">
+            <h2 id="cleanup-title">"Clean up"</h2>
+            {if choices.is_empty() {
+                view! { <p class="muted">"Nothing to clean up: no rejected, long-pending or unknown memberships. To offboard a project, use its \u{201c}Revoke everything\u{201d} in the by-project view."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="muted">"Each choice opens the batch plan with the memberships it takes: nothing changes until you run it. To offboard a project, use its \u{201c}Revoke everything\u{201d} in the by-project view."</p>
+                    <ul class="choices">
+                        {choices.into_iter().map(|(s, label, n)| view! {
+                            <li><a class="button secondary" href=choice_href(&review, &s)>{format!("{label} ({n})\u{2026}")}</a></li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
 }
 
 #[component]
@@ -112,13 +185,13 @@ fn ByImage(review: AccessReview) -> impl IntoView {
                 Err(e) => view! { <p class="error">{format!("Its members could not be read: {e}")}</p> }.into_any(),
                 Ok(members) => {
                     let [pending, accepted, rejected] = AccessReview::counts(members);
-                    let rows = members.iter().map(|m| member_row(&review, m, None)).collect_view();
+                    let rows = members.iter().map(|m| member_row(&review, image, m, false)).collect_view();
                     view! {
                         <p class="muted">{format!("{} member(s): {pending} pending, {accepted} accepted, {rejected} rejected.", members.len())}</p>
                         <div class="table-wrap">
                             <table class="review">
                                 <caption class="sr-only">{format!("Projects image {name} is shared with")}</caption>
-                                <thead><tr><th scope="col">"Project"</th><th scope="col">"Status"</th><th scope="col">"Shared since"</th><th scope="col">"Last answer"</th><th scope="col">"Flags"</th></tr></thead>
+                                <thead><tr><th scope="col"><span class="sr-only">"Tick"</span></th><th scope="col">"Project"</th><th scope="col">"Status"</th><th scope="col">"Shared since"</th><th scope="col">"Last answer"</th><th scope="col">"Flags"</th></tr></thead>
                                 <tbody>{rows}</tbody>
                             </table>
                         </div>
@@ -150,14 +223,16 @@ fn ByProject(review: AccessReview) -> impl IntoView {
         .map(|(project, shared)| {
             let known = review.projects.get(project).cloned();
             let label = format!("Project {}", project_words(project, known.as_ref()));
-            let rows = shared.iter().map(|(image, member)| member_row(&review, member, Some(image))).collect_view();
+            let rows = shared.iter().map(|(image, member)| member_row(&review, image, member, true)).collect_view();
+            let everything = choice_href(&review, &Selection::Project(project.to_string()));
             view! {
                 <section class="review-project" aria-label=label>
                     <h2><ProjectLabel id=project.to_string() known/></h2>
                     <p class="muted">{format!("{} image(s) shared with it.", shared.len())}</p>
+                    <p><a class="button secondary" href=everything>{format!("Revoke everything shared with this project ({})\u{2026}", shared.len())}</a></p>
                     <div class="table-wrap">
                         <table class="review">
-                            <thead><tr><th scope="col">"Image"</th><th scope="col">"Status"</th><th scope="col">"Shared since"</th><th scope="col">"Last answer"</th><th scope="col">"Flags"</th></tr></thead>
+                            <thead><tr><th scope="col"><span class="sr-only">"Tick"</span></th><th scope="col">"Image"</th><th scope="col">"Status"</th><th scope="col">"Shared since"</th><th scope="col">"Last answer"</th><th scope="col">"Flags"</th></tr></thead>
                             <tbody>{rows}</tbody>
                         </table>
                     </div>
@@ -168,25 +243,31 @@ fn ByProject(review: AccessReview) -> impl IntoView {
         .into_any()
 }
 
-/// One membership: by image, its first cell is the project; by project, the image.
-fn member_row(review: &AccessReview, member: &Member, image: Option<&ReviewImage>) -> impl IntoView + use<> {
+/// One membership: by image, its first cell is the project; by project, the image. Its tick
+/// box names the pair for the batch plan.
+fn member_row(review: &AccessReview, image: &ReviewImage, member: &Member, by_project: bool) -> impl IntoView + use<> {
     let mut flags = review.member_flags(member);
-    if let Some(image) = image {
+    if by_project {
         flags.extend(review.image_flags(image));
     }
-    let first = match image {
-        None => {
-            let known = review.projects.get(&member.member_id).cloned();
-            view! { <td data-label="Project"><ProjectLabel id=member.member_id.clone() known/></td> }.into_any()
-        }
-        Some(image) => view! {
+    let known = review.projects.get(&member.member_id).cloned();
+    let tick_label = format!(
+        "Choose project {} on image {}",
+        project_words(&member.member_id, known.as_ref()),
+        image.image.display_name()
+    );
+    let first = if by_project {
+        view! {
             <td data-label="Image"><a href=format!("/images/{}", image.image.id)>{image.image.display_name()}</a></td>
         }
-        .into_any(),
+        .into_any()
+    } else {
+        view! { <td data-label="Project"><ProjectLabel id=member.member_id.clone() known/></td> }.into_any()
     };
     let flag_key = flags.iter().map(|f| f.key()).collect::<Vec<_>>().join(" ");
     view! {
         <tr data-flags=flag_key>
+            <td class="tick"><input type="checkbox" form=TICKED name="pair" value=format!("{}:{}", image.image.id, member.member_id) aria-label=tick_label/></td>
             {first}
             <td data-label="Status"><StatusBadge status=member.status/></td>
             <td data-label="Shared since"><When time=member.created_at.clone()/></td>
