@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""glance-share benchmarks: the six measurements of issue #7 and issue 14's directory, side by side in one run.
+"""glance-share benchmarks: the six measurements of issue #7, issue 14's directory and issue 15's access review, side by side in one run.
 
 Run it with `bench/run` (which installs wrk and brotli if missing and starts the lab). It
 prints a table with ratios and goals to stdout, writes docs/benchmarks.md (method, machine,
@@ -15,6 +15,9 @@ a test: a missed goal is reported, never a failure.
   6 bundle    wasm + js of the hydrate bundle, raw / gzip -9 / brotli -q 11
   7 directory image page (128 members) named by a directory reader: Keystone calls cold and warm,
               warm time beside the same page without a directory, against the canned upstream
+  8 review    access review of 200 shared images x 10 members (`/access/export.json` and `/access`):
+              wall time, Glance calls (listing pages + one member listing per image), Keystone
+              calls and server CPU per view, against the canned upstream
 """
 
 import argparse
@@ -65,7 +68,7 @@ PAYLOAD = b"glance-share benchmark image bytes\n"
 BATCH_CONCURRENCY = 20
 # The directory reader the canned Keystone knows (benchmark 7); its password is made per run.
 DIRECTORY_USER = "glance-share-directory"
-ALL = {1, 2, 3, 4, 5, 6, 7}
+ALL = {1, 2, 3, 4, 5, 6, 7, 8}
 
 
 class Run:
@@ -133,7 +136,8 @@ class Run:
         ready = self.work / "fake.json"
         argv = [sys.executable, str(BENCH / "fake_upstream.py"), "--workers", str(self.args.fake_workers),
                 "--ready-file", str(ready), "--directory-user", DIRECTORY_USER,
-                "--directory-password-file", str(self.directory_password())]
+                "--directory-password-file", str(self.directory_password()),
+                "--review-hidden-every", str(self.args.review_hidden_every)]
         if fixtures:
             argv += ["--fixtures", str(fixtures)]
         p = self.procs.spawn(argv, self.work / "fake.log")
@@ -925,6 +929,147 @@ def bench_directory(run):
         f"vs {ps['p50']:.2f} ms without a directory")
 
 
+# ================================================================ 8. access review
+
+
+def review_page_size():
+    """The `limit` the review asks Glance for per page: `const PAGE` in src/sharing/review.rs
+    (the binary measured is built from that tree; the figure is checked against the calls)."""
+    m = re.search(r"^const PAGE: u32 = (\d+);", read_text(ROOT / "src/sharing/review.rs"), re.M)
+    if not m:
+        raise RuntimeError("no `const PAGE: u32 = …;` in src/sharing/review.rs: the review's page size is unknown")
+    return int(m.group(1))
+
+
+def glance_pages(n, limit):
+    """Requests it takes to list n images from Glance at `limit` a page: every full page links
+    to a next one, even when nothing follows (then an empty page ends the listing)."""
+    return n // limit + 1
+
+
+def review_views(run, dash, path, views, server_pid, allowed=None):
+    """The review at `path` for one signed-in session: its first view (the session's first
+    review: the project-names lookup is asked of Keystone then), one untimed view, then `views`
+    timed ones, one at a time. Upstream requests, server CPU and the canned upstream's CPU are
+    counted over the timed views. `allowed`: Glance requests per view that are not the review's
+    (the page header's pending-offers count)."""
+    before = fake_stats(run)
+    t = time.perf_counter()
+    status, body = page_or_error(dash, path)
+    first_ms = (time.perf_counter() - t) * 1000
+    if status != 200:
+        raise RuntimeError(f"{path}, first view: {status} {body[:300]!r}")
+    first = stats_delta(before, fake_stats(run), 1)
+    page_or_error(dash, path)
+    lat, errors = [], 0
+    calls0 = fake_stats(run)
+    cpu0, fcpu0 = cpu_seconds(server_pid), tree_cpu_seconds(run.fake_proc.pid)
+    for _ in range(views):
+        t = time.perf_counter()
+        status, body = page_or_error(dash, path)
+        if status == 200:
+            lat.append((time.perf_counter() - t) * 1000)
+            last = body
+        else:
+            errors += 1
+            log(f"  {path}: {status or body}")
+    cpu1, fcpu1 = cpu_seconds(server_pid), tree_cpu_seconds(run.fake_proc.pid)
+    calls = stats_delta(calls0, fake_stats(run), views)
+    if not lat:
+        raise RuntimeError(f"{path}: every timed view failed")
+    glance = {k: v for k, v in calls.items() if k.startswith("glance")}
+    listing = calls.get("glance GET images (review list)", 0.0)
+    hidden = calls.get("glance GET images (review list, os_hidden)", 0.0)
+    members = calls.get("glance GET images/{id}/members", 0.0)
+    allowance = sum(min(glance.get(k, 0.0), v) for k, v in (allowed or {}).items())
+    return {
+        "path": path,
+        "views": views,
+        "first_ms": first_ms,
+        "first_calls": first,
+        "first_keystone": sum(v for k, v in first.items() if k.startswith("keystone")),
+        "ms": summary(lat),
+        "errors": errors,
+        "calls_per_view": calls,
+        "glance_per_view": sum(glance.values()),
+        "listing_pages_per_view": listing + hidden,
+        "listing_visible_per_view": listing,
+        "listing_hidden_per_view": hidden,
+        "member_listings_per_view": members,
+        # Glance requests that are neither the review's listings nor its member listings
+        # (beyond what `allowed` lets through): none expected.
+        "other_glance_per_view": sum(glance.values()) - listing - hidden - members - allowance,
+        "not_review_per_view": allowance,
+        "keystone_per_view": sum(v for k, v in calls.items() if k.startswith("keystone")),
+        "server_cpu_ms_per_view": (cpu1 - cpu0) * 1000 / views,
+        "upstream_cpu_ms_per_view": (fcpu1 - fcpu0) * 1000 / views,
+        "bytes": len(last),
+    }, last
+
+
+def bench_review(run):
+    """Issue 15: the access review of 200 shared images × 10 members against the canned
+    upstream, as `/access/export.json` and as the page `/access`, each in its own signed-in
+    session: wall time, Glance requests (listing pages and member listings), Keystone requests
+    and server CPU per view."""
+    a, fake = run.args, run.fake
+    rv = fake.get("review")
+    if not rv:
+        raise RuntimeError("the canned upstream has no review set (bench/fake_upstream.py too old?)")
+    page_size = review_page_size()
+    limit = min(page_size, rv["limit_max"])
+    visible = rv["images"] - rv["hidden"]
+    pages = {"visible": glance_pages(visible, limit), "hidden": glance_pages(rv["hidden"], limit)}
+    clouds = run.clouds_yaml("fake", fake["base"] + "/v3")
+    proc, base = run.start_server("review", clouds)
+    out = {
+        "images": rv["images"], "members": rv["members"], "hidden": rv["hidden"], "consumers": rv["consumers"],
+        "memberships": rv["images"] * rv["members"], "page_size": page_size, "limit_max": rv["limit_max"],
+        "expected_pages": pages, "expected_pages_total": sum(pages.values()),
+        "expected_glance": sum(pages.values()) + rv["images"], "concurrency": batch_concurrency_default(),
+    }
+
+    log(f"8 review: {path_text(rv)}, /access/export.json x{a.review_views}")
+    dash = Dashboard(base)
+    dash.sign_in("producer-user", "any", "producer")
+    x, body = review_views(run, dash, "/access/export.json", a.review_views, proc.pid)
+    export = json.loads(body)
+    rows = export.get("memberships", [])
+    ids = sorted({m["image_id"] for m in rows})
+    x["memberships_listed"] = len(rows)
+    x["images_listed"] = len(ids)
+    x["hidden_listed"] = len({m["image_id"] for m in rows if m.get("image_hidden")})
+    x["unread_images"] = len(export.get("unread_images", []))
+    out["export"] = x
+
+    log(f"8 review: the page /access x{a.review_views} (another session)")
+    dash = Dashboard(base)
+    dash.sign_in("producer-user", "any", "producer")
+    x, html = review_views(run, dash, "/access", a.review_views, proc.pid,
+                           allowed={"glance GET images (offers)": 1})
+    said = re.search(rb"shares (\d+) images? with (\d+) memberships?", html)
+    x["images_said"] = int(said.group(1)) if said else None
+    x["memberships_said"] = int(said.group(2)) if said else None
+    x["images_shown"] = sum(1 for i in ids if i.encode() in html)
+    out["page"] = x
+    out["rss_kb_peak"] = proc_status_kb(proc.pid, "VmHWM")
+    run.procs.stop(proc)
+    run.results["review"] = out
+    for key in ("export", "page"):
+        x = out[key]
+        log(f"8 review: {x['path']} p50 {x['ms']['p50']:.1f} ms, {x['glance_per_view']:g} Glance calls/view "
+            f"({x['listing_pages_per_view']:g} listing pages + {x['member_listings_per_view']:g} member listings"
+            + (f" + {x['not_review_per_view']:g} header" if x["not_review_per_view"] else "")
+            + f"; expected {out['expected_pages_total']} + {out['images']}), "
+            f"{x['keystone_per_view']:g} Keystone/view (first view {x['first_keystone']:g}), "
+            f"server CPU {x['server_cpu_ms_per_view']:.1f} ms/view")
+
+
+def path_text(rv):
+    return (f"{rv['images']} shared images ({rv['hidden']} hidden from lists) x {rv['members']} members "
+            f"of {rv['consumers']} projects")
+
+
 # ================================================================ 5. load
 
 
@@ -1199,6 +1344,11 @@ def parse_args():
     ap.add_argument("--fake-workers", type=int, default=2)
     ap.add_argument("--directory-views", type=int, default=100,
                     help="benchmark 7: warm loads, and pairs with/without a directory")
+    ap.add_argument("--review-views", type=int, default=10,
+                    help="benchmark 8: timed views of the access review, each of the export and the page")
+    ap.add_argument("--review-hidden-every", type=int, default=20,
+                    help="benchmark 8: every n-th of the 200 shared images is hidden from lists (0: none, so the "
+                    "first listing is one full page and Glance's `next` link asks for a second, empty one)")
     args = ap.parse_args()
     args.only = {int(x) for x in args.only.split(",") if x.strip()}
     args.bin, args.site = Path(args.bin).resolve(), Path(args.site).resolve()
@@ -1246,12 +1396,13 @@ def main():
             (4, "batch", bench_batch),
             (2, "render", bench_render),
             (7, "directory", bench_directory),
+            (8, "review", bench_review),
             (5, "load", bench_load),
         ]
         for num, name, fn in phases:
             if num not in args.only:
                 continue
-            if num in (2, 5, 7) and run.fake is None:
+            if num in (2, 5, 7, 8) and run.fake is None:
                 if num == 2:
                     build_alloc_shim(run)
                 fixtures = getattr(run, "fixtures", None)

@@ -22,12 +22,20 @@ directory reader (issue 14), a user with `reader` at system scope:
                               (the image's owner, its members), 404 for any other ID
   GET    /v3/domains/{id}     with the reader's token: 200 for `default`, 404 for any other ID
   GET    /v2/images/{id}      the benchmark image (shared, owned by the token's project);
-                              any image of the 1000-image lists too
-  GET    /v2/images/{id}/members   128 members for the benchmark image, 2 for the others
+                              any image of the 1000-image lists and of the review set too
+  GET    /v2/images/{id}/members   128 members for the benchmark image, 2 for the others of the
+                              lists, --review-members (10) for each image of the review set
   POST   /v2/images/{id}/members  200, the new member, answered after --write-delay-ms (as
                               a Glance with room for every call: writes overlap freely)
   GET    /_stats              requests served so far, by kind (summed over the workers)
   GET    /v2/images?...       member_status=... -> no images (no pending offers);
+                              owner=<project>&visibility=shared -> the review set (benchmark 8):
+                              --review-images (200) shared images owned by the project, every
+                              --review-hidden-every'th (20th) one hidden from lists: listed only
+                              with os_hidden=true, the others only without it, as Glance does;
+                              `limit` (capped at 1000, Glance's api_limit_max) and `marker`
+                              honoured, `next` link like Glance's (every query parameter kept,
+                              the marker replaced; on every full page, even when nothing follows)
                               owner=<project> -> 1000 shared images owned by the project;
                               otherwise -> 1000 public images of another project;
                               `limit`/`marker` honoured, `next` link like Glance's
@@ -50,18 +58,21 @@ import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 DEFAULT_IMAGE_ID = "5b0d7c39-4d0a-4c61-9a6e-2f0e5ad0b128"
 DEFAULT_PROJECT_ID = "b8d6dda6f8fb4421a105788867f355c0"
 OTHER_PROJECT_ID = "0f5e4c8a1b2d4e6f8a9b0c1d2e3f4a5b"
 LIST_SIZE = 1000
+# Glance's default api_limit_max: a larger `limit` is answered with this many images at most.
+LIMIT_MAX = 1000
 # Requests served, by kind, one row of counters per worker (no locking needed), summed by GET /_stats.
 KINDS = ["keystone POST auth/tokens", "keystone GET auth/tokens", "keystone GET auth/projects",
          "keystone GET projects/{id}", "glance GET images/{id}", "glance GET images/{id}/members",
          "glance GET images (list)", "glance GET images (offers)", "glance POST images/{id}/members", "other",
          "keystone POST auth/tokens (directory)", "keystone GET projects/{id} (directory)",
-         "keystone GET domains/{id} (directory)"]
+         "keystone GET domains/{id} (directory)",
+         "glance GET images (review list)", "glance GET images (review list, os_hidden)"]
 MAX_WORKERS = 64
 STATS = mmap.mmap(-1, 8 * len(KINDS) * MAX_WORKERS)
 WORKER = 0
@@ -112,10 +123,26 @@ def member_body(image_id, member_id, created, status="pending"):
     }
 
 
+NO_MARKER = b'{"message": "No image found with ID", "code": "400 Bad Request"}'
+
+
+def page_after(rows, marker, limit):
+    """The `limit` rows after the one whose id is `marker` (from the first without one), as
+    Glance pages; None when no row has that id (Glance answers 400)."""
+    start = 0
+    if marker:
+        ids = [r["id"] for r in rows]
+        if marker not in ids:
+            return None
+        start = ids.index(marker) + 1
+    return rows[start : start + limit]
+
+
 class Canned:
     """Every answer, prepared before the first request."""
 
-    def __init__(self, base_url, fixtures, members, directory_user=None, directory_password=None):
+    def __init__(self, base_url, fixtures, members, directory_user=None, directory_password=None,
+                 review_images=200, review_members=10, review_hidden_every=20):
         now = datetime.now(timezone.utc).replace(microsecond=0)
         created = iso(now - timedelta(days=3))
         image = members_list = None
@@ -172,6 +199,7 @@ class Canned:
             rows.sort(key=lambda r: r["name"])
             self.lists[kind] = rows
         self.list_cache = {}
+        self.review_consumers = self.build_review(image, review_images, review_members, review_hidden_every, now)
 
         expires = iso(now + timedelta(hours=6)).replace("Z", ".000000Z")
         issued = iso(now).replace("Z", ".000000Z")
@@ -277,6 +305,8 @@ class Canned:
         self.project_names = {self.project_id: "producer", OTHER_PROJECT_ID: "bench-public-owner"}
         for i, m in enumerate(members_list["members"]):
             self.project_names.setdefault(m["member_id"], f"bench-consumer-{i:03d}")
+        for i, pid in enumerate(self.review_consumers):
+            self.project_names.setdefault(pid, f"bench-review-consumer-{i:02d}")
         self.project_bodies = {
             pid: json.dumps(
                 {
@@ -311,6 +341,59 @@ class Canned:
         self.keystone_not_found = json.dumps(
             {"error": {"code": 404, "message": "Could not find project.", "title": "Not Found"}}
         ).encode()
+
+    def build_review(self, template, n, per_image, hidden_every, now):
+        """The review set (benchmark 8): `n` shared images of the project, `per_image` members
+        each, drawn from a pool of 40 consumer projects; one image in `hidden_every` hidden from
+        lists. Statuses mixed as an estate's are: mostly accepted, some pending (a few of them for
+        weeks), some rejected. Returns the pool's project IDs."""
+        pool = [uuid.uuid5(uuid.NAMESPACE_OID, f"review-consumer-{k}").hex for k in range(40)]
+        old = iso(now - timedelta(days=30))
+        rows = []
+        self.review = {"images": n, "members": per_image, "hidden": 0, "consumers": len(pool)}
+        for i in range(n):
+            iid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"glance-share-bench/review/{i}"))
+            hidden = hidden_every > 0 and i % hidden_every == hidden_every - 1
+            self.review["hidden"] += hidden
+            body = dict(template)
+            body.update(id=iid, name=f"bench-review-{i:03d}", owner=self.project_id, visibility="shared",
+                        os_hidden=hidden, self=f"/v2/images/{iid}", file=f"/v2/images/{iid}/file")
+            rows.append(body)
+            self.images[iid] = json.dumps(body).encode()
+            members = []
+            for j in range(per_image):
+                k = (i + 4 * j) % len(pool)
+                n_ = i * per_image + j
+                status = "rejected" if n_ % 11 == 0 else "pending" if n_ % 7 == 0 else "accepted"
+                members.append(member_body(iid, pool[k], old if n_ % 5 == 0 else self.created, status))
+            self.members[iid] = json.dumps({"members": members, "schema": "/v2/schemas/members"}).encode()
+        rows.sort(key=lambda r: r["name"])
+        self.review_rows = rows
+        return pool
+
+    def review_list(self, q):
+        """`GET /v2/images?owner=<project>&visibility=shared...`: one page of the review set."""
+        hidden = q.get("os_hidden", ["false"])[0].lower() == "true"
+        try:
+            limit = min(int(q.get("limit", ["25"])[0]), LIMIT_MAX)
+        except ValueError:
+            return 400, b'{"message": "limit param must be an integer", "code": "400 Bad Request"}'
+        marker = q.get("marker", [None])[0]
+        key = ("review", hidden, limit, marker, tuple(sorted((k, tuple(v)) for k, v in q.items() if k != "marker")))
+        body = self.list_cache.get(key)
+        if body is None:
+            rows = [r for r in self.review_rows if r["os_hidden"] == hidden]
+            page = page_after(rows, marker, limit)
+            if page is None:
+                return 400, NO_MARKER
+            # Glance: `first` and `next` carry the request's parameters (the marker replaced).
+            params = [(k, v) for k, vs in q.items() if k != "marker" for v in vs]
+            out = {"images": page, "first": "/v2/images?" + urlencode(params), "schema": "/v2/schemas/images"}
+            if page and len(page) == limit:
+                out["next"] = "/v2/images?" + urlencode(params + [("marker", page[-1]["id"])])
+            body = json.dumps(out).encode()
+            self.list_cache[key] = body
+        return 200, body
 
     def reader_token(self):
         """A new 183-char token of the directory reader: 56 random bytes and their MAC."""
@@ -355,6 +438,8 @@ class Canned:
         q = parse_qs(query)
         if "member_status" in q:
             return 200, self.no_offers
+        if q.get("owner", [""])[0] == self.project_id and q.get("visibility", [""])[0] == "shared":
+            return self.review_list(q)
         kind = "mine" if q.get("owner", [""])[0] == self.project_id else "all"
         try:
             limit = min(int(q.get("limit", ["25"])[0]), LIST_SIZE)
@@ -364,14 +449,9 @@ class Canned:
         key = (kind, limit, marker)
         body = self.list_cache.get(key)
         if body is None:
-            rows = self.lists[kind]
-            start = 0
-            if marker:
-                ids = [r["id"] for r in rows]
-                if marker not in ids:
-                    return 400, b'{"message": "No image found with ID", "code": "400 Bad Request"}'
-                start = ids.index(marker) + 1
-            page = rows[start : start + limit]
+            page = page_after(self.lists[kind], marker, limit)
+            if page is None:
+                return 400, NO_MARKER
             out = {"images": page, "first": f"/v2/images?limit={limit}", "schema": "/v2/schemas/images"}
             # Like Glance: a full page links to the next one, even when nothing follows.
             if page and len(page) == limit:
@@ -490,7 +570,14 @@ class Handler(asyncio.Protocol):
             return 404, NOT_FOUND, [], "other"
         if path == "/v2/images" and method == "GET":
             status, body = c.image_list(parts.query)
-            kind = "glance GET images (offers)" if "member_status" in parts.query else "glance GET images (list)"
+            q = parse_qs(parts.query)
+            if "member_status" in q:
+                kind = "glance GET images (offers)"
+            elif q.get("owner", [""])[0] == c.project_id and q.get("visibility", [""])[0] == "shared":
+                hidden = q.get("os_hidden", ["false"])[0].lower() == "true"
+                kind = "glance GET images (review list, os_hidden)" if hidden else "glance GET images (review list)"
+            else:
+                kind = "glance GET images (list)"
             return status, body, [], kind
         segs = path.split("/")
         if len(segs) == 5 and segs[1:3] == ["v2", "images"] and segs[4] == "members" and method == "POST":
@@ -533,6 +620,10 @@ def main():
                     help="how long an add-member call takes (the lab Glance's time per call is about 10 ms)")
     ap.add_argument("--directory-user", help="the directory reader's user name (domain Default, system scope)")
     ap.add_argument("--directory-password-file", help="a file whose first line is that user's password")
+    ap.add_argument("--review-images", type=int, default=200, help="shared images of the review set (benchmark 8)")
+    ap.add_argument("--review-members", type=int, default=10, help="members of each image of the review set")
+    ap.add_argument("--review-hidden-every", type=int, default=20,
+                    help="every n-th image of the review set is hidden from lists (os_hidden); 0: none")
     args = ap.parse_args()
     password = None
     if args.directory_user:
@@ -547,7 +638,8 @@ def main():
     sock.listen(2048)
     sock.setblocking(False)
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    Handler.canned = Canned(base, args.fixtures, args.members, args.directory_user, password)
+    Handler.canned = Canned(base, args.fixtures, args.members, args.directory_user, password,
+                            args.review_images, args.review_members, args.review_hidden_every)
     Handler.canned.write_delay = args.write_delay_ms / 1000
 
     children = []
@@ -579,6 +671,9 @@ def main():
         "members": len(json.loads(Handler.canned.members[Handler.canned.image_id])["members"]),
         "workers": children,
         "write_delay_ms": args.write_delay_ms,
+        # The review set (benchmark 8): images, members per image, how many hidden from lists,
+        # the consumer projects' pool, and Glance's cap on `limit`.
+        "review": dict(Handler.canned.review, limit_max=LIMIT_MAX),
         # What the directory reader may sign in as and the names Keystone gives, for the checks.
         "directory": {
             "user": args.directory_user,

@@ -1,7 +1,8 @@
 """Turns one run's figures into the stdout table, the README table and docs/benchmarks.md.
 
 Every number in the output comes from the results of the run; the text around them is fixed
-or chosen by comparing figures with the goals of issue #7 (and issue 14's, benchmark 7).
+or chosen by comparing figures with the goals of issue #7 (and issue 14's, benchmark 7; issue
+15's, benchmark 8).
 """
 
 GOAL_OVERHEAD = 1.05  # glance-share / direct Glance, p50 and p95
@@ -67,6 +68,43 @@ def directory_figure(x):
             f"{x['warm_names_shown']} of {x['members']} names shown")
 
 
+REVIEW_VIEWS = (("export", "`/access/export.json`"), ("page", "the page `/access`"))
+
+
+def same(a, b):
+    """Per-view figures are means over the views: equal when every view made the same calls."""
+    return a is not None and b is not None and abs(a - b) < 1e-9
+
+
+def review_complete(rv, key):
+    """The view showed the whole review (a view that read fewer images would make fewer calls)."""
+    x = rv[key]
+    if key == "export":
+        return x["memberships_listed"] == rv["memberships"] and x["images_listed"] == rv["images"] \
+            and x["hidden_listed"] == rv["hidden"] and x["unread_images"] == 0
+    return x["images_said"] == rv["images"] and x["memberships_said"] == rv["memberships"]
+
+
+def review_met(rv, key):
+    """Issue 15's goal, from the figures: the review's Glance calls per view are the listing
+    pages Glance's paging takes plus one member listing per shared image, nothing more (the
+    page's header may add its one pending-offers count, shown apart), and the view was whole."""
+    x = rv[key]
+    return (same(x["glance_per_view"] - x["not_review_per_view"], rv["expected_glance"])
+            and same(x["listing_pages_per_view"], rv["expected_pages_total"])
+            and same(x["member_listings_per_view"], rv["images"])
+            and x["errors"] == 0 and review_complete(rv, key))
+
+
+def review_figure(rv, key):
+    x = rv[key]
+    header = (f" (+ {count(x['not_review_per_view'])} pending-offers count of the page header)"
+              if x["not_review_per_view"] else "")
+    return (f"{count(x['glance_per_view'] - x['not_review_per_view'])} Glance calls/view = "
+            f"{count(x['listing_pages_per_view'])} listing pages + {count(x['member_listings_per_view'])} member "
+            f"listings{header}; expected {rv['expected_pages_total']} + {rv['images']} = {rv['expected_glance']}")
+
+
 def table(rows, header):
     out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
@@ -107,6 +145,12 @@ def goals(r):
         x = r["directory"]
         g.append((f"{GOAL_DIRECTORY_WARM} Keystone calls per member once warm (member page, {x['members']} members, "
                   "directory)", directory_met(x), directory_figure(x)))
+    if "review" in r:
+        rv = r["review"]
+        for key, what in REVIEW_VIEWS:
+            if key in rv:
+                g.append((f"access review ({rv['images']} images × {rv['members']} members), {what}: upstream Glance "
+                          "calls per view = listing pages + shared images", review_met(rv, key), review_figure(rv, key)))
     return g
 
 
@@ -174,6 +218,21 @@ def summary_rows(r):
                      f"{count(x['cold_sign_ins'])} sign-in + {count(x['cold_project_lookups'])} project + "
                      f"{count(x['cold_domain_lookups'])} domain lookups, {ms(x['cold_ms'])}",
                      f"{x['page_projects']} projects on the page (owner + members)", "–", "–", NONE))
+    if "review" in r:
+        rv = r["review"]
+        for key, what in REVIEW_VIEWS:
+            if key not in rv:
+                continue
+            x = rv[key]
+            header = f" + {count(x['not_review_per_view'])} header" if x["not_review_per_view"] else ""
+            rows.append(("8", f"access review, {rv['images']} images × {rv['members']} members, {what} (canned upstream)",
+                         f"p50 {ms(x['ms']['p50'])}, CPU {ms(x['server_cpu_ms_per_view'])}/view; "
+                         f"{count(x['glance_per_view'] - x['not_review_per_view'])} Glance calls/view "
+                         f"({count(x['listing_pages_per_view'])} listing pages + "
+                         f"{count(x['member_listings_per_view'])} member listings{header}), "
+                         f"{count(x['keystone_per_view'])} Keystone",
+                         f"{rv['expected_glance']} = {rv['expected_pages_total']} listing pages + {rv['images']} images",
+                         "–", "Glance calls = listing pages + images", mark(review_met(rv, key))))
     return rows
 
 
@@ -235,6 +294,19 @@ def readme_table(r):
                      f"(cold: {count(x['cold_sign_ins'] + x['cold_project_lookups'] + x['cold_domain_lookups'])}); "
                      f"{ms(x['paired_directory_ms']['p50'])} vs {ms(x['paired_plain_ms']['p50'])} without names",
                      f"{GOAL_DIRECTORY_WARM} Keystone calls per member", mark(directory_met(x))))
+    if "review" in r:
+        rv = r["review"]
+        keys = [k for k, _ in REVIEW_VIEWS if k in rv]
+        if keys:
+            x = rv[keys[0]]
+            times_ = "; ".join(f"{'page' if k == 'page' else 'JSON export'} {ms(rv[k]['ms']['p50'])}, "
+                               f"{ms(rv[k]['server_cpu_ms_per_view'])} CPU" for k in keys)
+            rows.append((f"Access review, {rv['images']} shared images × {rv['members']} members",
+                         f"{count(x['glance_per_view'] - x['not_review_per_view'])} Glance calls per view "
+                         f"({count(x['listing_pages_per_view'])} listing pages + "
+                         f"{count(x['member_listings_per_view'])} member listings), "
+                         f"{count(x['keystone_per_view'])} Keystone; {times_}",
+                         "Glance calls = listing pages + images", mark(all(review_met(rv, k) for k in keys))))
     m = r.get("machine", {})
     head = table(rows, ["Benchmark", "Result", "Goal", ""])
     return (head + f"\n\n{m.get('nproc', '?')} cores ({m.get('cpu', '?')}), {m.get('date', '')[:10]}; "
@@ -600,6 +672,9 @@ def docs(r):
     # 7
     if "directory" in r:
         docs_directory(r["directory"], w)
+    # 8
+    if "review" in r:
+        docs_review(r["review"], w)
     w("## Incidents")
     w("")
     inc = r.get("incidents", [])
@@ -849,6 +924,35 @@ def why(name, r):
         if x["errors"]:
             text += f" {x['errors']} page loads failed."
         return text
+    if name.startswith("access review"):
+        rv = r["review"]
+        key = "page" if "the page" in name else "export"
+        x = rv[key]
+        by_kind = ", ".join(f"{k} {count(v)}" for k, v in sorted(x["calls_per_view"].items()) if k.startswith("glance"))
+        text = f"Glance requests per view, by kind: {by_kind or 'none'}."
+        if not same(x["listing_pages_per_view"], rv["expected_pages_total"]):
+            text += (f" The listings took {count(x['listing_pages_per_view'])} pages where Glance's paging needs "
+                     f"{rv['expected_pages_total']} ({rv['expected_pages']['visible']} for the "
+                     f"{rv['images'] - rv['hidden']} listed images, {rv['expected_pages']['hidden']} for the "
+                     f"{rv['hidden']} hidden ones, at {min(rv['page_size'], rv['limit_max'])} a page): more pages mean "
+                     "a listing asked again or a marker not followed.")
+        if not same(x["member_listings_per_view"], rv["images"]):
+            text += (f" {count(x['member_listings_per_view'])} member listings for {rv['images']} images: "
+                     + ("some images' members were read more than once (a listing's images counted twice, or the "
+                        "review computed more than once per view)" if x["member_listings_per_view"] > rv["images"]
+                        else "some images' members were not read"))
+            text += "."
+        if x["other_glance_per_view"] > 1e-9:
+            text += (f" {count(x['other_glance_per_view'])} Glance requests per view are neither listing pages nor "
+                     "member listings.")
+        if x["glance_per_view"] - x["not_review_per_view"] > rv["expected_glance"] and key == "page":
+            text += (" If every kind is a whole multiple of the export's, the page runs the review's server "
+                     "function more than once per render (see benchmark 2 on repeated server functions).")
+        if not review_complete(rv, key):
+            text += " The view did not show the whole review (see the figures in benchmark 8)."
+        if x["errors"]:
+            text += f" {x['errors']} views failed."
+        return text
     if name.startswith("hydrate bundle"):
         bu = r["bundle"]
         sec = bu["files"]["wasm"].get("sections", {})
@@ -864,3 +968,80 @@ def why(name, r):
                 "ship no code for the static parts of a page but change how every interactive part is written."
                 + (f" Served with brotli the bundle is {kb(bu['total']['brotli'])}." if bu["total"].get("brotli") else ""))
     return ""
+
+
+def docs_review(rv, w):
+    """Benchmark 8's section of docs/benchmarks.md."""
+    w("## 8. The access review")
+    w("")
+    vis = rv["images"] - rv["hidden"]
+    per = min(rv["page_size"], rv["limit_max"])
+    w("**Method.** Issue 15: the review of everything a project shares reads the project's shared images with "
+      f"`GET /v2/images?owner=…&visibility=shared&limit={rv['page_size']}` page after page (Glance's `next` link), "
+      "then the same with `os_hidden=true` (Glance lists images hidden from lists only when asked), then one "
+      f"`GET /v2/images/{{id}}/members` per shared image ({rv['concurrency']} at a time, "
+      "`GLANCE_SHARE_BATCH_CONCURRENCY` as set for the benchmarks), then the project names once. The canned "
+      f"upstream of benchmark 2 serves {rv['images']} shared images owned by the signed-in project, {rv['hidden']} of "
+      f"them hidden from lists, each with {rv['members']} members drawn from {rv['consumers']} consumer projects "
+      "(mostly accepted, some pending, some of those for weeks, some rejected). Its listing honours `owner`, "
+      f"`visibility`, `os_hidden`, `limit` (at most {rv['limit_max']}, Glance's default `api_limit_max`) and "
+      "`marker`, and links every full page to a next one as Glance does, even when nothing follows; it counts "
+      "every request by kind. Keystone answers the ordinary user's project lookups with 403, as the lab's does. "
+      "A fresh server; one signed-in session requests `/access/export.json`, another the server-rendered page "
+      f"`/access`: each session's first view, one untimed view, then {rv['export']['views']} timed views one at a "
+      "time. Upstream requests and server CPU (`utime + stime` of the process, 10 ms ticks, over the timed views) "
+      "are divided by the number of views. Each view is checked whole: the export's memberships, images and hidden "
+      "images, the page's own count of images and memberships.")
+    w("")
+    w(f"**Expected upstream requests.** {vis} listed images at {per} a page take "
+      f"{rv['expected_pages']['visible']} listing page{'s' if rv['expected_pages']['visible'] != 1 else ''}, the "
+      f"{rv['hidden']} hidden ones {rv['expected_pages']['hidden']} (a full page always costs one more, empty, "
+      f"page): {rv['expected_pages_total']} listing pages + {rv['images']} member listings = "
+      f"**{rv['expected_glance']} Glance requests per view**.")
+    w("")
+    rows = []
+    for key, what in REVIEW_VIEWS:
+        if key not in rv:
+            continue
+        x = rv[key]
+        rows.append((what, x["ms"]["n"], ms(x["ms"]["p50"]), ms(x["ms"]["p95"]), ms(x["server_cpu_ms_per_view"]),
+                     ms(x["upstream_cpu_ms_per_view"]),
+                     f"{count(x['listing_visible_per_view'])} + {count(x['listing_hidden_per_view'])} hidden",
+                     count(x["member_listings_per_view"]),
+                     count(x["glance_per_view"] - x["listing_pages_per_view"] - x["member_listings_per_view"]),
+                     count(x["keystone_per_view"]), kb(x["bytes"]), mark(review_met(rv, key))))
+    w(table(rows, ["view", "n", "p50", "p95", "server CPU / view", "upstream CPU / view", "listing pages",
+                   "member listings", "other Glance", "Keystone", "size", "calls = pages + images"]))
+    w("")
+    rows = []
+    for key, what in REVIEW_VIEWS:
+        if key not in rv:
+            continue
+        x = rv[key]
+        rows.append((what, ms(x["first_ms"]),
+                     ", ".join(f"{k} {count(v)}" for k, v in sorted(x["first_calls"].items())) or "none",
+                     ", ".join(f"{k} {count(v)}" for k, v in sorted(x["calls_per_view"].items())) or "none"))
+    w(table(rows, ["view", "first view of the session", "its upstream requests", "upstream requests per timed view"]))
+    w("")
+    e, p = rv.get("export"), rv.get("page")
+    checks = []
+    if e:
+        checks.append(f"the export listed {e['memberships_listed']} of {rv['memberships']} memberships of "
+                      f"{e['images_listed']} images ({e['hidden_listed']} hidden), {e['unread_images']} unread")
+    if p:
+        checks.append(f"the page says {p['images_said']} images and {p['memberships_said']} memberships and shows "
+                      f"{p['images_shown']} of the image IDs")
+    w("Checks: " + "; ".join(checks) + f". Server peak RSS {mb_kib(rv['rss_kb_peak']):.1f} MB.")
+    w("")
+    met = [what for key, what in REVIEW_VIEWS if key in rv and review_met(rv, key)]
+    w("**What it means.** The review's cost in Glance requests is fixed by the estate: listing pages plus one "
+      "member listing per shared image, whoever looks and however often"
+      + (f"; measured so for {' and '.join(met)}" if met else "; **not so in this run** (see \"Goals missed\")")
+      + ". Against the canned upstream, which answers at once, the wall time is the dashboard's own work (parsing "
+      f"{rv['images']} member lists, the names lookup, the JSON or the HTML of {rv['memberships']} memberships) and the "
+      "Python upstream's; against a real Glance the member listings dominate: about "
+      f"{rv['images']} ÷ {rv['concurrency']} rounds of one member-list call each (benchmark 1 measures one), after the "
+      "listing pages, which run one after another. Keystone is asked for the project names once per session: an "
+      "ordinary user is refused (403) and the session remembers it, so later views ask nothing; with a directory "
+      "reader (benchmark 7) the names come from its cache.")
+    w("")
