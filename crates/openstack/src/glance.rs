@@ -1,7 +1,8 @@
-//! Glance v2: images, their visibility, and the image member API.
+//! Glance v2: images, their visibility and other attributes (hidden, protected, custom
+//! properties), the API versions an endpoint serves, and the image member API.
 
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use url::Url;
 
 use crate::{
@@ -9,7 +10,7 @@ use crate::{
     http::{Upstream, check, fetch_json, send},
 };
 use crate::{
-    ids::{ImageId, MemberId},
+    ids::{ImageId, MemberId, PropertyName},
     records::{Image, Member, MemberStatus, Visibility},
 };
 
@@ -75,6 +76,60 @@ struct MembersBody {
     members: Vec<Member>,
 }
 
+#[derive(Deserialize)]
+struct VersionsBody {
+    versions: Vec<VersionEntry>,
+}
+
+/// One entry of the version document; anything else in it (`links`) is not needed.
+#[derive(Deserialize)]
+struct VersionEntry {
+    id: String,
+    #[serde(default)]
+    status: String,
+}
+
+/// One change of an image, sent by [`Glance::update_image`] as one JSON-patch operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageChange {
+    /// `os_hidden`: hidden from image lists, still usable by ID (image API 2.7; see
+    /// [`supports_hidden`]).
+    Hidden(bool),
+    /// `protected`: Glance refuses to delete a protected image (403). Its properties can still
+    /// be changed.
+    Protected(bool),
+    /// Sets a custom property, whether the image has it already or not.
+    Property {
+        /// Checked by [`PropertyName::parse`]: never one of Glance's own attributes.
+        name: PropertyName,
+        /// Any text: Glance checks none (its column is a database TEXT; the lab took 70,000
+        /// characters).
+        value: String,
+    },
+    /// Removes a custom property. Glance answers 409 "Property … does not exist." when the
+    /// image has none, and then makes none of the other changes sent with it.
+    RemoveProperty(PropertyName),
+}
+
+impl ImageChange {
+    /// The JSON-patch operation. Glance's own attributes always exist, so they are replaced;
+    /// a property is added, which with Glance's `v2.1` patch type also replaces an existing
+    /// one (the `v2.0` type answers 409 instead).
+    fn operation(&self) -> Value {
+        match self {
+            ImageChange::Hidden(hidden) => json!({ "op": "replace", "path": "/os_hidden", "value": hidden }),
+            ImageChange::Protected(protected) => json!({ "op": "replace", "path": "/protected", "value": protected }),
+            ImageChange::Property { name, value } => json!({ "op": "add", "path": pointer(name), "value": value }),
+            ImageChange::RemoveProperty(name) => json!({ "op": "remove", "path": pointer(name) }),
+        }
+    }
+}
+
+/// The JSON pointer of a property: [`PropertyName`] holds no `/` or `~`, so nothing needs escaping.
+fn pointer(name: &PropertyName) -> String {
+    format!("/{name}")
+}
+
 /// An image endpoint's URL, checked once: http(s), and able to take path segments. Every URL
 /// a [`Glance`] calls is built from it by [`BaseUrl::url`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +168,16 @@ impl BaseUrl {
         // `parse` made sure the URL can be a base, so this `if` always holds.
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    /// The URL of the version document: `versions` under the endpoint's own path (Glance
+    /// answers it there with 200, while the endpoint itself answers 300 Multiple Choices).
+    pub fn versions(&self) -> Url {
+        let mut url = self.0.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push("versions");
         }
         url
     }
@@ -200,16 +265,44 @@ impl<'a> Glance<'a> {
         fetch_json(self.http, Service::Glance, self.get(self.url(Resource::Image(id)))).await
     }
 
-    /// `PATCH /v2/images/{id}` replacing the visibility (Glance insists on its JSON-patch type).
+    /// `PATCH /v2/images/{id}` replacing the visibility.
     pub async fn set_visibility(&self, id: &ImageId, visibility: Visibility) -> Result<Image, UpstreamError> {
-        let body = json!([{ "op": "replace", "path": "/visibility", "value": visibility.label() }]);
+        self.patch(id, json!([{ "op": "replace", "path": "/visibility", "value": visibility.label() }])).await
+    }
+
+    /// `PATCH /v2/images/{id}` with `changes` in order, in one call: Glance makes all of them
+    /// or, when one fails, none. The image as Glance then has it is returned.
+    pub async fn update_image(&self, id: &ImageId, changes: &[ImageChange]) -> Result<Image, UpstreamError> {
+        self.patch(id, changes.iter().map(ImageChange::operation).collect()).await
+    }
+
+    /// Sends a JSON patch of an image (Glance insists on its own JSON-patch type, 415 otherwise).
+    async fn patch(&self, id: &ImageId, operations: Value) -> Result<Image, UpstreamError> {
         let req = self
             .http
             .patch(self.url(Resource::Image(id)))
             .header("X-Auth-Token", self.token.expose())
             .header(reqwest::header::CONTENT_TYPE, JSON_PATCH)
-            .body(body.to_string());
+            .body(operations.to_string());
         fetch_json(self.http, Service::Glance, req).await
+    }
+
+    /// `GET /versions` of the endpoint: the image API versions it serves (`CURRENT` or
+    /// `SUPPORTED`, not `DEPRECATED`), newest first, such as `["v2.17", "v2.15", …, "v2.0"]`.
+    /// Glance lists them in no particular order and leaves out those of features it was not
+    /// configured for (v2.14 and v2.16 without an image cache). The document is public: no
+    /// token is sent.
+    pub async fn api_versions(&self) -> Result<Vec<String>, UpstreamError> {
+        let body: VersionsBody = fetch_json(self.http, Service::Glance, self.http.get(self.base.versions())).await?;
+        let mut versions: Vec<String> = body
+            .versions
+            .into_iter()
+            .filter(|v| matches!(v.status.as_str(), "CURRENT" | "SUPPORTED"))
+            .map(|v| v.id)
+            .collect();
+        // Unreadable IDs (`None`) sort last; the sort is stable, so they keep Glance's order.
+        versions.sort_by_key(|v| std::cmp::Reverse(version_number(v)));
+        Ok(versions)
     }
 
     /// `GET /v2/images/{id}/members`: all members for the owner, only its own entry for a member.
@@ -256,6 +349,18 @@ impl<'a> Glance<'a> {
     }
 }
 
+/// Whether an endpoint serving `versions` (from [`Glance::api_versions`]) knows `os_hidden`,
+/// which came with image API 2.7. Versions compare as numbers: v2.10 is after v2.7.
+pub fn supports_hidden(versions: &[String]) -> bool {
+    versions.iter().filter_map(|v| version_number(v)).any(|v| v >= (2, 7))
+}
+
+/// `(2, 10)` for `"v2.10"`; `None` for anything else.
+fn version_number(id: &str) -> Option<(u32, u32)> {
+    let (major, minor) = id.strip_prefix('v')?.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
 /// The `marker` query value of a `next` link such as `/v2/images?limit=2&marker=<id>`.
 fn marker_of(next: &str) -> Option<ImageId> {
     let query = next.split_once('?')?.1;
@@ -299,6 +404,62 @@ mod tests {
         for bad in ["mailto:x@y", "ftp://cloud.example/", "data:text/plain,x", "not a url", ""] {
             assert!(BaseUrl::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_version_document_is_under_the_endpoints_own_path() {
+        for (endpoint, versions) in [
+            ("http://127.0.0.1:9292", "http://127.0.0.1:9292/versions"),
+            ("http://127.0.0.1:9292/", "http://127.0.0.1:9292/versions"),
+            ("https://cloud.example/image", "https://cloud.example/image/versions"),
+            ("https://cloud.example/image/?q=1", "https://cloud.example/image/versions"),
+        ] {
+            assert_eq!(BaseUrl::parse(endpoint).unwrap().versions().as_str(), versions, "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn versions_compare_as_numbers() {
+        assert_eq!(version_number("v2.10"), Some((2, 10)));
+        assert_eq!(version_number("v2.7"), Some((2, 7)));
+        assert!(version_number("v2.10") > version_number("v2.7"), "not as text");
+        for unreadable in ["", "v2", "2.7", "v2.x", "v2.7.1", "V2.7", "v-1.0"] {
+            assert_eq!(version_number(unreadable), None, "{unreadable}");
+        }
+    }
+
+    #[test]
+    fn hidden_images_need_api_2_7_or_later() {
+        let versions = |ids: &[&str]| ids.iter().map(|v| v.to_string()).collect::<Vec<_>>();
+        assert!(supports_hidden(&versions(&["v2.7"])));
+        assert!(supports_hidden(&versions(&["v2.10", "v2.1"])), "2.10 is after 2.7");
+        assert!(supports_hidden(&versions(&["v3.0"])));
+        assert!(!supports_hidden(&versions(&["v2.6", "v2.1", "v2.0"])));
+        assert!(!supports_hidden(&versions(&["v1.1", "weird"])));
+        assert!(!supports_hidden(&[]));
+    }
+
+    #[test]
+    fn changes_are_json_patch_operations() {
+        let name = PropertyName::parse("superseded_by").unwrap();
+        let operations: Vec<Value> = [
+            ImageChange::Hidden(true),
+            ImageChange::Protected(false),
+            ImageChange::Property { name: name.clone(), value: IMAGE.into() },
+            ImageChange::RemoveProperty(name),
+        ]
+        .iter()
+        .map(ImageChange::operation)
+        .collect();
+        assert_eq!(
+            operations,
+            [
+                json!({"op": "replace", "path": "/os_hidden", "value": true}),
+                json!({"op": "replace", "path": "/protected", "value": false}),
+                json!({"op": "add", "path": "/superseded_by", "value": IMAGE}),
+                json!({"op": "remove", "path": "/superseded_by"}),
+            ]
+        );
     }
 
     #[test]

@@ -100,6 +100,108 @@ impl std::fmt::Display for MemberId {
     }
 }
 
+/// The name of a custom image property (`superseded_by`, `os_distro`, …), which Glance sends as
+/// a top-level field of the image and changes with a JSON-patch path `/{name}`.
+///
+/// Glance itself takes almost any name; [`PropertyName::parse`] refuses (white space around
+/// the name is trimmed first):
+/// - an empty name: Glance stores a property called `""` (seen against Glance 33, sent as the
+///   path `/`), which no one can tell apart from none;
+/// - `/` and `~`: a JSON-patch path is a JSON pointer, where `/` separates segments and `~`
+///   escapes (`~1` is `/`): such a name would address another property unless escaped, and no
+///   name a person picks needs them;
+/// - white space and control characters: Glance stores `"a b"`, but such names are hard to read,
+///   to tell apart and to type on a command line;
+/// - more than [`PROPERTY_NAME_MAX_LEN`] characters: the database column is 255 characters
+///   (SQLite, as in the lab, stores longer names; MySQL refuses or cuts them);
+/// - Glance's own image attributes ([`RESERVED_PROPERTY_NAMES`]) and names starting with
+///   `os_glance` (Glance's namespace for its own state): they are not custom properties. Glance refuses them as read-only or reserved (403), wants
+///   another type than text for some (`protected`, `os_hidden`, `min_ram`: 400), never removes
+///   them (403), and would change something else than a property for the rest (`name`,
+///   `visibility`, `owner`, `disk_format`, …), each of which has its own call.
+///
+/// Any other name is kept as given, case included (Glance compares names exactly).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PropertyName(String);
+
+/// The longest property name [`PropertyName::parse`] accepts, in characters.
+pub const PROPERTY_NAME_MAX_LEN: usize = 255;
+
+/// Glance's own image attributes (the image schema's properties and the names it reserves, as
+/// of Glance 33), which are not custom properties: [`PropertyName::parse`] refuses them.
+pub const RESERVED_PROPERTY_NAMES: [&str; 28] = [
+    "id",
+    "name",
+    "status",
+    "visibility",
+    "protected",
+    "os_hidden",
+    "checksum",
+    "os_hash_algo",
+    "os_hash_value",
+    "owner",
+    "size",
+    "virtual_size",
+    "container_format",
+    "disk_format",
+    "created_at",
+    "updated_at",
+    "tags",
+    "direct_url",
+    "min_ram",
+    "min_disk",
+    "self",
+    "file",
+    "stores",
+    "schema",
+    "locations",
+    "location",
+    "deleted",
+    "deleted_at",
+];
+
+/// Glance refuses every name in this namespace as reserved (403): it keeps its own state there.
+const GLANCE_NAMESPACE: &str = "os_glance";
+
+impl PropertyName {
+    /// The name with white space around it trimmed, if it is not one of those refused above.
+    pub fn parse(raw: &str) -> Result<PropertyName, IdError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(IdError::EmptyPropertyName);
+        }
+        if name.chars().count() > PROPERTY_NAME_MAX_LEN {
+            return Err(IdError::PropertyNameTooLong(shorten(name)));
+        }
+        if let Some(bad) = name.chars().find(|c| matches!(c, '/' | '~') || c.is_whitespace() || c.is_control()) {
+            return Err(IdError::PropertyNameHasForbiddenCharacter(shorten(name), bad));
+        }
+        if RESERVED_PROPERTY_NAMES.contains(&name) || name.starts_with(GLANCE_NAMESPACE) {
+            return Err(IdError::PropertyNameReserved(shorten(name)));
+        }
+        Ok(PropertyName(name.to_string()))
+    }
+
+    /// The name as accepted (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PropertyName {
+    type Error = IdError;
+    fn try_from(raw: String) -> Result<PropertyName, IdError> {
+        PropertyName::parse(&raw)
+    }
+}
+
+impl std::fmt::Display for PropertyName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Why a text is not an ID. The text it carries is cut to 60 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum IdError {
@@ -124,6 +226,18 @@ pub enum IdError {
          (Glance could never remove such a member again)."
     )]
     MemberIdNotAscii(String, char),
+    /// Empty, or only white space.
+    #[error("An image property name is empty.")]
+    EmptyPropertyName,
+    /// Longer than [`PROPERTY_NAME_MAX_LEN`].
+    #[error("{0:?} is too long for an image property name (at most 255 characters).")]
+    PropertyNameTooLong(String),
+    /// Contains `/`, `~`, white space or a control character (the character is given).
+    #[error("{0:?} is not an image property name: it contains {1:?}.")]
+    PropertyNameHasForbiddenCharacter(String, char),
+    /// One of Glance's own attributes ([`RESERVED_PROPERTY_NAMES`]), or starts with `os_glance`.
+    #[error("{0:?} is one of Glance's own image attributes, not a property that can be set or removed.")]
+    PropertyNameReserved(String),
 }
 
 /// Keeps error messages readable when the input was huge.
@@ -189,6 +303,59 @@ mod tests {
     }
 
     #[test]
+    fn property_names_are_plain_custom_names() {
+        for good in ["superseded_by", "supersedes", "os_distro", "os_version", "hw_disk_bus", "Name", "ID", "a:b.c-d"] {
+            assert_eq!(PropertyName::parse(good).unwrap().as_str(), good);
+        }
+        assert_eq!(PropertyName::parse("  superseded_by\n").unwrap().as_str(), "superseded_by", "trimmed");
+        assert!(PropertyName::parse("prüfung").is_ok(), "a JSON body carries any Unicode");
+        assert_eq!(PropertyName::parse(""), Err(IdError::EmptyPropertyName));
+        assert_eq!(PropertyName::parse(" \t "), Err(IdError::EmptyPropertyName));
+        assert!(PropertyName::parse(&"p".repeat(255)).is_ok());
+        assert_eq!(
+            PropertyName::parse(&"p".repeat(256)),
+            Err(IdError::PropertyNameTooLong(format!("{}…", "p".repeat(60))))
+        );
+        assert_eq!(PropertyName::parse(&"é".repeat(255)).map(|n| n.as_str().chars().count()), Ok(255), "characters");
+    }
+
+    #[test]
+    fn property_names_cannot_reach_another_path_or_hide_characters() {
+        for (bad, c) in [
+            ("a/b", '/'),
+            ("/superseded_by", '/'),
+            ("a~1b", '~'),
+            ("a~", '~'),
+            ("a b", ' '),
+            ("a\tb", '\t'),
+            ("a\u{a0}b", '\u{a0}'),
+            ("a\u{0}b", '\u{0}'),
+            ("a\u{7f}", '\u{7f}'),
+            ("a\u{85}b", '\u{85}'),
+        ] {
+            assert_eq!(
+                PropertyName::parse(bad),
+                Err(IdError::PropertyNameHasForbiddenCharacter(bad.into(), c)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn glances_own_attributes_are_not_properties() {
+        for reserved in RESERVED_PROPERTY_NAMES {
+            assert_eq!(PropertyName::parse(reserved), Err(IdError::PropertyNameReserved(reserved.into())));
+        }
+        for core in ["id", "owner", "visibility", "status", "protected", "os_hidden", "name", "deleted", "locations"] {
+            assert!(RESERVED_PROPERTY_NAMES.contains(&core), "{core}");
+        }
+        for namespaced in ["os_glance_import_task", "os_glance", "os_glancex"] {
+            assert!(matches!(PropertyName::parse(namespaced), Err(IdError::PropertyNameReserved(_))), "{namespaced}");
+        }
+        assert!(PropertyName::parse("os_glanc").is_ok() && PropertyName::parse("my_os_glance").is_ok());
+    }
+
+    #[test]
     fn deserialising_checks_like_parse() {
         let id: ImageId = serde_json::from_str("\"3D9EA67B-1DAD-4B7F-99FD-1D62AA62B73B\"").unwrap();
         assert_eq!(id.as_str(), "3d9ea67b-1dad-4b7f-99fd-1d62aa62b73b");
@@ -196,6 +363,11 @@ mod tests {
         for bad in ["\"a/b\"", "\"..\"", "\"\"", "\"projekt-\\u00e4\""] {
             assert!(serde_json::from_str::<MemberId>(bad).is_err(), "{bad}");
         }
+        for bad in ["\"id\"", "\"a/b\"", "\"\""] {
+            assert!(serde_json::from_str::<PropertyName>(bad).is_err(), "{bad}");
+        }
+        let name: PropertyName = serde_json::from_str("\"superseded_by\"").unwrap();
+        assert_eq!(name.as_str(), "superseded_by");
         let member: MemberId = serde_json::from_str("\"307433773c7941a8a74a5c42da2b220e\"").unwrap();
         assert_eq!(serde_json::to_string(&member).unwrap(), "\"307433773c7941a8a74a5c42da2b220e\"");
     }

@@ -114,6 +114,24 @@ pub struct Image {
     /// Hidden from image lists (`os_hidden`, image API 2.7): still usable by ID.
     #[serde(default)]
     pub os_hidden: bool,
+    /// Glance refuses to delete a protected image (403) until it is unprotected.
+    #[serde(default)]
+    pub protected: bool,
+    /// The `os_distro` property (`ubuntu`, `debian`, …): a custom property by convention, not
+    /// a core attribute, so many images have none.
+    #[serde(default)]
+    pub os_distro: Option<String>,
+    /// The `os_version` property (`24.04`, …), the version of `os_distro`.
+    #[serde(default)]
+    pub os_version: Option<String>,
+    /// The `superseded_by` property of a version rollover: the ID of the image that replaces
+    /// this one, as stored (any text: parse it with [`crate::ids::ImageId::parse`]).
+    #[serde(default)]
+    pub superseded_by: Option<String>,
+    /// The `supersedes` property of a version rollover: the ID of the image this one replaces,
+    /// as stored.
+    #[serde(default)]
+    pub supersedes: Option<String>,
 }
 
 fn unknown_visibility() -> Visibility {
@@ -161,6 +179,22 @@ mod tests {
         let i: Image = serde_json::from_str(r#"{"id": "abc", "visibility": "galactic"}"#).unwrap();
         assert_eq!(i.visibility, Visibility::Unknown);
         assert_eq!(i.name, None);
+        assert!(!i.protected && !i.os_hidden);
+        assert_eq!((i.os_distro, i.superseded_by, i.supersedes), (None, None, None));
+    }
+
+    #[test]
+    fn rollover_properties_are_top_level_fields() {
+        // Glance sends custom properties beside the core attributes, as text.
+        let i: Image = serde_json::from_str(
+            r#"{"id": "abc", "protected": true, "os_hidden": true, "os_distro": "ubuntu", "os_version": "24.04",
+                "superseded_by": "0b7a6c0e-0d5e-4b55-9a3a-2f8f5f3e8c11", "supersedes": "old", "hw_disk_bus": "scsi"}"#,
+        )
+        .unwrap();
+        assert!(i.protected && i.os_hidden);
+        assert_eq!((i.os_distro.as_deref(), i.os_version.as_deref()), (Some("ubuntu"), Some("24.04")));
+        assert_eq!(i.superseded_by.as_deref(), Some("0b7a6c0e-0d5e-4b55-9a3a-2f8f5f3e8c11"));
+        assert_eq!(i.supersedes.as_deref(), Some("old"));
     }
 
     #[test]

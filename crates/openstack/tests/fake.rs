@@ -11,8 +11,8 @@ use fake_cloud::{CONSUMER, Fake, IMAGE, OTHER_IMAGE, glance_error, image, issued
 use openstack_images::{
     Service, Token, Upstream, UpstreamError,
     error::quota_limit,
-    glance::{Glance, ImageQuery, SortBy},
-    ids::{ImageId, MemberId},
+    glance::{Glance, ImageChange, ImageQuery, SortBy, supports_hidden},
+    ids::{ImageId, MemberId, PropertyName},
     keystone::{Credentials, DomainRef, Keystone, Scope},
     records::{MemberStatus, Visibility},
 };
@@ -378,6 +378,131 @@ async fn visibility_is_changed_with_glances_json_patch_type() {
 }
 
 #[tokio::test]
+async fn an_image_update_is_one_json_patch_with_the_changes_in_order() {
+    let fake = Fake::start(|_, _| {
+        let mut answer = image(IMAGE, "base");
+        answer["os_hidden"] = json!(true);
+        answer["protected"] = json!(true);
+        answer["superseded_by"] = json!(OTHER_IMAGE);
+        answer["os_distro"] = json!("ubuntu");
+        answer["os_version"] = json!("24.04");
+        json_answer(200, answer)
+    })
+    .await;
+    let http = upstream();
+    let token = Token::new(TOKEN);
+    let glance = Glance::new(&http, &fake.glance_url(), &token).unwrap();
+    let property = |name: &str| PropertyName::parse(name).unwrap();
+    let changes = [
+        ImageChange::Hidden(true),
+        ImageChange::Protected(true),
+        ImageChange::Property { name: property("superseded_by"), value: OTHER_IMAGE.into() },
+        ImageChange::Property { name: property("note"), value: "a \"quoted\" ünïcode value / ~1".into() },
+        ImageChange::RemoveProperty(property("supersedes")),
+    ];
+    let changed = glance.update_image(&image_id(IMAGE), &changes).await.unwrap();
+    assert!(changed.os_hidden && changed.protected);
+    assert_eq!(changed.superseded_by.as_deref(), Some(OTHER_IMAGE));
+    assert_eq!((changed.os_distro.as_deref(), changed.os_version.as_deref()), (Some("ubuntu"), Some("24.04")));
+    assert_eq!(changed.supersedes, None);
+
+    let sent = fake.only();
+    assert_eq!((sent.method.as_str(), sent.path.as_str()), ("PATCH", format!("/image/v2/images/{IMAGE}").as_str()));
+    assert_eq!(sent.header("content-type"), Some("application/openstack-images-v2.1-json-patch"));
+    assert_eq!(sent.header("x-auth-token"), Some(TOKEN));
+    assert_eq!(
+        sent.json(),
+        json!([
+            {"op": "replace", "path": "/os_hidden", "value": true},
+            {"op": "replace", "path": "/protected", "value": true},
+            {"op": "add", "path": "/superseded_by", "value": OTHER_IMAGE},
+            {"op": "add", "path": "/note", "value": "a \"quoted\" ünïcode value / ~1"},
+            {"op": "remove", "path": "/supersedes"}
+        ])
+    );
+}
+
+#[tokio::test]
+async fn an_image_update_refused_by_glance_is_its_status_and_message() {
+    let fake = Fake::start(|_, _| glance_error(409, "There was a conflict when trying to complete your request.<br /><br />\nProperty supersedes does not exist.\n")).await;
+    let http = upstream();
+    let token = Token::new(TOKEN);
+    let glance = Glance::new(&http, &fake.glance_url(), &token).unwrap();
+    let remove = [ImageChange::RemoveProperty(PropertyName::parse("supersedes").unwrap())];
+    let err = glance.update_image(&image_id(IMAGE), &remove).await.unwrap_err();
+    assert!(
+        matches!(&err, UpstreamError::Status { service: Service::Glance, status: 409, message }
+            if message == "There was a conflict when trying to complete your request. Property supersedes does not exist."),
+        "{err:?}"
+    );
+    assert_eq!(fake.seen().len(), 1);
+}
+
+/// The version document as Glance 33 answers `GET /versions` (the lab's, in its order), with an
+/// old deprecated and a future experimental version added.
+fn version_document(base: &str) -> serde_json::Value {
+    let entry = |id: &str, status: &str| json!({"id": id, "status": status, "links": [{"rel": "self", "href": format!("{base}/v2/")}]});
+    let mut versions = vec![entry("v1.1", "DEPRECATED"), entry("v3.0", "EXPERIMENTAL")];
+    versions.extend(["v2.15", "v2.13", "v2.12", "v2.11", "v2.10", "v2.9", "v2.8"].map(|v| entry(v, "SUPPORTED")));
+    versions.push(entry("v2.17", "CURRENT"));
+    versions.extend(["v2.7", "v2.6", "v2.5", "v2.4", "v2.3", "v2.2", "v2.1", "v2.0"].map(|v| entry(v, "SUPPORTED")));
+    versions.push(json!({"id": "v2.99"}));
+    json!({ "versions": versions })
+}
+
+#[tokio::test]
+async fn the_api_versions_are_read_from_the_endpoints_version_document_newest_first() {
+    let fake = Fake::start(|seen, _| match seen.path.as_str() {
+        "/image/versions" => json_answer(200, version_document(&seen.base())),
+        _ => glance_error(404, "not here"),
+    })
+    .await;
+    let http = upstream();
+    let token = Token::new(TOKEN);
+    // The catalog's endpoint may end in a slash; the document is under its path either way.
+    let glance = Glance::new(&http, &format!("{}/", fake.glance_url()), &token).unwrap();
+    let versions = glance.api_versions().await.unwrap();
+    assert_eq!(
+        versions,
+        [
+            "v2.17", "v2.15", "v2.13", "v2.12", "v2.11", "v2.10", "v2.9", "v2.8", "v2.7", "v2.6", "v2.5", "v2.4",
+            "v2.3", "v2.2", "v2.1", "v2.0"
+        ],
+        "CURRENT and SUPPORTED only, compared as numbers"
+    );
+    assert!(supports_hidden(&versions));
+
+    let sent = fake.only();
+    assert_eq!((sent.method.as_str(), sent.path.as_str(), sent.query.as_deref()), ("GET", "/image/versions", None));
+    assert_eq!(sent.header("accept"), Some("application/json"));
+    assert_eq!(sent.header("x-auth-token"), None, "the version document is public: no token leaves for it");
+}
+
+#[tokio::test]
+async fn an_old_glance_does_not_support_hidden_images() {
+    let fake = Fake::start(|seen, n| match n {
+        0 => json_answer(
+            200,
+            json!({"versions": [
+                {"id": "v2.6", "status": "CURRENT", "links": []},
+                {"id": "v2.5", "status": "SUPPORTED", "links": []},
+                {"id": "v2.7", "status": "EXPERIMENTAL", "links": []}
+            ]}),
+        ),
+        _ => json_answer(200, json!({"version": version_document(&seen.base())})),
+    })
+    .await;
+    let http = upstream();
+    let token = Token::new(TOKEN);
+    let glance = Glance::new(&http, &fake.glance_url(), &token).unwrap();
+    let versions = glance.api_versions().await.unwrap();
+    assert_eq!(versions, ["v2.6", "v2.5"]);
+    assert!(!supports_hidden(&versions));
+    let err = glance.api_versions().await.unwrap_err();
+    assert!(matches!(err, UpstreamError::BadResponse { service: Service::Glance, .. }), "{err:?}");
+}
+
+#[tokio::test]
 async fn image_lists_send_their_filters_and_page_by_the_marker_only() {
     // Page one links to page two; page two's `next` points at another host, of which only the
     // marker counts; page three is empty, and its link is not followed.
@@ -583,9 +708,11 @@ async fn a_post_patch_or_delete_that_got_a_5xx_is_not_repeated() {
     let (image, member) = (image_id(IMAGE), member_id(CONSUMER));
     assert_eq!(glance.add_member(&image, &member).await.unwrap_err().status(), Some(503));
     assert_eq!(glance.set_visibility(&image, Visibility::Shared).await.unwrap_err().status(), Some(503));
+    let hide = [ImageChange::Hidden(true)];
+    assert_eq!(glance.update_image(&image, &hide).await.unwrap_err().status(), Some(503));
     assert_eq!(glance.remove_member(&image, &member).await.unwrap_err().status(), Some(503));
     let methods: Vec<String> = fake.seen().into_iter().map(|s| s.method).collect();
-    assert_eq!(methods, ["POST", "PATCH", "DELETE"]);
+    assert_eq!(methods, ["POST", "PATCH", "PATCH", "DELETE"]);
 }
 
 /// A server that closes the first `drops` connections without a word, then answers every

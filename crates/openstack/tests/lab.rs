@@ -9,8 +9,8 @@ use lab_env::{ApplicationCredential, Images, Project, lab, unique, upstream};
 use openstack_images::{
     Service, UpstreamError,
     error::quota_limit,
-    glance::{Glance, ImageQuery, SortBy},
-    ids::{ImageId, MemberId},
+    glance::{Glance, ImageChange, ImageQuery, SortBy, supports_hidden},
+    ids::{ImageId, MemberId, PropertyName},
     keystone::{Authenticated, Credentials, DomainRef, ProjectSummary, Scope},
     records::{MemberStatus, Visibility},
 };
@@ -197,6 +197,130 @@ async fn visibility_goes_to_private_and_back() {
     assert_eq!(glance.set_visibility(&image, Visibility::Private).await.unwrap().visibility, Visibility::Private);
     assert_eq!(glance.image(&image).await.unwrap().visibility, Visibility::Private);
     assert_eq!(glance.set_visibility(&image, Visibility::Shared).await.unwrap().visibility, Visibility::Shared);
+}
+
+fn property(name: &str) -> PropertyName {
+    PropertyName::parse(name).unwrap()
+}
+
+/// Ours among the producer's images called `name`, listed as Glance lists by default or, with
+/// `hidden`, only those hidden.
+async fn listed(glance: &Glance<'_>, name: &str, hidden: bool) -> Vec<String> {
+    let query = ImageQuery { name: Some(name.into()), hidden, ..ImageQuery::default() };
+    glance.images(&query).await.unwrap().images.into_iter().map(|i| i.id).collect()
+}
+
+#[tokio::test]
+async fn an_image_is_hidden_from_lists_and_shown_again() {
+    let lab = lab();
+    let http = upstream();
+    let producer = lab.sign_in(&http, "producer").await;
+    let url = endpoint(&producer, lab.get("LAB_REGION"));
+    let mut images = Images::new(&url, producer.token.expose());
+    let name = unique("hidden");
+    let image = images.create(&name, "private").await;
+    let glance = Glance::new(&http, &url, &producer.token).unwrap();
+    assert_eq!(listed(&glance, &name, false).await, [image.as_str()]);
+
+    let hidden = glance.update_image(&image, &[ImageChange::Hidden(true)]).await.unwrap();
+    assert!(hidden.os_hidden);
+    assert!(glance.image(&image).await.unwrap().os_hidden, "still readable by ID");
+    assert!(listed(&glance, &name, false).await.is_empty(), "gone from the default list");
+    assert_eq!(listed(&glance, &name, true).await, [image.as_str()]);
+
+    let shown = glance.update_image(&image, &[ImageChange::Hidden(false)]).await.unwrap();
+    assert!(!shown.os_hidden);
+    assert_eq!(listed(&glance, &name, false).await, [image.as_str()]);
+}
+
+#[tokio::test]
+async fn a_protected_image_cannot_be_deleted_until_unprotected() {
+    let lab = lab();
+    let http = upstream();
+    let producer = lab.sign_in(&http, "producer").await;
+    let url = endpoint(&producer, lab.get("LAB_REGION"));
+    let mut images = Images::new(&url, producer.token.expose());
+    let image = images.create(&unique("protected"), "private").await;
+    let glance = Glance::new(&http, &url, &producer.token).unwrap();
+    assert!(!glance.image(&image).await.unwrap().protected);
+
+    assert!(glance.update_image(&image, &[ImageChange::Protected(true)]).await.unwrap().protected);
+    assert!(glance.image(&image).await.unwrap().protected);
+    let delete = reqwest::Client::new()
+        .delete(format!("{url}/v2/images/{image}"))
+        .header("x-auth-token", producer.token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), 403, "Glance keeps a protected image");
+    // Its properties can still change: a rollover may mark a protected image as superseded.
+    let marked = [ImageChange::Property { name: property("superseded_by"), value: "next".into() }];
+    assert_eq!(glance.update_image(&image, &marked).await.unwrap().superseded_by.as_deref(), Some("next"));
+
+    // Unprotected, `Images` can delete it at the end of the test.
+    assert!(!glance.update_image(&image, &[ImageChange::Protected(false)]).await.unwrap().protected);
+    assert!(!glance.image(&image).await.unwrap().protected);
+}
+
+#[tokio::test]
+async fn rollover_properties_are_added_replaced_read_back_and_removed() {
+    let lab = lab();
+    let http = upstream();
+    let producer = lab.sign_in(&http, "producer").await;
+    let url = endpoint(&producer, lab.get("LAB_REGION"));
+    let mut images = Images::new(&url, producer.token.expose());
+    let old = images.create(&unique("rollover-old"), "private").await;
+    let new = images.create(&unique("rollover-new"), "private").await;
+    let glance = Glance::new(&http, &url, &producer.token).unwrap();
+
+    let mark = |name: &str, value: &ImageId| ImageChange::Property { name: property(name), value: value.to_string() };
+    let distro = [
+        ImageChange::Property { name: property("os_distro"), value: "ubuntu".into() },
+        ImageChange::Property { name: property("os_version"), value: "24.04".into() },
+    ];
+    glance.update_image(&old, &[mark("superseded_by", &new)]).await.unwrap();
+    let mut changes = vec![mark("supersedes", &old)];
+    changes.extend(distro);
+    glance.update_image(&new, &changes).await.unwrap();
+    let (read_old, read_new) = (glance.image(&old).await.unwrap(), glance.image(&new).await.unwrap());
+    assert_eq!((read_old.superseded_by.as_deref(), read_old.supersedes), (Some(new.as_str()), None));
+    assert_eq!(read_new.supersedes.as_deref(), Some(old.as_str()));
+    assert_eq!((read_new.os_distro.as_deref(), read_new.os_version.as_deref()), (Some("ubuntu"), Some("24.04")));
+
+    // `add` of a property the image has already replaces it (Glance's v2.1 patch type).
+    let other = ImageId::parse("0b7a6c0e-0d5e-4b55-9a3a-2f8f5f3e8c11").unwrap();
+    let replaced = glance.update_image(&old, &[mark("superseded_by", &other)]).await.unwrap();
+    assert_eq!(replaced.superseded_by.as_deref(), Some(other.as_str()));
+
+    let removed = glance.update_image(&old, &[ImageChange::RemoveProperty(property("superseded_by"))]).await.unwrap();
+    assert_eq!(removed.superseded_by, None);
+    assert_eq!(glance.image(&old).await.unwrap().superseded_by, None);
+
+    // Removing one it has not is a 409, and the changes sent with it are not made either.
+    let both = [mark("supersedes", &new), ImageChange::RemoveProperty(property("superseded_by"))];
+    let err = glance.update_image(&old, &both).await.unwrap_err();
+    assert!(
+        matches!(&err, UpstreamError::Status { service: Service::Glance, status: 409, message }
+            if message.contains("superseded_by does not exist")),
+        "{err:?}"
+    );
+    assert_eq!(glance.image(&old).await.unwrap().supersedes, None, "all or nothing");
+}
+
+#[tokio::test]
+async fn both_regions_serve_image_api_2_7_or_later() {
+    let lab = lab();
+    let http = upstream();
+    let producer = lab.sign_in(&http, "producer").await;
+    for region in ["LAB_REGION", "LAB_REGION2"] {
+        let glance = Glance::new(&http, &endpoint(&producer, lab.get(region)), &producer.token).unwrap();
+        let versions = glance.api_versions().await.unwrap();
+        println!("{region}: {versions:?}");
+        assert!(versions.iter().any(|v| v == "v2.7") && versions.iter().any(|v| v == "v2.0"), "{versions:?}");
+        assert!(supports_hidden(&versions), "{versions:?}");
+        // Newest first (the lab's Glance 33 lists v2.17, its CURRENT one, among the others).
+        assert!(supports_hidden(&versions[..1]) && versions.last().map(String::as_str) == Some("v2.0"), "{versions:?}");
+    }
 }
 
 #[tokio::test]

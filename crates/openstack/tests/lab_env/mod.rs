@@ -138,7 +138,8 @@ async fn call(req: reqwest::RequestBuilder) -> reqwest::Response {
 }
 
 /// Images made directly in one Glance (the crate has no image create), deleted on drop, even
-/// when the test failed half-way.
+/// when the test failed half-way: unprotected first, since Glance refuses to delete a
+/// protected image (a test may have failed before unprotecting it).
 pub struct Images {
     glance: String,
     token: String,
@@ -174,9 +175,17 @@ impl Drop for Images {
         // Drop runs outside async: a small runtime of its own, on its own thread.
         let _ = std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+                let client = reqwest::Client::new();
                 for id in ids {
                     let url = format!("{glance}/v2/images/{id}");
-                    let _ = reqwest::Client::new().delete(url).header("x-auth-token", &token).send().await;
+                    let _ = client
+                        .patch(&url)
+                        .header("x-auth-token", &token)
+                        .header("content-type", "application/openstack-images-v2.1-json-patch")
+                        .body(r#"[{"op": "replace", "path": "/protected", "value": false}]"#)
+                        .send()
+                        .await;
+                    let _ = client.delete(url).header("x-auth-token", &token).send().await;
                 }
             })
         })
