@@ -739,13 +739,13 @@ def bench_render(run):
     r["members_shown"] = sum(1 for m in member_ids if m.encode() in html)
     out["image_page"] = r
 
-    log("2 render: image list of 1000 images")
+    log("2 render: All images, a name search over 1000 images (a page of it shown)")
     r, html = timed_pages(dash, "/images?tab=all&q=bench-image", 5, a.render_max, a.render_seconds, proc.pid,
                           run.fake_proc.pid, run)
     r["rows_shown"] = len(set(re.findall(rb"bench-image-all-(\d{4})", html)))
     out["list_1000"] = r
 
-    log("2 render: 'My images' with 1000 owned shared images (one member-count call per image)")
+    log("2 render: 'My images', a search over 1000 owned shared images (member counts of the rows shown)")
     r, html = timed_pages(dash, "/images?tab=mine&q=bench-image", 2, 30, a.render_seconds / 2, proc.pid,
                           run.fake_proc.pid, run)
     r["rows_shown"] = len(set(re.findall(rb"bench-image-mine-(\d{4})", html)))

@@ -542,8 +542,8 @@ async fn review_members(State(fake): State<Arc<SlowReview>>, Path(id): Path<Stri
     ([(header::CONTENT_TYPE, "application/json")], json!({"members": [member]}).to_string()).into_response()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_access_review_shows_its_progress_and_reads_each_image_once() {
+/// The fake Glance of `SlowReview` and a dashboard signed in to it, with one more setting.
+async fn review_lab(setting: (&str, &str)) -> (Arc<SlowReview>, Server, Browser) {
     let fake = Arc::new(SlowReview::default());
     let glance = serve(
         Router::new()
@@ -557,11 +557,16 @@ async fn a_slow_access_review_shows_its_progress_and_reads_each_image_once() {
     std::fs::create_dir_all(&dir).unwrap();
     let clouds = dir.join("clouds.yaml");
     std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
-    let server =
-        Server::start(&[("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap()), ("GLANCE_SHARE_BATCH_CONCURRENCY", "2")]);
+    let server = Server::start(&[("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap()), setting]);
     let browser = Browser::new(&server);
     let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
     assert_eq!(status, 200, "{body}");
+    (fake, server, browser)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_access_review_shows_its_progress_and_reads_each_image_once() {
+    let (fake, _server, browser) = review_lab(("GLANCE_SHARE_BATCH_CONCURRENCY", "2")).await;
 
     // 6 images, 2 at a time, 0.7 s each: about 2 s, longer than the page waits. The page says
     // how far it got and asks again by itself, with and without JavaScript.
@@ -587,4 +592,39 @@ async fn a_slow_access_review_shows_its_progress_and_reads_each_image_once() {
     let calls = fake.member_calls.lock().unwrap().clone();
     assert_eq!(calls.len(), REVIEW_IMAGES);
     assert!(calls.values().all(|&n| n == 1), "{calls:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_search_is_paged_and_counts_members_of_the_rows_shown_only() {
+    let (fake, _server, browser) = review_lab(("GLANCE_SHARE_PAGE_SIZE", "4")).await;
+    let member_calls = || fake.member_calls.lock().unwrap().values().sum::<usize>();
+
+    // 6 owned shared images match; a page shows 4, and only their members are counted.
+    let (status, page) = browser.call_json("images", &[("tab", "mine"), ("q", "image")]).await;
+    assert_eq!(status, 200, "{page}");
+    let ids = |page: &serde_json::Value| -> Vec<String> {
+        page["rows"].as_array().unwrap().iter().map(|r| r["image"]["id"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(ids(&page), (1..=4).map(fake_image).collect::<Vec<_>>());
+    assert!(page["rows"].as_array().unwrap().iter().all(|r| r["member_count"] == 1), "{page}");
+    assert_eq!(member_calls(), 4, "one member listing per row shown");
+    let next = page["next_marker"].as_str().unwrap_or_else(|| panic!("no next page: {page}")).to_string();
+    assert_eq!(next, fake_image(4));
+
+    let (status, page) = browser.call_json("images", &[("tab", "mine"), ("q", "image"), ("marker", &next)]).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(ids(&page), (5..=6).map(fake_image).collect::<Vec<_>>());
+    assert!(page["next_marker"].is_null(), "{page}");
+    assert_eq!(member_calls(), 6);
+
+    // The page's next link keeps the search.
+    let html = browser.get("/images?tab=mine&q=image").await.text().await.unwrap();
+    assert!(html.contains(&format!("/images?tab=mine&amp;q=image&amp;marker={}", fake_image(4))), "{html}");
+
+    // A marker that matches nothing found: a clear 400, no member listing.
+    let gone = fake_image(99);
+    let (status, body) = browser.call_json("images", &[("tab", "mine"), ("q", "image"), ("marker", &gone)]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(user_message(&body).contains("Search again"), "{body}");
+    assert_eq!(member_calls(), 6 + 4, "the page above counted its 4 rows; the refused one none");
 }

@@ -656,10 +656,21 @@ async fn lists_sort_by_name_or_newest_and_page_through_glance() {
     let order = |body: &Value| -> Vec<String> {
         body["rows"].as_array().unwrap().iter().map(|r| r["image"]["id"].as_str().unwrap().to_string()).collect()
     };
-    let (_, by_name) = producer.call_json("images", &[("tab", "mine"), ("q", &stem)]).await;
-    assert_eq!(order(&by_name), vec![second.clone(), first.clone()], "by name: -a before -b");
-    let (_, newest) = producer.call_json("images", &[("tab", "mine"), ("q", &stem), ("sort", "newest")]).await;
-    assert_eq!(order(&newest), vec![second.clone(), first.clone()], "newest first: -a was made last");
+    // A search is shown a page at a time too (one image a page here): both pages, in order.
+    let searched = |sort: &'static str| {
+        let (producer, stem) = (&producer, &stem);
+        async move {
+            let (_, page1) = producer.call_json("images", &[("tab", "mine"), ("q", stem), ("sort", sort)]).await;
+            let marker = page1["next_marker"].as_str().unwrap_or_else(|| panic!("no second page: {page1}")).to_string();
+            let (_, page2) = producer
+                .call_json("images", &[("tab", "mine"), ("q", stem), ("sort", sort), ("marker", &marker)])
+                .await;
+            assert!(page2["next_marker"].is_null(), "two images, two pages: {page2}");
+            [order(&page1), order(&page2)].concat()
+        }
+    };
+    assert_eq!(searched("name").await, vec![second.clone(), first.clone()], "by name: -a before -b");
+    assert_eq!(searched("newest").await, vec![second.clone(), first.clone()], "newest first: -a was made last");
 
     // One image a page (GLANCE_SHARE_PAGE_SIZE=1): the next page starts after the first.
     let (_, page1) = producer.call_json("images", &[("tab", "mine"), ("sort", "newest")]).await;

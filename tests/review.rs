@@ -294,7 +294,25 @@ async fn cleaning_up_revokes_exactly_the_chosen_pairs_and_the_terraform_export_h
             && pairs.contains(&(b.clone(), leaving.to_string(), true))
     );
     assert!(plan["chosen"].as_str().unwrap().contains(&format!("everything shared with project {leaving}")));
+    // An admin makes the same choice in the producer's review, labelled as such.
+    let admin = signed_in_as(&server, "admin").await;
+    let producer_project = lab.get("LAB_PRODUCER_PROJECT_ID");
     let select = format!("project:{leaving}");
+    let (status, as_admin) = admin
+        .call_json(
+            "batch_plan",
+            &[
+                ("images", ""),
+                ("members", ""),
+                ("operation", "revoke"),
+                ("select", &select),
+                ("owner", producer_project),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{as_admin}");
+    assert_eq!(plan_pairs(&as_admin), pairs, "the admin's plan takes the same pairs");
+    assert!(as_admin["chosen"].as_str().unwrap().ends_with("(as an admin)"), "{as_admin}");
     let batch = common::start_batch(
         &producer,
         &[("images", ""), ("members", ""), ("operation", "revoke"), ("select", &select)],

@@ -67,7 +67,7 @@ pub async fn list(caller: &Caller, request: ListRequest) -> Result<ImageList, Ap
             }
         }
         ImageTab::Mine | ImageTab::All => {
-            let paging = search.is_none().then_some(marker).flatten();
+            let paging = search.is_none().then(|| marker.clone()).flatten();
             let query = ImageQuery {
                 owner: (tab == ImageTab::Mine).then(|| me.project_id.clone()),
                 limit: Some(if search.is_some() { SEARCH_LIMIT } else { state.config.page_size }),
@@ -86,12 +86,38 @@ pub async fn list(caller: &Caller, request: ListRequest) -> Result<ImageList, Ap
     };
     if let Some(q) = &search {
         list.rows.retain(|r| r.image.display_name().to_lowercase().contains(q) || r.image.id.contains(q.as_str()));
+        if !tab_is_offers {
+            page_of_found(&mut list, marker.as_ref(), state.config.page_size as usize)?;
+        }
     }
+    // Only the rows shown: one member listing per owned shared row on this page, no more.
     count_members(&glance, &mut list.rows, caller.concurrency()).await;
     if tab_is_offers {
         list.owners = project_names(caller, list.rows.iter().filter_map(|r| r.image.owner.clone()).collect()).await;
     }
     Ok(list)
+}
+
+/// A name search reads up to `SEARCH_LIMIT` images in one listing (Glance matches whole names
+/// only) and shows what it found a page at a time, after the image `marker` names: a search
+/// over a thousand images costs one listing and a page's member counts, not a thousand.
+fn page_of_found(list: &mut ImageList, marker: Option<&ImageId>, page_size: usize) -> Result<(), AppError> {
+    let start = match marker {
+        None => 0,
+        Some(m) => match list.rows.iter().position(|r| r.image.id == m.as_str()) {
+            Some(i) => i + 1,
+            None => {
+                return Err(AppError::InvalidInput(
+                    "This page of the search no longer exists: the image it started from is gone or no longer matches. Search again."
+                        .into(),
+                ));
+            }
+        },
+    };
+    let more = list.rows.len() > start + page_size;
+    list.rows = list.rows.drain(start..).take(page_size).collect();
+    list.next_marker = if more { list.rows.last().map(|r| r.image.id.clone()) } else { None };
+    Ok(())
 }
 
 /// Glance answers 400 for a page marker it does not know: the image the page started from

@@ -137,7 +137,9 @@ fn ImageTable(
     let query = use_query_map();
     let sort = sort_key(query);
     let status = query.read_untracked().get("status").unwrap_or_else(|| "all".into());
-    let here = list_href(tab, &status, "", sort);
+    // A search is paged too: its next page keeps the search.
+    let q = query.read_untracked().get("q").unwrap_or_default();
+    let here = list_href(tab, &status, q.trim(), sort);
     let first = query.read_untracked().get("marker").map(|_| here.clone());
     if list.rows.is_empty()
         && let Some(first) = first
