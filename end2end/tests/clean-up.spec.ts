@@ -103,3 +103,26 @@ test('an owner offboards a project from the access review: everything shared wit
   await open(page, '/access?view=project', js);
   await expect(main.getByRole('region', { name: `Project ${leaving}` })).toHaveCount(0);
 });
+
+test('a member row copies its project ID, on the image page and in the access review', async ({ page, js, images, baseURL }) => {
+  test.skip(!js, 'copying needs JavaScript; without it the ID is shown in full to select');
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(baseURL!).origin });
+  const owner = await keystoneToken(accounts.producer());
+  const image = await images.create(owner, { visibility: 'shared' });
+  const [first, second] = [madeUpProjectId(), madeUpProjectId()];
+  for (const member of [first, second]) await addMember(owner, image.id, member);
+
+  // One island serves every row's button: the one clicked copies its own ID and says so.
+  await signIn(page, js, accounts.producer(), { next: `/images/${image.id}` });
+  const main = page.getByRole('main');
+  await main.getByRole('button', { name: `Copy project ID: ${second}`, exact: true }).click();
+  await expect(main.locator('table.members').getByRole('button', { name: `Copy project ID: ${second}` })).toHaveText('Copied');
+  await expect(main.locator('table.members').getByRole('button', { name: `Copy project ID: ${first}` })).toHaveText('Copy');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(second);
+
+  await open(page, '/access', js);
+  const section = main.getByRole('region', { name: `Image ${image.name}` });
+  await section.getByRole('button', { name: `Copy project ID: ${first}`, exact: true }).click();
+  await expect(section.getByRole('button', { name: `Copy project ID: ${first}` })).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(first);
+});

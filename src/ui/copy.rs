@@ -13,21 +13,25 @@ pub fn CopyId(
     /// Show the ID shortened in the middle (tables); the full ID stays on hover and is copied.
     #[prop(optional)]
     short: bool,
+    /// Inside a `CopyButtons` that already listens (a table's rows): no island of its own.
+    #[prop(optional)]
+    bare: bool,
 ) -> impl IntoView {
     let label = label.unwrap_or_else(|| "Copy".into());
-    view! {
-        <CopyButtons>
-            <span class="copy-id">
-                <code title=id.clone()>{if short { super::bits::middle(&id) } else { id.clone() }}</code>
-                <button type="button" class="link" data-copy=id.clone() aria-label=format!("{label}: {id}")>"Copy"</button>
-            </span>
-        </CopyButtons>
-    }
+    let button = view! {
+        <span class="copy-id">
+            <code title=id.clone()>{if short { super::bits::middle(&id) } else { id.clone() }}</code>
+            <button type="button" class="link" data-copy=id.clone() aria-label=format!("{label}: {id}")>"Copy"</button>
+        </span>
+    };
+    if bare { button.into_any() } else { view! { <CopyButtons>{button}</CopyButtons> }.into_any() }
 }
 
-/// Copies the `data-copy` of a button clicked inside it, and says so on the button.
+/// Copies the `data-copy` of a button clicked inside it, and says so on the button. One around a
+/// whole table serves all its rows' buttons (`CopyId` with `bare`): an island per row costs the
+/// server a render of its own for every row.
 #[island]
-fn CopyButtons(children: Children) -> impl IntoView {
+pub fn CopyButtons(children: Children) -> impl IntoView {
     let copy = move |ev: leptos::ev::MouseEvent| {
         let clicked = event_target::<leptos::web_sys::Element>(&ev);
         if let Ok(Some(button)) = clicked.closest("button[data-copy]")

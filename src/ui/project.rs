@@ -12,6 +12,9 @@ pub fn ProjectLabel(
     /// The copy button's accessible name, such as "Copy owner project ID".
     #[prop(optional, into)]
     label: Option<String>,
+    /// Inside a `CopyButtons` around the whole table (see `CopyId`).
+    #[prop(optional)]
+    bare: bool,
 ) -> impl IntoView {
     let label = label.unwrap_or_else(|| "Copy project ID".into());
     match known {
@@ -19,18 +22,18 @@ pub fn ProjectLabel(
             <span class="project-name">{name}</span>
             {domain.map(|d| view! { <span class="muted project-domain">{format!(" ({d})")}</span> })}
             <br/>
-            <CopyId id short=true label/>
+            <CopyId id short=true label bare/>
         }
         .into_any(),
         Some(ProjectName::Deleted) => view! {
-            <CopyId id label/>
+            <CopyId id label bare/>
             <br/>
             <span class="badge flag-deleted" title="Glance keeps the memberships of deleted projects; revoke it to tidy up">
                 "No such project in Keystone (deleted?)"
             </span>
         }
         .into_any(),
-        None => view! { <CopyId id label/> }.into_any(),
+        None => view! { <CopyId id label bare/> }.into_any(),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::{
     model::{Flag, MemberRow, MemberStatus},
     ui::{
         bits::{FlagBadge, StatusBadge, When},
+        copy::CopyButtons,
         project::{ProjectLabel, project_words},
     },
 };
@@ -142,6 +143,7 @@ pub fn MemberTable(
             view! { <p class="empty">"No member matches this filter."</p> }.into_any()
         } else {
             view! {
+                <CopyButtons>
                 <div class="table-wrap">
                     <table class="members">
                         <caption class="sr-only">{format!("Projects image {image_name} is shared with")}</caption>
@@ -178,6 +180,7 @@ pub fn MemberTable(
                         </tbody>
                     </table>
                 </div>
+                </CopyButtons>
             }.into_any()
         }}
     }
@@ -212,7 +215,7 @@ fn MemberRowView(
                 <td class="tick"><input type="checkbox" form=TICKED name="member" value=member.member_id.clone() aria-label=format!("Choose project {who}")/></td>
             })}
             <td data-label="Project">
-                <ProjectLabel id=member.member_id.clone() known=row.project.clone()/>
+                <ProjectLabel id=member.member_id.clone() known=row.project.clone() bare=true/>
                 <a class="permalink" href=deep_link.clone() title="Link to this member">"#"</a>
             </td>
             <td data-label="Status"><StatusBadge status=member.status/></td>

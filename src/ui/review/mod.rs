@@ -10,6 +10,7 @@ use crate::{
     ui::{
         auth::RequireSignIn,
         bits::{FlagBadge, StatusBadge, VisibilityBadge, When, error_view},
+        copy::CopyButtons,
         project::{ProjectLabel, project_words},
     },
 };
@@ -122,7 +123,8 @@ fn Review(review: AccessReview) -> impl IntoView {
             <button type="submit" class="secondary">"Revoke the ticked memberships\u{2026}"</button>
             " "<span class="muted">"Tick rows below, then see the plan: nothing changes until you run it."</span>
         </form>
-        {body}
+        // One island listens for every copy button of the review (not one island per row).
+        <CopyButtons>{body}</CopyButtons>
     }
 }
 
@@ -227,7 +229,7 @@ fn ByProject(review: AccessReview) -> impl IntoView {
             let everything = choice_href(&review, &Selection::Project(project.to_string()));
             view! {
                 <section class="review-project" aria-label=label>
-                    <h2><ProjectLabel id=project.to_string() known/></h2>
+                    <h2><ProjectLabel id=project.to_string() known bare=true/></h2>
                     <p class="muted">{format!("{} image(s) shared with it.", shared.len())}</p>
                     <p><a class="button secondary" href=everything>{format!("Revoke everything shared with this project ({})\u{2026}", shared.len())}</a></p>
                     <div class="table-wrap">
@@ -262,7 +264,7 @@ fn member_row(review: &AccessReview, image: &ReviewImage, member: &Member, by_pr
         }
         .into_any()
     } else {
-        view! { <td data-label="Project"><ProjectLabel id=member.member_id.clone() known/></td> }.into_any()
+        view! { <td data-label="Project"><ProjectLabel id=member.member_id.clone() known bare=true/></td> }.into_any()
     };
     let flag_key = flags.iter().map(|f| f.key()).collect::<Vec<_>>().join(" ");
     view! {
