@@ -2,7 +2,10 @@
 //! engine (`crate::batch`) with a result for every pair, retry of what failed, and the
 //! Terraform export of what a batch left in place.
 
-use std::{collections::HashSet, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use super::{
     Caller,
@@ -13,8 +16,8 @@ use crate::{
     error::AppError,
     model::{
         BatchListing, BatchOperation, BatchPair, BatchPlan, BatchView, IdError, Image, ImageId, ImageWords, Member,
-        MemberId, PairOutcome, PlanImage, PlanPair, ProjectCheck, RanIn, Selection, TerraformFile, Visibility,
-        ids::parse_member_list,
+        MemberId, PairOutcome, PlanImage, PlanPair, ProjectCheck, ProjectName, RanIn, Selection, TerraformFile,
+        Visibility, ids::parse_member_list,
     },
     session::SignedIn,
 };
@@ -151,7 +154,7 @@ async fn plan_product(
     let wanted: Vec<Wanted> =
         parsed.into_iter().zip(refusals).map(|((raw, member), refusal)| (raw, member, refusal)).collect();
     let looked_up = look_up(caller, image_ids).await;
-    let mut plan = assemble(caller, operation, make_shared, looked_up, |_| wanted.clone()).await?;
+    let mut plan = assemble(caller, operation, make_shared, looked_up, None, |_| wanted.clone()).await?;
     plan.members = wanted
         .into_iter()
         .map(|(raw, member, refusal)| (raw, member.err().map(|e| e.to_string()).or(refusal)))
@@ -191,7 +194,7 @@ async fn plan_pairs(caller: &Caller, text: &str, operation: BatchOperation) -> R
         return Err(AppError::InvalidInput("Choose at least one image and project (tick them).".into()));
     }
     let looked_up = look_up(caller, by_image.iter().map(|(id, _)| id.clone()).collect()).await;
-    let mut plan = assemble(caller, operation, false, looked_up, |id| {
+    let mut plan = assemble(caller, operation, false, looked_up, None, |id| {
         by_image.iter().find(|(i, _)| i == id).map(|(_, w)| w.clone()).unwrap_or_default()
     })
     .await?;
@@ -241,7 +244,8 @@ async fn plan_selection(
             Some((id, Ok(i.image.clone()), i.members.as_ref().ok().cloned()))
         })
         .collect();
-    let mut plan = assemble(caller, operation, false, looked_up, |id| {
+    // The review already named its members: no second lookup.
+    let mut plan = assemble(caller, operation, false, looked_up, Some(&review.projects), |id| {
         wanted.iter().find(|(i, _)| i == id.as_str()).map(|(_, w)| w.clone()).unwrap_or_default()
     })
     .await?;
@@ -275,12 +279,14 @@ async fn look_up(caller: &Caller, image_ids: Vec<ImageId>) -> Vec<LookedUp> {
     .await
 }
 
-/// The plan of each looked-up image with the projects `wanted` names for it.
+/// The plan of each looked-up image with the projects `wanted` names for it. The projects'
+/// names come from `known` when the caller has them already, else from one lookup.
 async fn assemble(
     caller: &Caller,
     operation: BatchOperation,
     make_shared: bool,
     looked_up: Vec<LookedUp>,
+    known: Option<&HashMap<String, ProjectName>>,
     wanted: impl Fn(&ImageId) -> Vec<Wanted>,
 ) -> Result<BatchPlan, AppError> {
     let mut plan_images = Vec::new();
@@ -362,7 +368,10 @@ async fn assemble(
     }
     named.sort();
     named.dedup();
-    let projects = project_names(caller, named).await;
+    let projects = match known {
+        Some(known) => named.into_iter().filter_map(|id| Some((id.clone(), known.get(&id)?.clone()))).collect(),
+        None => project_names(caller, named).await,
+    };
     Ok(BatchPlan {
         operation,
         images: plan_images,
