@@ -8,7 +8,7 @@ use leptos_router::{
 use crate::ui::{
     batch::{plan::BatchPage, result::BatchResultPage},
     home::HomePage,
-    images::{detail::ImagePage, list::ImagesPage},
+    images::{detail::ImagePage, list::ImagesPage, new_version::NewVersionPage},
     inbox::InboxPage,
     layout::Layout,
     review::AccessPage,
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("batch") view=BatchPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("batch"), ParamSegment("batch_id")) view=BatchResultPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("images"), ParamSegment("image_id")) view=ImagePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("images"), ParamSegment("image_id"), StaticSegment("new-version")) view=NewVersionPage ssr=SsrMode::Async/>
                     // A deep link to one member, also the Terraform import id `image_id/member_id`.
                     <Route
                         path=(StaticSegment("images"), ParamSegment("image_id"), StaticSegment("members"), ParamSegment("member_id"))

@@ -14,9 +14,15 @@ use tokio::sync::watch;
 use crate::{
     audit::{Actor, AuditLog},
     error::AppError,
-    model::{BatchOperation, BatchView, Change, ImageId, MemberId, PairOutcome, Via, Visibility},
+    model::{
+        BatchOperation, BatchPair, BatchView, Change, ImageId, ImageStepKind, MemberId, PairOutcome, Via, Visibility,
+    },
 };
-use openstack::{Token, glance::Glance};
+use openstack::{
+    Token,
+    glance::{Glance, ImageChange},
+    ids::PropertyName,
+};
 
 /// Who may see a batch: the user who started it, in the same cloud.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +56,10 @@ pub struct Job {
     pub concurrency: usize,
     /// Private images to make shared before sharing.
     pub make_shared: Vec<ImageId>,
-    /// Where every change is recorded, and as whom.
+    /// Where every change is recorded, as whom, and from which page.
     pub audit: AuditLog,
     pub actor: Actor,
+    pub via: Via,
 }
 
 #[derive(Default)]
@@ -105,74 +112,194 @@ impl Batches {
     }
 }
 
+/// The phase a pair runs in: shares first, then statuses, then revokes. In a rollover a
+/// status is set on the offer just made, and a project is never cut off from the old version
+/// before it was offered the new one; the image changes come after every phase.
+fn phase(operation: BatchOperation) -> u8 {
+    match operation {
+        BatchOperation::Share => 0,
+        BatchOperation::SetStatus(_) => 1,
+        BatchOperation::Revoke => 2,
+    }
+}
+
 async fn execute(run: &Run, job: Job) {
     let Ok(glance) = Glance::new(&job.http, &job.image_url, &job.token) else {
         finish_all(run, PairOutcome::Failed("the image endpoint is not usable".into()));
         return;
     };
-    let (operation, pairs) = {
-        let view = run.view.lock().unwrap_or_else(|e| e.into_inner());
-        (view.operation, view.pairs.clone())
-    };
+    make_shared(run, &glance, &job).await;
+    for now in 0..3 {
+        let (pairs, groups) = {
+            let view = run.view.lock().unwrap_or_else(|e| e.into_inner());
+            let todo = view
+                .pairs
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.outcome.is_none() && phase(view.operation_of(p)) == now);
+            let groups = by_image(todo.map(|(i, p)| (i, p.image_id.as_str())));
+            (view.pairs.clone(), groups)
+        };
+        let operation_of = |pair: &BatchPair| pair.operation.unwrap_or_else(|| batch_operation(run));
+        // One image's pairs run one after another (Glance's member quota check is not safe
+        // against concurrent adds), images in parallel.
+        crate::concurrency::bounded(groups, job.concurrency, |(image, indexes)| {
+            let (glance, pairs, job) = (&glance, &pairs, &job);
+            async move {
+                let Ok(image_id) = ImageId::parse(&image) else {
+                    for i in indexes {
+                        record(run, i, PairOutcome::Skipped("not an image ID".into()));
+                    }
+                    return;
+                };
+                for i in indexes {
+                    let pair = &pairs[i];
+                    let operation = operation_of(pair);
+                    if let Some(why) = waits_for_offer(run, pair, operation) {
+                        record(run, i, PairOutcome::Failed(why));
+                        continue;
+                    }
+                    let outcome = match MemberId::parse(&pair.member_id) {
+                        Ok(member) => {
+                            let outcome = run_pair(glance, operation, &image_id, &member).await;
+                            let change = match operation {
+                                BatchOperation::Share => Change::Share,
+                                BatchOperation::Revoke => Change::Revoke,
+                                BatchOperation::SetStatus(status) => Change::Status(status),
+                            };
+                            let failure = (!outcome.is_success()).then(|| outcome.describe(operation));
+                            job.audit
+                                .record(&job.actor, job.via, &image_id, change, Some(member.as_str()), failure)
+                                .await;
+                            outcome
+                        }
+                        Err(e) => PairOutcome::Skipped(e.to_string()),
+                    };
+                    record(run, i, outcome);
+                }
+            }
+        })
+        .await;
+    }
+    run_steps(run, &glance, &job).await;
+}
 
-    // Pairs grouped by image, in their order: one image's pairs run one after another
-    // (Glance's member quota check is not safe against concurrent adds), images in parallel.
+fn batch_operation(run: &Run) -> BatchOperation {
+    run.view.lock().unwrap_or_else(|e| e.into_inner()).operation
+}
+
+/// Indexes grouped by image, in their order.
+fn by_image<'a>(items: impl Iterator<Item = (usize, &'a str)>) -> Vec<(String, Vec<usize>)> {
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, pair) in pairs.iter().enumerate().filter(|(_, p)| p.outcome.is_none()) {
-        match groups.iter_mut().find(|(image, _)| *image == pair.image_id) {
+    for (i, image) in items {
+        match groups.iter_mut().find(|(id, _)| id == image) {
             Some((_, idx)) => idx.push(i),
-            None => groups.push((pair.image_id.clone(), vec![i])),
+            None => groups.push((image.to_string(), vec![i])),
         }
     }
+    groups
+}
 
-    crate::concurrency::bounded(groups, job.concurrency, |(image, indexes)| {
-        let glance = &glance;
-        let pairs = &pairs;
-        let make_shared = job.make_shared.iter().any(|m| m.as_str() == image);
-        let job = &job;
-        async move {
-            let Ok(image_id) = ImageId::parse(&image) else {
-                for i in indexes {
-                    record(run, i, PairOutcome::Skipped("not an image ID".into()));
+/// Why a pair must not run: the same project's share in this batch did not go through. A
+/// status is set on that very offer; a revoke of another image (a rollover's old version)
+/// would leave the project with neither. It fails retryably, so "retry" sends both again, the
+/// share first.
+fn waits_for_offer(run: &Run, pair: &BatchPair, operation: BatchOperation) -> Option<String> {
+    let view = run.view.lock().unwrap_or_else(|e| e.into_inner());
+    let unsettled_share = |same_image: bool| {
+        view.pairs.iter().any(|other| {
+            other.member_id == pair.member_id
+                && (other.image_id == pair.image_id) == same_image
+                && view.operation_of(other) == BatchOperation::Share
+                && !other.outcome.as_ref().is_some_and(|o| o.is_settled(BatchOperation::Share))
+        })
+    };
+    match operation {
+        BatchOperation::Share => None,
+        BatchOperation::SetStatus(_) => {
+            unsettled_share(true).then(|| "not set: the offer did not go through; retry both".to_string())
+        }
+        BatchOperation::Revoke => unsettled_share(false)
+            .then(|| "not revoked: its offer of the new version did not go through; retry both".to_string()),
+    }
+}
+
+/// Makes the job's private images shared; when that fails, every pair of that image ends with
+/// that failure.
+async fn make_shared(run: &Run, glance: &Glance<'_>, job: &Job) {
+    for image_id in &job.make_shared {
+        let made = glance.set_visibility(image_id, Visibility::Shared).await.map_err(AppError::from);
+        let change = Change::Visibility(Visibility::Shared);
+        let made = job.audit.recorded(&job.actor, job.via, image_id, change, None, made).await;
+        let mut view = run.view.lock().unwrap_or_else(|e| e.into_inner());
+        match made {
+            Ok(_) => view.made_shared.push(image_id.to_string()),
+            Err(e) => {
+                let outcome = PairOutcome::from_error(&e);
+                for pair in view.pairs.iter_mut().filter(|p| p.image_id == image_id.as_str() && p.outcome.is_none()) {
+                    pair.outcome = Some(outcome.clone());
                 }
-                return;
-            };
-            if make_shared {
-                let made = glance.set_visibility(&image_id, Visibility::Shared).await.map_err(AppError::from);
-                let change = Change::Visibility(Visibility::Shared);
-                match job.audit.recorded(&job.actor, Via::Batch, &image_id, change, None, made).await {
-                    Ok(_) => run.view.lock().unwrap_or_else(|e| e.into_inner()).made_shared.push(image.clone()),
-                    Err(e) => {
-                        let outcome = PairOutcome::from_error(&e);
-                        for i in indexes {
-                            record(run, i, outcome.clone());
-                        }
-                        return;
-                    }
-                }
-            }
-            for i in indexes {
-                let outcome = match MemberId::parse(&pairs[i].member_id) {
-                    Ok(member) => {
-                        let outcome = run_pair(glance, operation, &image_id, &member).await;
-                        let change = match operation {
-                            BatchOperation::Share => Change::Share,
-                            BatchOperation::Revoke => Change::Revoke,
-                            BatchOperation::SetStatus(status) => Change::Status(status),
-                        };
-                        let failure = (!outcome.is_success()).then(|| outcome.describe(operation));
-                        job.audit
-                            .record(&job.actor, Via::Batch, &image_id, change, Some(member.as_str()), failure)
-                            .await;
-                        outcome
-                    }
-                    Err(e) => PairOutcome::Skipped(e.to_string()),
-                };
-                record(run, i, outcome);
             }
         }
-    })
-    .await;
+    }
+}
+
+/// The image changes, once every pair has settled. When some pair has not, they are not made
+/// (a hidden old version while its members lack the new one would strand them) and fail
+/// retryably: "retry" sends them with the pairs.
+async fn run_steps(run: &Run, glance: &Glance<'_>, job: &Job) {
+    let (steps, unsettled) = {
+        let view = run.view.lock().unwrap_or_else(|e| e.into_inner());
+        let unsettled = view
+            .pairs
+            .iter()
+            .filter(|p| !p.outcome.as_ref().is_some_and(|o| o.is_settled(view.operation_of(p))))
+            .count();
+        (view.steps.clone(), unsettled)
+    };
+    for (i, step) in steps.iter().enumerate().filter(|(_, s)| s.outcome.is_none()) {
+        let outcome = if unsettled > 0 {
+            PairOutcome::Failed(format!(
+                "not made: {unsettled} pair{} did not go through; retry {} first",
+                if unsettled == 1 { "" } else { "s" },
+                if unsettled == 1 { "it" } else { "them" }
+            ))
+        } else {
+            match ImageId::parse(&step.image_id) {
+                Ok(image) => {
+                    let (change, audit, other) = step_change(&step.kind);
+                    let made = match change {
+                        Ok(change) => glance.update_image(&image, &[change]).await.map(drop).map_err(AppError::from),
+                        Err(e) => Err(e),
+                    };
+                    match job.audit.recorded(&job.actor, job.via, &image, audit, other, made).await {
+                        Ok(()) => PairOutcome::Done,
+                        Err(e) => PairOutcome::from_error(&e),
+                    }
+                }
+                Err(e) => PairOutcome::Skipped(e.to_string()),
+            }
+        };
+        let mut view = run.view.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(step) = view.steps.get_mut(i) {
+            step.outcome = Some(outcome);
+        }
+    }
+}
+
+/// The Glance change of a step, its History entry, and the other image it names.
+fn step_change(kind: &ImageStepKind) -> (Result<ImageChange, AppError>, Change, Option<&str>) {
+    let property = |name: &str, value: &str| {
+        PropertyName::parse(name)
+            .map(|name| ImageChange::Property { name, value: value.to_string() })
+            .map_err(|e| AppError::InvalidInput(e.to_string()))
+    };
+    match kind {
+        ImageStepKind::Hide => (Ok(ImageChange::Hidden(true)), Change::Hide, None),
+        ImageStepKind::Protect => (Ok(ImageChange::Protected(true)), Change::Protect, None),
+        ImageStepKind::MarkSupersededBy(id) => (property("superseded_by", id), Change::SupersededBy, Some(id)),
+        ImageStepKind::MarkSupersedes(id) => (property("supersedes", id), Change::Supersedes, Some(id)),
+    }
 }
 
 /// One pair, tried again at most once, and only when doing it twice cannot do harm:
@@ -227,6 +354,9 @@ fn finish_all(run: &Run, outcome: PairOutcome) {
     for pair in view.pairs.iter_mut().filter(|p| p.outcome.is_none()) {
         pair.outcome = Some(outcome.clone());
     }
+    for step in view.steps.iter_mut().filter(|s| s.outcome.is_none()) {
+        step.outcome = Some(outcome.clone());
+    }
 }
 
 #[cfg(test)]
@@ -245,11 +375,51 @@ mod tests {
                 operation: BatchOperation::Share,
                 pairs: Vec::new(),
                 made_shared: Vec::new(),
+                to_make_shared: Vec::new(),
                 finished,
                 ran_in: Default::default(),
                 projects: Default::default(),
+                steps: Vec::new(),
+                rollover: None,
             }),
             finished: rx,
+        }
+    }
+
+    fn pair(image: &str, member: &str, operation: BatchOperation, outcome: Option<PairOutcome>) -> BatchPair {
+        BatchPair {
+            image_id: image.into(),
+            image_name: image.into(),
+            member_id: member.into(),
+            outcome,
+            operation: Some(operation),
+        }
+    }
+
+    #[test]
+    fn a_revoke_or_status_waits_for_the_same_projects_offer() {
+        let down = Some(PairOutcome::Failed("Glance is unavailable".into()));
+        let cases = [
+            // (the share's outcome, the other pair's image and operation, blocked)
+            (down.clone(), "old", BatchOperation::Revoke, true),
+            (Some(PairOutcome::Done), "old", BatchOperation::Revoke, false),
+            (Some(PairOutcome::AlreadyMember), "old", BatchOperation::Revoke, false),
+            (None, "old", BatchOperation::Revoke, true),
+            (down.clone(), "new", BatchOperation::SetStatus(crate::model::MemberStatus::Accepted), true),
+            (Some(PairOutcome::Done), "new", BatchOperation::SetStatus(crate::model::MemberStatus::Accepted), false),
+            // A revoke of the image just shared is no rollover: it does not wait.
+            (down.clone(), "new", BatchOperation::Revoke, false),
+        ];
+        for (share, image, operation, blocked) in cases {
+            let run = run(Duration::from_secs(60), false);
+            let other = pair(image, "p", operation, None);
+            {
+                let mut view = run.view.lock().unwrap();
+                view.pairs = vec![pair("new", "p", BatchOperation::Share, share.clone()), other.clone()];
+                view.pairs.push(pair("new", "q", BatchOperation::Share, down.clone()));
+            }
+            let why = waits_for_offer(&run, &other, operation);
+            assert_eq!(why.is_some(), blocked, "{share:?} {image} {operation:?}: {why:?}");
         }
     }
 

@@ -628,3 +628,61 @@ async fn a_name_search_is_paged_and_counts_members_of_the_rows_shown_only() {
     assert!(user_message(&body).contains("Search again"), "{body}");
     assert_eq!(member_calls(), 6 + 4, "the page above counted its 4 rows; the refused one none");
 }
+
+/// Issue 16: a Glance older than image API 2.7 cannot hide images. The "New version…" page
+/// says so and does not offer the option; a plan that asks for it anyway is a clear 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_glance_without_image_api_2_7_is_not_asked_to_hide_the_old_version() {
+    let versions = || async {
+        let body = json!({"versions": [
+            {"id": "v2.5", "status": "CURRENT", "links": []},
+            {"id": "v2.4", "status": "SUPPORTED", "links": []},
+            {"id": "v2.8", "status": "DEPRECATED", "links": []}
+        ]});
+        ([(header::CONTENT_TYPE, "application/json")], body.to_string())
+    };
+    let listing = || async { ([(header::CONTENT_TYPE, "application/json")], r#"{"images": []}"#) };
+    let glance = serve(
+        Router::new()
+            .route("/versions", get(versions))
+            .route("/v2/images", get(listing))
+            .route("/v2/images/{id}", get(glance_image))
+            .route("/v2/images/{id}/members", get(glance_members)),
+    )
+    .await;
+    let keystone = serve(keystone(glance)).await;
+    let dir = std::env::temp_dir().join(format!("gs-old-glance-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let clouds = dir.join("clouds.yaml");
+    std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
+    let server = Server::start(&[("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap())]);
+    let browser = Browser::new(&server);
+    let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
+    assert_eq!(status, 200, "{body}");
+    let (old, new) = (fake_image(1), fake_image(2));
+
+    let (status, page) = browser.call_json("rollover_page", &[("image_id", &old)]).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["hide_supported"], false, "v2.8 is deprecated, so 2.5 is the newest served: {page}");
+    let html = browser.get(&format!("/images/{old}/new-version")).await.text().await.unwrap();
+    assert!(html.contains("needs image API 2.7, which this cloud"), "the page says why hiding is not offered");
+    let hide = html.split("name=\"hide\"").nth(1).and_then(|rest| rest.split('>').next()).unwrap_or_default();
+    assert!(hide.contains("disabled"), "the box cannot be ticked: {hide}");
+
+    let plan = |hide: bool| {
+        let mut form = vec![("form[image_id]", old.clone()), ("form[to]", new.clone())];
+        if hide {
+            form.push(("form[hide]", "on".to_string()));
+        }
+        form
+    };
+    let form = plan(true);
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, body) = browser.call_json("rollover_plan", &fields).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(user_message(&body).contains("image API 2.7"), "{body}");
+    let form = plan(false);
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, body) = browser.call_json("rollover_plan", &fields).await;
+    assert_eq!(status, 200, "without hiding, the plan is made: {body}");
+}

@@ -176,3 +176,69 @@ async fn a_batch_started_while_glance_is_down_fails_retryably_and_the_retry_comp
     have.sort();
     assert_eq!(have, members);
 }
+
+/// Issue 16: Glance stopped in the middle of a rollover. Every pair and every image change
+/// ends with one outcome; no old membership is revoked before its project was offered the new
+/// version, no image change is made while a pair is unsettled, and the retry completes it.
+#[tokio::test]
+async fn a_rollover_cut_off_midway_leaves_every_pair_with_its_outcome_and_the_retry_completes_it() {
+    let _one_at_a_time = GLANCE.lock().await;
+    let lab = lab();
+    let glance = GlanceDirect::as_user(lab, "producer", "LAB_GLANCE_URL").await;
+    let old = glance.create_image("gs-test-roll-down-1", "shared").await;
+    let new = glance.create_image("gs-test-roll-down-2", "shared").await;
+    let _cleanup = Cleanup {
+        glance: GlanceDirect { url: glance.url.clone(), token: glance.token.clone() },
+        images: vec![old.clone(), new.clone()],
+    };
+    let mut members: Vec<String> = (0..60).map(|n| format!("{:032x}", 0x7011d0 + n)).collect();
+    members.sort();
+    for m in &members {
+        glance.add_member(&old, m).await;
+    }
+    let server = Server::start(&[("GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", "3000")]);
+    let browser = signed_in_as(&server, "producer").await;
+    let form = [
+        ("form[image_id]", old.as_str()),
+        ("form[to]", new.as_str()),
+        ("form[annotate]", "on"),
+        ("form[revoke_old]", "on"),
+    ];
+    let (status, first) = browser.call_json("rollover_start", &form).await;
+    assert_eq!(status, 200, "{first}");
+    let first = first.as_str().unwrap().to_string();
+    let restart = RestartGlance;
+    lab_sh("stop-glance");
+    let view = common::wait_finished(&browser, &first, 90).await;
+    drop(restart);
+
+    let pairs = view["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 120, "a share and a revoke for each member: {view}");
+    assert!(pairs.iter().all(|p| !p["outcome"].is_null()), "every pair has its outcome");
+    let settled = |p: &serde_json::Value| p["outcome"] == "Done" || p["outcome"] == "AlreadyMember";
+    let failed = pairs.iter().filter(|p| p["outcome"]["Failed"].is_string()).count();
+    assert!(failed > 0, "Glance stopped while the rollover ran, so some pairs failed");
+    assert_eq!(failed + pairs.iter().filter(|p| settled(p)).count(), 120, "done or failed, nothing else: {view}");
+    for revoke in pairs.iter().filter(|p| p["image_id"] == old.as_str() && settled(p)) {
+        let share =
+            pairs.iter().find(|p| p["image_id"] == new.as_str() && p["member_id"] == revoke["member_id"]).unwrap();
+        assert!(settled(share), "revoked from the old version only after the new one was offered: {revoke} {share}");
+    }
+    let steps = view["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert!(steps.iter().all(|s| s["outcome"]["Failed"].is_string()), "no image change while pairs failed: {view}");
+
+    let (status, second) = browser.call_json("batch_retry", &[("batch_id", &first)]).await;
+    assert_eq!(status, 200, "{second}");
+    let second = common::wait_finished(&browser, second.as_str().unwrap(), 60).await;
+    assert_eq!(second["pairs"].as_array().unwrap().len(), failed, "the retry runs exactly the failed pairs");
+    assert!(second["pairs"].as_array().unwrap().iter().all(settled), "{second}");
+    assert!(second["steps"].as_array().unwrap().iter().all(|s| s["outcome"] == "Done"), "{second}");
+
+    let have: Vec<String> = glance.members(&new).await.1.into_iter().map(|(m, _)| m).collect();
+    assert_eq!(have, members, "the new version has every member exactly once");
+    assert_eq!(glance.members(&old).await.1, vec![], "the old version's members are revoked");
+    let (_, old_image) = glance.image(&old).await;
+    assert_eq!(old_image["superseded_by"], new.as_str());
+    assert_eq!(glance.image(&new).await.1["supersedes"], old.as_str());
+}

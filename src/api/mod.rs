@@ -8,6 +8,7 @@ pub mod images;
 pub mod inbox;
 pub mod members;
 pub mod review;
+pub mod rollover;
 pub mod terraform;
 
 #[cfg(feature = "ssr")]

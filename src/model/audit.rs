@@ -30,6 +30,14 @@ pub enum Change {
     Revoke,
     Status(MemberStatus),
     Visibility(Visibility),
+    /// Hidden from image lists (`os_hidden`).
+    Hide,
+    /// Protected from deletion.
+    Protect,
+    /// Its `superseded_by` property set: the entry's `member_id` holds the successor's image ID.
+    SupersededBy,
+    /// Its `supersedes` property set: the entry's `member_id` holds the predecessor's image ID.
+    Supersedes,
 }
 
 impl Change {
@@ -41,6 +49,10 @@ impl Change {
             Change::Revoke => "revoke".into(),
             Change::Status(s) => format!("status:{}", s.key()),
             Change::Visibility(v) => format!("visibility:{}", v.label()),
+            Change::Hide => "hide".into(),
+            Change::Protect => "protect".into(),
+            Change::SupersededBy => "superseded-by".into(),
+            Change::Supersedes => "supersedes".into(),
         }
     }
 
@@ -49,6 +61,10 @@ impl Change {
         match key.split_once(':') {
             None if key == "share" => Some(Change::Share),
             None if key == "revoke" => Some(Change::Revoke),
+            None if key == "hide" => Some(Change::Hide),
+            None if key == "protect" => Some(Change::Protect),
+            None if key == "superseded-by" => Some(Change::SupersededBy),
+            None if key == "supersedes" => Some(Change::Supersedes),
             Some(("status", s)) => MemberStatus::from_key(s).map(Change::Status),
             Some(("visibility", "shared")) => Some(Change::Visibility(Visibility::Shared)),
             Some(("visibility", "private")) => Some(Change::Visibility(Visibility::Private)),
@@ -64,6 +80,10 @@ impl Change {
             Change::Status(MemberStatus::Rejected) => "rejected for".into(),
             Change::Status(s) => format!("set to {} for", s.key()),
             Change::Visibility(v) => format!("made {}", v.label()),
+            Change::Hide => "hidden from image lists".into(),
+            Change::Protect => "protected from deletion".into(),
+            Change::SupersededBy => "marked superseded by image".into(),
+            Change::Supersedes => "marked as the new version of image".into(),
         }
     }
 }
@@ -74,6 +94,8 @@ pub enum Via {
     ImagePage,
     Batch,
     Inbox,
+    /// The "New version…" page: a rollover from one image to its successor.
+    Rollover,
 }
 
 impl Via {
@@ -82,12 +104,13 @@ impl Via {
             Via::ImagePage => "image page",
             Via::Batch => "batch",
             Via::Inbox => "inbox",
+            Via::Rollover => "new version",
         }
     }
 
     #[cfg(feature = "ssr")]
     pub fn from_key(key: &str) -> Option<Via> {
-        [Via::ImagePage, Via::Batch, Via::Inbox].into_iter().find(|v| v.key() == key)
+        [Via::ImagePage, Via::Batch, Via::Inbox, Via::Rollover].into_iter().find(|v| v.key() == key)
     }
 }
 
@@ -105,6 +128,10 @@ mod tests {
             Change::Status(MemberStatus::Pending),
             Change::Visibility(Visibility::Shared),
             Change::Visibility(Visibility::Private),
+            Change::Hide,
+            Change::Protect,
+            Change::SupersededBy,
+            Change::Supersedes,
         ];
         for change in all {
             assert_eq!(Change::from_key(&change.key()), Some(change));
@@ -112,7 +139,7 @@ mod tests {
         for junk in ["", "status:", "status:maybe", "visibility:secret", "shares", "revoke:x"] {
             assert_eq!(Change::from_key(junk), None, "{junk}");
         }
-        for via in [Via::ImagePage, Via::Batch, Via::Inbox] {
+        for via in [Via::ImagePage, Via::Batch, Via::Inbox, Via::Rollover] {
             assert_eq!(Via::from_key(via.key()), Some(via));
         }
     }

@@ -99,6 +99,13 @@ impl PairOutcome {
         }
     }
 
+    /// A pair's outcome as its batch needs it before going on: done, or (a revoke) the
+    /// project was not a member anyway.
+    pub fn is_settled(&self, operation: BatchOperation) -> bool {
+        matches!(self, PairOutcome::Done | PairOutcome::AlreadyMember)
+            || (operation == BatchOperation::Revoke && matches!(self, PairOutcome::NotFound(_)))
+    }
+
     pub fn describe(&self, operation: BatchOperation) -> String {
         match self {
             PairOutcome::Done => match operation {
@@ -124,6 +131,62 @@ pub struct BatchPair {
     pub member_id: String,
     /// `None` while it has not run yet.
     pub outcome: Option<PairOutcome>,
+    /// This pair's own operation, where it differs from the batch's: a rollover adds members
+    /// to the new image, sets statuses (an admin) and revokes the old image's, in one batch.
+    #[serde(default)]
+    pub operation: Option<BatchOperation>,
+}
+
+/// One change of an image itself that a batch makes after its pairs (a rollover's options).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImageStepKind {
+    /// `os_hidden`: out of image lists, still usable by ID.
+    Hide,
+    /// `protected`: Glance refuses to delete it.
+    Protect,
+    /// The `superseded_by` property, naming the image that replaces it.
+    MarkSupersededBy(String),
+    /// The `supersedes` property, naming the image it replaces.
+    MarkSupersedes(String),
+}
+
+impl ImageStepKind {
+    pub fn describe(&self) -> String {
+        match self {
+            ImageStepKind::Hide => "hide it from image lists (os_hidden)".into(),
+            ImageStepKind::Protect => "protect it from deletion".into(),
+            ImageStepKind::MarkSupersededBy(id) => format!("record its successor (superseded_by={id})"),
+            ImageStepKind::MarkSupersedes(id) => format!("record its predecessor (supersedes={id})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageStep {
+    pub image_id: String,
+    pub image_name: String,
+    pub kind: ImageStepKind,
+    /// `None` while it has not run yet; `Done` once Glance made the change.
+    pub outcome: Option<PairOutcome>,
+}
+
+impl ImageStep {
+    pub fn describe_outcome(&self) -> String {
+        match &self.outcome {
+            None => "waiting".into(),
+            Some(PairOutcome::Done) => "done".into(),
+            Some(other) => other.describe(BatchOperation::Share),
+        }
+    }
+}
+
+/// The two images of a version rollover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollover {
+    pub old_id: String,
+    pub old_name: String,
+    pub new_id: String,
+    pub new_name: String,
 }
 
 /// A batch as its page shows it, while it runs and after.
@@ -134,12 +197,21 @@ pub struct BatchView {
     pub pairs: Vec<BatchPair>,
     /// Images made shared before sharing.
     pub made_shared: Vec<String>,
+    /// Images to be made shared before sharing, as asked (a retry makes those not yet made).
+    #[serde(default)]
+    pub to_make_shared: Vec<String>,
     pub finished: bool,
     /// Where it ran: its retry and its export must go to the same Glance, as the same project.
     pub ran_in: RanIn,
     /// Names of the pairs' projects, where known when it started.
     #[serde(default)]
     pub projects: std::collections::HashMap<String, super::ProjectName>,
+    /// Changes of images themselves, made once every pair has gone through.
+    #[serde(default)]
+    pub steps: Vec<ImageStep>,
+    /// The images of a version rollover, when the batch is one.
+    #[serde(default)]
+    pub rollover: Option<Rollover>,
 }
 
 /// The project, region and image endpoint a batch ran in.
@@ -176,20 +248,42 @@ impl RanIn {
 }
 
 impl BatchView {
+    /// What the batch does, as its page and the list of recent batches say it.
+    pub fn title(&self) -> String {
+        match &self.rollover {
+            Some(r) => format!("New version: {} \u{2192} {}", r.old_name, r.new_name),
+            None => self.operation.describe(),
+        }
+    }
+
+    /// The operation of `pair`: its own, else the batch's.
+    pub fn operation_of(&self, pair: &BatchPair) -> BatchOperation {
+        pair.operation.unwrap_or(self.operation)
+    }
+
+    /// Pairs and image changes that have their outcome.
     pub fn done(&self) -> usize {
-        self.pairs.iter().filter(|p| p.outcome.is_some()).count()
+        let steps = self.steps.iter().filter(|s| s.outcome.is_some()).count();
+        self.pairs.iter().filter(|p| p.outcome.is_some()).count() + steps
+    }
+
+    /// Pairs and image changes in all.
+    pub fn total(&self) -> usize {
+        self.pairs.len() + self.steps.len()
     }
 
     pub fn retryable(&self) -> usize {
-        self.pairs.iter().filter(|p| p.outcome.as_ref().is_some_and(PairOutcome::is_retryable)).count()
+        let pairs = self.pairs.iter().filter(|p| p.outcome.as_ref().is_some_and(PairOutcome::is_retryable)).count();
+        pairs + self.steps.iter().filter(|s| s.outcome.as_ref().is_some_and(PairOutcome::is_retryable)).count()
     }
 
-    /// "18 of 20 done: 15 added, 3 already members, 2 failed."
+    /// "18 of 20 pairs done: 15 added, 3 already members, 2 failed." A batch with image
+    /// changes adds " Image changes: 2 of 3 made, 1 not made."
     pub fn summary(&self) -> String {
         let mut counts: Vec<(String, usize)> = Vec::new();
         for pair in &self.pairs {
             let label = match &pair.outcome {
-                Some(o) => o.describe(self.operation).split(':').next().unwrap_or_default().to_string(),
+                Some(o) => o.describe(self.operation_of(pair)).split(':').next().unwrap_or_default().to_string(),
                 None => "waiting".into(),
             };
             match counts.iter_mut().find(|(l, _)| *l == label) {
@@ -198,7 +292,19 @@ impl BatchView {
             }
         }
         let parts: Vec<String> = counts.into_iter().map(|(l, n)| format!("{n} {l}")).collect();
-        format!("{} of {} pairs done: {}.", self.done(), self.pairs.len(), parts.join(", "))
+        let pairs_done = self.pairs.iter().filter(|p| p.outcome.is_some()).count();
+        let mut summary = format!("{pairs_done} of {} pairs done: {}.", self.pairs.len(), parts.join(", "));
+        if !self.steps.is_empty() {
+            let made = self.steps.iter().filter(|s| s.outcome == Some(PairOutcome::Done)).count();
+            let not_made =
+                self.steps.iter().filter(|s| s.outcome.as_ref().is_some_and(|o| *o != PairOutcome::Done)).count();
+            summary.push_str(&format!(" Image changes: {made} of {} made", self.steps.len()));
+            if not_made > 0 {
+                summary.push_str(&format!(", {not_made} not made"));
+            }
+            summary.push('.');
+        }
+        summary
     }
 }
 
@@ -266,7 +372,8 @@ pub struct PlanPair {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BatchListing {
     pub id: String,
-    pub operation: BatchOperation,
+    /// What it does, in words (`BatchView::title`).
+    pub title: String,
     pub done: usize,
     pub total: usize,
     pub finished: bool,
@@ -278,7 +385,7 @@ mod tests {
     use super::*;
 
     fn pair(outcome: Option<PairOutcome>) -> BatchPair {
-        BatchPair { image_id: "i".into(), image_name: "n".into(), member_id: "m".into(), outcome }
+        BatchPair { image_id: "i".into(), image_name: "n".into(), member_id: "m".into(), outcome, operation: None }
     }
 
     #[test]
@@ -294,9 +401,12 @@ mod tests {
                 pair(None),
             ],
             made_shared: vec![],
+            to_make_shared: vec![],
             finished: false,
             projects: Default::default(),
             ran_in: RanIn::default(),
+            steps: vec![],
+            rollover: None,
         };
         assert_eq!(view.summary(), "4 of 5 pairs done: 2 added, 1 already a member, 1 failed, 1 waiting.");
         assert_eq!(view.retryable(), 1);

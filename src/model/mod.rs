@@ -6,6 +6,7 @@ pub mod ids;
 pub mod images;
 pub mod projects;
 pub mod review;
+pub mod rollover;
 pub mod terraform;
 pub mod words;
 
@@ -16,6 +17,7 @@ pub use images::*;
 pub use openstack::records::{Image, Member, MemberStatus, Visibility};
 pub use projects::{FoundProject, ProjectName};
 pub use review::{AccessReview, Flag, ReviewImage, ReviewPage, ReviewProgress, Selection};
+pub use rollover::{RolloverForm, RolloverMember, RolloverOptions, RolloverPage, RolloverPlan, Successor};
 use serde::{Deserialize, Serialize};
 pub use terraform::Provider;
 #[cfg(feature = "ssr")]

@@ -15,9 +15,9 @@ use crate::{
     batch::{Job, Owner},
     error::AppError,
     model::{
-        BatchListing, BatchOperation, BatchPair, BatchPlan, BatchView, IdError, Image, ImageId, ImageWords, Member,
-        MemberId, PairOutcome, PlanImage, PlanPair, ProjectCheck, ProjectName, RanIn, Selection, TerraformFile,
-        Visibility, ids::parse_member_list,
+        BatchListing, BatchOperation, BatchPair, BatchPlan, BatchView, IdError, Image, ImageId, ImageStep, ImageWords,
+        Member, MemberId, PairOutcome, PlanImage, PlanPair, ProjectCheck, ProjectName, RanIn, Rollover, Selection,
+        TerraformFile, Via, Visibility, ids::parse_member_list,
     },
     session::SignedIn,
 };
@@ -415,19 +415,38 @@ pub async fn start(caller: &Caller, request: &BatchRequest<'_>) -> Result<String
             }),
             image_id: p.image_id,
             member_id: p.member_id,
+            operation: None,
         })
         .collect();
-    run(caller, plan.operation, pairs, make_shared_ids, plan.projects).await
+    let batch = NewBatch {
+        operation: plan.operation,
+        pairs,
+        make_shared: make_shared_ids,
+        projects: plan.projects,
+        steps: Vec::new(),
+        rollover: None,
+        via: Via::Batch,
+    };
+    run(caller, batch).await
 }
 
-async fn run(
-    caller: &Caller,
-    operation: BatchOperation,
-    pairs: Vec<BatchPair>,
-    make_shared: Vec<ImageId>,
-    projects: std::collections::HashMap<String, crate::model::ProjectName>,
-) -> Result<String, AppError> {
+/// A batch to start: its pairs (those with an outcome already are shown, not run), the
+/// private images to make shared first, the image changes to make after the pairs.
+pub struct NewBatch {
+    pub operation: BatchOperation,
+    pub pairs: Vec<BatchPair>,
+    pub make_shared: Vec<ImageId>,
+    pub projects: HashMap<String, ProjectName>,
+    pub steps: Vec<ImageStep>,
+    pub rollover: Option<Rollover>,
+    /// The page it was started from, as History says it.
+    pub via: Via,
+}
+
+/// Starts `batch` in the background on the batch engine and answers its id at once.
+pub async fn run(caller: &Caller, batch: NewBatch) -> Result<String, AppError> {
     let Caller { state, me, .. } = caller;
+    let NewBatch { operation, pairs, make_shared, projects, steps, rollover, via } = batch;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let image_url = me.image_url()?.to_string();
     let ran_in = RanIn {
@@ -436,9 +455,19 @@ async fn run(
         region: me.region.clone(),
         image_url: image_url.clone(),
     };
-    let view =
-        BatchView { id: id.clone(), operation, pairs, made_shared: Vec::new(), finished: false, ran_in, projects };
-    let total = view.pairs.len();
+    let view = BatchView {
+        id: id.clone(),
+        operation,
+        to_make_shared: make_shared.iter().map(ToString::to_string).collect(),
+        pairs,
+        made_shared: Vec::new(),
+        finished: false,
+        ran_in,
+        projects,
+        steps,
+        rollover,
+    };
+    let total = view.total();
     let job = Job {
         http: state.http.clone(),
         image_url,
@@ -447,6 +476,7 @@ async fn run(
         make_shared,
         audit: state.audit.clone(),
         actor: crate::audit::Actor::new(me),
+        via,
     };
     // The result can be opened again while the session lives: never past the token's expiry.
     let session_left = (me.expires_at - time::OffsetDateTime::now_utc()).try_into().unwrap_or(Duration::ZERO);
@@ -484,10 +514,10 @@ pub async fn recent(caller: &Caller) -> Result<Vec<BatchListing>, AppError> {
         .into_iter()
         .map(|v| BatchListing {
             done: v.done(),
-            total: v.pairs.len(),
+            total: v.total(),
             finished: v.finished,
             summary: v.summary(),
-            operation: v.operation,
+            title: v.title(),
             id: v.id,
         })
         .collect())
@@ -503,17 +533,25 @@ pub async fn terraform(caller: &Caller, batch_id: &str, provider: &str) -> Resul
     if !batch.finished {
         return Err(AppError::InvalidInput("The batch is still running: export it once it has finished.".into()));
     }
-    // The pairs that are members after the batch, grouped by image in the batch's order.
-    let mut images: Vec<(String, String, HashSet<String>)> = Vec::new();
-    let kept = batch.pairs.iter().filter(|p| match batch.operation {
+    // The pairs that are members after the batch, grouped by image in the batch's order; for a
+    // rollover, every member of the new version (`None`: all of them).
+    let mut images: Vec<(String, String, Option<HashSet<String>>)> = Vec::new();
+    let kept = batch.pairs.iter().filter(|p| match batch.operation_of(p) {
         BatchOperation::Share | BatchOperation::SetStatus(_) => p.outcome.as_ref().is_some_and(PairOutcome::is_success),
         BatchOperation::Revoke => false,
     });
-    for pair in kept {
-        match images.iter_mut().find(|(id, _, _)| *id == pair.image_id) {
-            Some((_, _, members)) => drop(members.insert(pair.member_id.clone())),
-            None => {
-                images.push((pair.image_id.clone(), pair.image_name.clone(), HashSet::from([pair.member_id.clone()])))
+    match &batch.rollover {
+        Some(r) => images.push((r.new_id.clone(), r.new_name.clone(), None)),
+        None => {
+            for pair in kept {
+                match images.iter_mut().find(|(id, _, _)| *id == pair.image_id) {
+                    Some((_, _, members)) => drop(members.get_or_insert_default().insert(pair.member_id.clone())),
+                    None => images.push((
+                        pair.image_id.clone(),
+                        pair.image_name.clone(),
+                        Some(HashSet::from([pair.member_id.clone()])),
+                    )),
+                }
             }
         }
     }
@@ -535,7 +573,7 @@ pub async fn terraform(caller: &Caller, batch_id: &str, provider: &str) -> Resul
     for (id, name, wanted, members) in listed {
         let members: Vec<(String, &'static str)> = members?
             .into_iter()
-            .filter(|m| wanted.contains(&m.member_id))
+            .filter(|m| wanted.as_ref().is_none_or(|w| w.contains(&m.member_id)))
             .map(|m| (m.member_id, m.status.key()))
             .collect();
         found.push((id, name, members));
@@ -565,14 +603,30 @@ pub async fn terraform(caller: &Caller, batch_id: &str, provider: &str) -> Resul
 pub async fn retry(caller: &Caller, batch_id: &str) -> Result<String, AppError> {
     let old = view(caller, batch_id).await?;
     same_place(&old, &caller.me)?;
-    let pairs: Vec<BatchPair> = old
-        .pairs
-        .into_iter()
-        .filter(|p| p.outcome.as_ref().is_some_and(PairOutcome::is_retryable))
-        .map(|p| BatchPair { outcome: None, ..p })
-        .collect();
-    if pairs.is_empty() {
+    let retryable = |o: &Option<PairOutcome>| o.as_ref().is_some_and(PairOutcome::is_retryable);
+    let pairs: Vec<BatchPair> =
+        old.pairs.into_iter().filter(|p| retryable(&p.outcome)).map(|p| BatchPair { outcome: None, ..p }).collect();
+    let steps: Vec<ImageStep> =
+        old.steps.into_iter().filter(|s| retryable(&s.outcome)).map(|s| ImageStep { outcome: None, ..s }).collect();
+    if pairs.is_empty() && steps.is_empty() {
         return Err(AppError::InvalidInput("No pair of this batch failed in a way worth retrying.".into()));
     }
-    run(caller, old.operation, pairs, Vec::new(), old.projects.clone()).await
+    // An image that could not be made shared (Glance was down) is made shared by the retry.
+    let make_shared = old
+        .to_make_shared
+        .iter()
+        .filter(|id| !old.made_shared.contains(id) && pairs.iter().any(|p| &p.image_id == *id))
+        .filter_map(|id| ImageId::parse(id).ok())
+        .collect();
+    let via = if old.rollover.is_some() { Via::Rollover } else { Via::Batch };
+    let batch = NewBatch {
+        operation: old.operation,
+        pairs,
+        make_shared,
+        projects: old.projects,
+        steps,
+        rollover: old.rollover,
+        via,
+    };
+    run(caller, batch).await
 }

@@ -20,6 +20,7 @@ pub mod members;
 pub mod offers;
 pub mod projects;
 pub mod review;
+pub mod rollover;
 
 use openstack::{glance::Glance, keystone::Keystone};
 use tower_sessions::Session;

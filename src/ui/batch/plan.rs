@@ -194,7 +194,7 @@ fn RecentBatches(list: Vec<BatchListing>) -> impl IntoView {
                     let state = if b.finished { "finished" } else { "running" };
                     view! {
                         <li>
-                            <a href=format!("/batch/{}", b.id)>{format!("{} ({state})", b.operation.describe())}</a>
+                            <a href=format!("/batch/{}", b.id)>{format!("{} ({state})", b.title)}</a>
                             " "<span class="muted">{b.summary}</span>
                         </li>
                     }

@@ -89,7 +89,7 @@ fn BatchTable(
     export: Export,
 ) -> impl IntoView {
     let done = view.done();
-    let total = view.pairs.len();
+    let total = view.total();
     let retryable = if elsewhere.is_some() { 0 } else { view.retryable() };
     // Memberships are left in place by a share or a status update, never by a revoke.
     let exportable = view.finished && view.operation != BatchOperation::Revoke && elsewhere.is_none();
@@ -100,11 +100,8 @@ fn BatchTable(
     let refresh = (!view.finished)
         .then(|| view! { <noscript inner_html=r#"<meta http-equiv="refresh" content="2">"#></noscript> });
     let batch_id = view.id.clone();
-    let heading = if view.finished {
-        format!("{} — finished", view.operation.describe())
-    } else {
-        format!("{} — running", view.operation.describe())
-    };
+    let (retry_id, retry_text) = (view.id.clone(), retry_label(&view));
+    let heading = format!("{} — {}", view.title(), if view.finished { "finished" } else { "running" });
     view! {
         {refresh}
         <h1>{heading}</h1>
@@ -112,22 +109,28 @@ fn BatchTable(
         {elsewhere.map(|why| view! { <p class="notice" role="status">{why}</p> })}
         <p role="status" aria-live="polite">{view.summary()}</p>
         // With JavaScript the page asks again by itself (navigation.js) while this is there.
-        <progress data-refresh-ms=(!view.finished).then_some("700") max=total.to_string() value=done.to_string() aria-label="Pairs done">{format!("{done} of {total}")}</progress>
+        <progress data-refresh-ms=(!view.finished).then_some("700") max=total.to_string() value=done.to_string() aria-label="Done">{format!("{done} of {total}")}</progress>
         {(!view.made_shared.is_empty()).then(|| view! { <p>{format!("Made shared first: {} image(s).", view.made_shared.len())}</p> })}
         {(view.finished && retryable > 0).then(|| view! {
             <ActionForm action=retry attr:class="inline-form">
-                <input type="hidden" name="batch_id" value=view.id.clone()/>
-                <button type="submit">{format!("Retry the {retryable} failed pair{}", if retryable == 1 { "" } else { "s" })}</button>
+                <input type="hidden" name="batch_id" value=retry_id.clone()/>
+                <button type="submit">{retry_text.clone()}</button>
             </ActionForm>
         })}
         <div class="table-wrap">
             <table class="batch-pairs">
                 <thead><tr><th scope="col">"Image"</th><th scope="col">"Project"</th><th scope="col">"Outcome"</th></tr></thead>
                 <tbody>
-                    {view.pairs.into_iter().map(|p| {
+                    {view.pairs.iter().cloned().map(|p| {
+                        let operation = view.operation_of(&p);
                         let (class, text) = match &p.outcome {
-                            Some(o) => (format!("outcome {}", o.key()), o.describe(view.operation)),
+                            Some(o) => (format!("outcome {}", o.key()), o.describe(operation)),
                             None => ("outcome waiting".to_string(), "waiting".to_string()),
+                        };
+                        // A rollover mixes operations: each pair says its own.
+                        let text = match (p.operation, view.rollover.is_some()) {
+                            (Some(op), true) => format!("{}: {text}", op.describe()),
+                            _ => text,
                         };
                         view! {
                             <tr>
@@ -140,7 +143,46 @@ fn BatchTable(
                 </tbody>
             </table>
         </div>
+        {(!view.steps.is_empty()).then(|| view! { <ImageSteps steps=view.steps.clone()/> })}
         {exportable.then(|| view! { <BatchTerraform batch_id export/> })}
+    }
+}
+
+/// "Retry the 3 failed pairs", "… and 2 image changes" when changes failed too.
+fn retry_label(view: &BatchView) -> String {
+    let pairs = view.pairs.iter().filter(|p| p.outcome.as_ref().is_some_and(|o| o.is_retryable())).count();
+    let steps = view.retryable() - pairs;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    match (pairs, steps) {
+        (p, 0) => format!("Retry the {p} failed pair{}", plural(p)),
+        (0, s) => format!("Retry the {s} image change{} not made", plural(s)),
+        (p, s) => format!("Retry the {p} failed pair{} and {s} image change{}", plural(p), plural(s)),
+    }
+}
+
+/// The changes of images themselves (a rollover's options), made after the pairs.
+#[component]
+fn ImageSteps(steps: Vec<crate::model::ImageStep>) -> impl IntoView {
+    view! {
+        <h2>"Image changes"</h2>
+        <div class="table-wrap">
+            <table class="batch-steps">
+                <thead><tr><th scope="col">"Image"</th><th scope="col">"Change"</th><th scope="col">"Outcome"</th></tr></thead>
+                <tbody>
+                    {steps.into_iter().map(|s| {
+                        let class = format!("outcome {}", s.outcome.as_ref().map(|o| o.key()).unwrap_or("waiting"));
+                        let outcome = s.describe_outcome();
+                        view! {
+                            <tr>
+                                <td data-label="Image"><a href=format!("/images/{}", s.image_id)>{s.image_name}</a></td>
+                                <td data-label="Change">{s.kind.describe()}</td>
+                                <td class=class data-label="Outcome">{outcome}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

@@ -190,6 +190,12 @@ fn ImageBody(
                 <VisibilityToggle image_id=id.clone() visibility=image.visibility action=actions.visibility/>
             </section>
         })}
+        {((details.owned || details.is_admin) && image.visibility == Visibility::Shared).then(|| view! {
+            <p class="new-version-link">
+                <a href=format!("/images/{id}/new-version")>"New version\u{2026}"</a>
+                " "<span class="muted">"Offer a newer image to every project this one is shared with."</span>
+            </p>
+        })}
         <section aria-labelledby="members-title">
             <h2 id="members-title">"Members"{counts.map(|c| format!(" \u{2014} {c}"))}</h2>
             {(!image_flags.is_empty()).then(|| view! {

@@ -4,6 +4,7 @@ pub mod detail;
 pub mod history;
 pub mod list;
 pub mod members;
+pub mod new_version;
 pub mod offer;
 pub mod share;
 pub mod terraform;
