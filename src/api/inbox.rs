@@ -35,15 +35,24 @@ pub async fn pending_count() -> Result<Option<usize>, AppError> {
 
 /// Answers the chosen offers (`items`: "project_id/image_id") with `status`. Rejecting asks
 /// first: without `confirmed` nothing changes and the answer lists what would be rejected.
+/// `new_version` ("project_id/image_id", the button "Accept, and reject <old name>") takes
+/// precedence: it accepts that image and rejects the one it replaces.
 #[server(endpoint = "inbox_respond")]
 pub async fn respond_to_offers(
     items: Option<Vec<String>>,
-    status: String,
+    status: Option<String>,
     confirmed: Option<String>,
+    new_version: Option<String>,
 ) -> Result<OfferAnswers, AppError> {
     let result = async {
         let caller = caller().await?;
-        let answers = offers::respond(&caller, items.unwrap_or_default(), &status, confirmed.is_some()).await?;
+        let answers = match new_version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            Some(item) => offers::accept_new_version(&caller, item).await?,
+            None => {
+                let status = status.unwrap_or_default();
+                offers::respond(&caller, items.unwrap_or_default(), &status, confirmed.is_some()).await?
+            }
+        };
         let report_id = crate::session::save_report(&caller.session, &answers).await?;
         Ok((answers, report_id))
     }

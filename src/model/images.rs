@@ -49,6 +49,17 @@ pub struct ImageRow {
     /// The current project's status for an image offered to it.
     pub my_status: Option<MemberStatus>,
     pub owned: bool,
+    /// For an offer: the image it replaces (its `supersedes`), of the same owner, which the
+    /// project accepted. The offer is then "new version of <old name>".
+    #[serde(default)]
+    pub new_version_of: Option<OldVersion>,
+}
+
+/// The image a newer version replaces, as an offer names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OldVersion {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -275,6 +286,32 @@ mod tests {
         let report = ShareReport::Done { made_shared: true, results: vec![ok("a"), ok("b"), conflict] };
         assert_eq!(report.summary(), "The image is now shared. Shared with 2 projects, 1 already had access.");
     }
+
+    #[test]
+    fn a_new_version_accepted_in_place_of_the_old_one_says_both() {
+        let answer = |id: &str, outcome| OfferAnswer { project_id: "p".into(), image_id: id.into(), outcome };
+        let image = |id: &str, name: &str| OldVersion { id: id.into(), name: name.into() };
+        let mut report = OfferAnswers {
+            status: MemberStatus::Accepted,
+            needs_confirmation: false,
+            items: vec!["p/n".into()],
+            answers: vec![answer("n", Ok(MemberStatus::Accepted)), answer("o", Ok(MemberStatus::Rejected))],
+            new_version: Some(NewVersionAnswer {
+                project_id: "p".into(),
+                new: image("n", "web-2"),
+                old: image("o", "web-1"),
+            }),
+        };
+        assert_eq!(report.new_version_summary().unwrap(), "Accepted web-2; rejected the old version web-1.");
+        let refused = AppError::InvalidInput("no".into());
+        report.answers = vec![answer("n", Err(refused))];
+        assert_eq!(
+            report.new_version_summary().unwrap(),
+            "web-2 could not be accepted, so the old version web-1 was left as it was: no"
+        );
+        report.new_version = None;
+        assert_eq!(report.new_version_summary(), None, "an ordinary answer is reported as before");
+    }
 }
 
 /// The offers to one of the user's projects, or why they could not be read.
@@ -304,4 +341,38 @@ pub struct OfferAnswers {
     /// The chosen "project_id/image_id" items, to ask again with.
     pub items: Vec<String>,
     pub answers: Vec<OfferAnswer>,
+    /// A new version accepted in place of its old one ("Accept, and reject <old name>"):
+    /// `answers` then holds the new image's answer, then the old one's.
+    #[serde(default)]
+    pub new_version: Option<NewVersionAnswer>,
+}
+
+/// What "Accept, and reject <old name>" answered, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewVersionAnswer {
+    pub project_id: String,
+    /// The image accepted.
+    pub new: OldVersion,
+    /// The image it replaces, rejected once the new one was accepted.
+    pub old: OldVersion,
+}
+
+impl OfferAnswers {
+    /// "Accepted <new>; rejected the old version <old>.", or what failed, for a new version
+    /// accepted in place of its old one.
+    pub fn new_version_summary(&self) -> Option<String> {
+        let swap = self.new_version.as_ref()?;
+        let outcome = |id: &str| self.answers.iter().find(|a| a.image_id == id).map(|a| &a.outcome);
+        let (new, old) = (&swap.new.name, &swap.old.name);
+        Some(match (outcome(&swap.new.id), outcome(&swap.old.id)) {
+            (Some(Ok(_)), Some(Ok(_))) => format!("Accepted {new}; rejected the old version {old}."),
+            (Some(Ok(_)), Some(Err(e))) => {
+                format!("Accepted {new}, but the old version {old} could not be rejected: {e}")
+            }
+            (Some(Err(e)), _) => {
+                format!("{new} could not be accepted, so the old version {old} was left as it was: {e}")
+            }
+            _ => format!("Accepted {new}."),
+        })
+    }
 }

@@ -69,6 +69,9 @@ pub enum Flag {
     Inactive,
     /// The image is hidden from lists (`os_hidden`) and still shared.
     Hidden,
+    /// A newer version replaces the image (its `superseded_by` is set), and projects are still
+    /// members of it.
+    SupersededStillShared,
 }
 
 impl Flag {
@@ -81,6 +84,7 @@ impl Flag {
             Flag::NearQuota => "near-quota",
             Flag::Inactive => "inactive",
             Flag::Hidden => "hidden",
+            Flag::SupersededStillShared => "superseded",
         }
     }
 
@@ -93,6 +97,7 @@ impl Flag {
             Flag::NearQuota => "near member quota",
             Flag::Inactive => "image not active",
             Flag::Hidden => "image hidden",
+            Flag::SupersededStillShared => "superseded, still shared",
         }
     }
 
@@ -116,6 +121,9 @@ impl Flag {
             Flag::Hidden => {
                 "The image is hidden from image lists (os_hidden) and still shared: members can still use it by ID."
             }
+            Flag::SupersededStillShared => {
+                "A newer version replaces this image (superseded_by), yet projects can still use it: revoke its members once they have moved to the new version."
+            }
         }
     }
 }
@@ -135,6 +143,9 @@ pub fn image_flags(image: &Image, members: Option<usize>, quota: Option<u32>) ->
     }
     if image.os_hidden {
         flags.push(Flag::Hidden);
+    }
+    if image.superseded_by.as_deref().is_some_and(|s| !s.trim().is_empty()) && members.is_some_and(|n| n > 0) {
+        flags.push(Flag::SupersededStillShared);
     }
     flags
 }
@@ -176,6 +187,8 @@ pub enum Selection {
     PendingLong,
     /// Every member Keystone does not know, or that is not a project ID at all.
     Unknown,
+    /// Every membership of an image a newer version replaces (`superseded_by`).
+    Superseded,
     /// Everything shared with one project (offboarding a customer or a team).
     Project(String),
 }
@@ -187,10 +200,11 @@ impl Selection {
             "rejected" => Ok(Selection::Rejected),
             "pending-long" => Ok(Selection::PendingLong),
             "unknown" => Ok(Selection::Unknown),
+            "superseded" => Ok(Selection::Superseded),
             other => match other.strip_prefix("project:") {
                 Some(id) if !id.is_empty() => Ok(Selection::Project(id.to_string())),
                 _ => Err(AppError::InvalidInput(format!(
-                    "{other:?} is not a choice of the access review (rejected, pending-long, unknown or project:ID)."
+                    "{other:?} is not a choice of the access review (rejected, pending-long, unknown, superseded or project:ID)."
                 ))),
             },
         }
@@ -201,6 +215,7 @@ impl Selection {
             Selection::Rejected => "rejected".into(),
             Selection::PendingLong => "pending-long".into(),
             Selection::Unknown => "unknown".into(),
+            Selection::Superseded => "superseded".into(),
             Selection::Project(id) => format!("project:{id}"),
         }
     }
@@ -211,6 +226,7 @@ impl Selection {
             Selection::Rejected => "every rejected membership".into(),
             Selection::PendingLong => format!("every membership pending for more than {pending_days} days"),
             Selection::Unknown => "every member Keystone does not know or that is not a project ID".into(),
+            Selection::Superseded => "every membership of an image a newer version replaces".into(),
             Selection::Project(id) => format!("everything shared with project {id}"),
         }
     }
@@ -230,12 +246,13 @@ impl AccessReview {
     /// The memberships a one-click choice takes, in the review's order.
     pub fn selected(&self, selection: &Selection) -> Vec<(&ReviewImage, &Member)> {
         self.pairs()
-            .filter(|(_, member)| match selection {
+            .filter(|(image, member)| match selection {
                 Selection::Rejected => member.status == MemberStatus::Rejected,
                 Selection::PendingLong => self.member_flags(member).contains(&Flag::PendingLong),
                 Selection::Unknown => {
                     self.member_flags(member).iter().any(|f| matches!(f, Flag::UnknownProject | Flag::NotAnId))
                 }
+                Selection::Superseded => self.image_flags(image).contains(&Flag::SupersededStillShared),
                 Selection::Project(id) => member.member_id == *id,
             })
             .collect()
@@ -283,6 +300,45 @@ mod tests {
             serde_json::json!({"id": "i", "visibility": "shared", "status": status, "os_hidden": hidden}),
         )
         .unwrap()
+    }
+
+    fn superseded(by: &str) -> Image {
+        serde_json::from_value(
+            serde_json::json!({"id": "old", "visibility": "shared", "status": "active", "superseded_by": by}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_superseded_image_is_flagged_while_it_still_has_members() {
+        let new = "0b7a6c0e-0d5e-4b55-9a3a-2f8f5f3e8c11";
+        assert_eq!(image_flags(&superseded(new), Some(2), None), vec![Flag::SupersededStillShared]);
+        assert_eq!(image_flags(&superseded(new), Some(0), None), vec![], "no member can use it any more");
+        assert_eq!(image_flags(&superseded(new), None, None), vec![], "members unread: nothing is claimed");
+        assert_eq!(image_flags(&superseded("  "), Some(2), None), vec![], "an empty property replaces nothing");
+        assert_eq!(image_flags(&image("active", false), Some(2), None), vec![], "not superseded");
+        let flag = Flag::SupersededStillShared;
+        assert_eq!((flag.key(), flag.label()), ("superseded", "superseded, still shared"));
+        assert!(flag.explain().contains("newer version") && flag.explain().contains("still use it"));
+
+        // The one-click choice takes every membership of the superseded image, and no other.
+        let id_a = "0123456789abcdef0123456789abcdef";
+        let members = vec![member(id_a, MemberStatus::Accepted, "2026-12-01T00:00:00Z")];
+        let review = AccessReview {
+            owner: "p".into(),
+            as_admin: false,
+            images: vec![
+                ReviewImage { image: superseded(new), members: Ok(members.clone()) },
+                ReviewImage { image: image("active", false), members: Ok(members) },
+            ],
+            projects: HashMap::new(),
+            pending_days: 14,
+            quota: None,
+            made_at: "2026-12-02T00:00:00Z".into(),
+        };
+        let chosen: Vec<&str> =
+            review.selected(&Selection::Superseded).into_iter().map(|(i, _)| i.image.id.as_str()).collect();
+        assert_eq!(chosen, ["old"]);
     }
 
     #[test]
@@ -342,7 +398,13 @@ mod tests {
 
     #[test]
     fn selections_parse_from_their_keys_and_nothing_else() {
-        for s in [Selection::Rejected, Selection::PendingLong, Selection::Unknown, Selection::Project("p1".into())] {
+        for s in [
+            Selection::Rejected,
+            Selection::PendingLong,
+            Selection::Unknown,
+            Selection::Superseded,
+            Selection::Project("p1".into()),
+        ] {
             assert_eq!(Selection::parse(&s.key()).unwrap(), s);
         }
         for bad in ["", "project:", "everything", "Rejected", "project"] {

@@ -4,7 +4,7 @@ use openstack::glance::{Glance, ImageQuery, SortBy};
 
 use super::{
     Caller,
-    offers::{OfferMarker, OffersTo, answers, offered, offered_page},
+    offers::{OfferMarker, OffersTo, answers, mark_new_versions, offered, offered_page},
     projects::project_names,
 };
 use crate::{
@@ -93,6 +93,8 @@ pub async fn list(caller: &Caller, request: ListRequest) -> Result<ImageList, Ap
     // Only the rows shown: one member listing per owned shared row on this page, no more.
     count_members(&glance, &mut list.rows, caller.concurrency()).await;
     if tab_is_offers {
+        // Only rows naming an image they replace cost a lookup, and only when it is not listed.
+        mark_new_versions(&glance, &OffersTo::current(me, caller.concurrency()), &mut list.rows).await;
         list.owners = project_names(caller, list.rows.iter().filter_map(|r| r.image.owner.clone()).collect()).await;
     }
     Ok(list)
@@ -134,7 +136,7 @@ pub(super) fn stale_marker(e: AppError, paged: bool) -> AppError {
 
 pub(super) fn row(image: crate::model::Image, project_id: &str, my_status: Option<MemberStatus>) -> ImageRow {
     let owned = image.owner.as_deref() == Some(project_id);
-    ImageRow { image, member_count: None, my_status, owned }
+    ImageRow { image, member_count: None, my_status, owned, new_version_of: None }
 }
 
 /// Member counts of owned shared images, fetched concurrently. A count that cannot be had
@@ -203,7 +205,11 @@ pub async fn details(
     let now =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let pending_days = state.config.pending_days;
-    let flags = review::image_flags(&image, members.as_ref().ok().map(Vec::len), state.config.member_quota);
+    let mut flags = review::image_flags(&image, members.as_ref().ok().map(Vec::len), state.config.member_quota);
+    if !owned && !me.is_admin() {
+        // A member sees its own membership only: "projects can still use it" is the owner's call.
+        flags.retain(|f| *f != crate::model::Flag::SupersededStillShared);
+    }
     let members = members.map(|members| {
         members
             .into_iter()

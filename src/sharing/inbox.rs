@@ -9,12 +9,15 @@ use openstack::{
 
 use super::{
     Caller,
-    offers::{OffersTo, offered},
+    offers::{OffersTo, mark_new_versions, offered, replaced_image},
 };
 use crate::{
     audit::Actor,
     error::AppError,
-    model::{Change, ImageId, ImageWords, InboxProject, MemberId, MemberStatus, OfferAnswer, OfferAnswers, Via},
+    model::{
+        Change, ImageId, ImageWords, InboxProject, MemberId, MemberStatus, NewVersionAnswer, OfferAnswer, OfferAnswers,
+        OldVersion, Via,
+    },
     session::{self, ProjectToken},
 };
 
@@ -119,7 +122,14 @@ pub async fn inbox(caller: &Caller) -> Result<Vec<InboxProject>, AppError> {
             Ok(p) => {
                 let to = OffersTo { project_id: &p.id, admin: p.admin, concurrency: caller.concurrency() };
                 let offers = match Glance::new(&state.http, &p.image_url, &p.token) {
-                    Ok(glance) => offered(&glance, "all", &to).await.map(|l| l.rows),
+                    Ok(glance) => match offered(&glance, "all", &to).await {
+                        Ok(list) => {
+                            let mut rows = list.rows;
+                            mark_new_versions(&glance, &to, &mut rows).await;
+                            Ok(rows)
+                        }
+                        Err(e) => Err(e),
+                    },
                     Err(e) => Err(e.into()),
                 };
                 InboxProject { project_id: p.id, project_name: p.name, offers, owners: Default::default() }
@@ -187,7 +197,7 @@ pub async fn respond(
         return Err(AppError::InvalidInput("Tick at least one offer.".into()));
     }
     if status == MemberStatus::Rejected && !confirmed {
-        return Ok(OfferAnswers { status, needs_confirmation: true, items, answers: Vec::new() });
+        return Ok(OfferAnswers { status, needs_confirmation: true, items, answers: Vec::new(), new_version: None });
     }
     let projects: Vec<String> = chosen.iter().map(|(p, _)| p.clone()).collect();
     let access = project_access(caller, Some(&projects)).await;
@@ -217,5 +227,62 @@ pub async fn respond(
         tracing::info!(image = %image, member = %project, status = status.key(), ok = outcome.is_ok(), "inbox answer");
         answers.push(OfferAnswer { project_id: project.clone(), image_id: image.to_string(), outcome });
     }
-    Ok(OfferAnswers { status, needs_confirmation: false, items, answers })
+    Ok(OfferAnswers { status, needs_confirmation: false, items, answers, new_version: None })
+}
+
+/// "Accept, and reject <old name>" (`item`: "project_id/image_id" of the new image): accepts
+/// the new image for the project, then rejects the image it replaces. The old image is the one
+/// the new image names in Glance (its `supersedes`), never one the browser names; it must be of
+/// the same owner and offered to the project. The button names what it rejects, so it asks no
+/// confirmation. If accepting fails, the old image is left as it was.
+pub async fn accept_new_version(caller: &Caller, item: &str) -> Result<OfferAnswers, AppError> {
+    let Caller { state, me, .. } = caller;
+    let (project, image) = item
+        .trim()
+        .split_once('/')
+        .ok_or_else(|| AppError::InvalidInput(format!("{item:?} is not a project/image pair.")))?;
+    let member = MemberId::parse(project)?;
+    let new_id = ImageId::parse(image)?;
+    let project = member.to_string();
+    let access = project_access(caller, Some(std::slice::from_ref(&project))).await;
+    let p = match access.into_iter().next() {
+        Some(Ok(p)) if p.id == project => p,
+        Some(Err((id, _, e))) if id == project => return Err(e),
+        _ => return Err(AppError::InvalidInput("You do not work in that project.".into())),
+    };
+    let glance = Glance::new(&state.http, &p.image_url, &p.token)?;
+    let new = glance.image(&new_id).await?;
+    let Some((old, _)) = replaced_image(&glance, &new, &member).await? else {
+        return Err(AppError::InvalidInput(format!(
+            "Image {} is not a new version of an image offered to project {}: nothing was changed.",
+            new.display_name(),
+            p.name
+        )));
+    };
+    let old_id = ImageId::parse(&old.id)?;
+    let actor = Actor::new(me).in_project(&p.id, &p.name);
+    let mut answers = Vec::new();
+    for (image, status) in [(&new_id, MemberStatus::Accepted), (&old_id, MemberStatus::Rejected)] {
+        let answered = glance.set_member_status(image, &member, status).await.map(|m| m.status).map_err(AppError::from);
+        let change = Change::Status(status);
+        let outcome = state.audit.recorded(&actor, Via::Inbox, image, change, Some(&project), answered).await;
+        tracing::info!(image = %image, member = %project, status = status.key(), ok = outcome.is_ok(), "inbox answer, new version");
+        let failed = outcome.is_err();
+        answers.push(OfferAnswer { project_id: project.clone(), image_id: image.to_string(), outcome });
+        if failed {
+            break;
+        }
+    }
+    let new_version = NewVersionAnswer {
+        project_id: project,
+        new: OldVersion { id: new_id.to_string(), name: new.display_name() },
+        old,
+    };
+    Ok(OfferAnswers {
+        status: MemberStatus::Accepted,
+        needs_confirmation: false,
+        items: vec![item.to_string()],
+        answers,
+        new_version: Some(new_version),
+    })
 }

@@ -9,7 +9,7 @@ use openstack::glance::{Glance, ImageQuery, SortBy};
 use super::images::{SEARCH_LIMIT, row, stale_marker};
 use crate::{
     error::AppError,
-    model::{ImageId, ImageList, ImageRow, MemberId, MemberStatus},
+    model::{Image, ImageId, ImageList, ImageRow, ImageWords, MemberId, MemberStatus, OldVersion},
     session::SignedIn,
 };
 
@@ -172,4 +172,93 @@ pub(super) async fn offered_page(
         }
     }
     Ok(ImageList { rows, next_marker: None, owners: Default::default() })
+}
+
+/// The image `new` replaces (its `supersedes`), as project `member` sees it: the old image
+/// and the project's answer to it. `None` when `new` names no image ID, names itself, or the
+/// image it names is gone, belongs to another owner (an owner cannot make an offer the "new
+/// version" of another owner's image), or was never offered to the project.
+pub(super) async fn replaced_image(
+    glance: &Glance<'_>,
+    new: &Image,
+    member: &MemberId,
+) -> Result<Option<(OldVersion, MemberStatus)>, AppError> {
+    let Some(old) = new.supersedes.as_deref().and_then(|s| ImageId::parse(s).ok()) else { return Ok(None) };
+    if old.as_str() == new.id {
+        return Ok(None);
+    }
+    let (image, membership) = tokio::join!(glance.image(&old), glance.member(&old, member));
+    let gone = |e: &openstack::UpstreamError| matches!(e.status(), Some(403 | 404));
+    let image = match image {
+        Ok(image) => image,
+        Err(e) if gone(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let status = match membership {
+        Ok(m) => m.status,
+        Err(e) if gone(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if image.owner.is_none() || image.owner != new.owner {
+        return Ok(None);
+    }
+    Ok(Some((OldVersion { id: old.to_string(), name: image.display_name() }, status)))
+}
+
+/// Marks the offers among `rows` (the project's listing) whose image replaces one of the same
+/// owner that the project accepted: "new version of <old name>". The old image's answer is
+/// read from `rows` when it is listed there; Glance is asked only for the rows that name an
+/// old image not listed (hidden from lists, on another page), once per old image: ordinary
+/// rows cost nothing. What cannot be read leaves a row unmarked, never fails the listing.
+pub(super) async fn mark_new_versions(glance: &Glance<'_>, to: &OffersTo<'_>, rows: &mut [ImageRow]) {
+    let Ok(member) = MemberId::parse(to.project_id) else { return };
+    // Keyed by the old image and the new one's owner: only an image of the same owner counts.
+    let olds: Vec<Option<(String, Option<String>)>> = rows
+        .iter()
+        .map(|r| {
+            let old = r.image.supersedes.as_deref().and_then(|s| ImageId::parse(s).ok())?;
+            (!r.owned && old.as_str() != r.image.id).then(|| (old.to_string(), r.image.owner.clone()))
+        })
+        .collect();
+    let mut found: HashMap<(String, Option<String>), Option<OldVersion>> = HashMap::new();
+    let mut ask: Vec<usize> = Vec::new();
+    for (i, key) in olds.iter().enumerate() {
+        let Some(key) = key else { continue };
+        if found.contains_key(key) {
+            continue;
+        }
+        match rows.iter().find(|r| r.image.id == key.0) {
+            Some(listed) => {
+                let accepted = listed.my_status == Some(MemberStatus::Accepted) && !listed.owned;
+                let same_owner = listed.image.owner.is_some() && listed.image.owner == rows[i].image.owner;
+                let label = (accepted && same_owner)
+                    .then(|| OldVersion { id: listed.image.id.clone(), name: listed.image.display_name() });
+                found.insert(key.clone(), label);
+            }
+            None => {
+                found.insert(key.clone(), None);
+                ask.push(i);
+            }
+        }
+    }
+    let asked = crate::concurrency::bounded(ask, to.concurrency, |i| {
+        let (new, member) = (&rows[i].image, &member);
+        async move {
+            let replaced = replaced_image(glance, new, member).await;
+            if let Err(e) = &replaced {
+                tracing::warn!(image = %new.id, error = %e, "could not read the image it replaces");
+            }
+            let label = replaced.ok().flatten().filter(|(_, s)| *s == MemberStatus::Accepted).map(|(old, _)| old);
+            (i, label)
+        }
+    })
+    .await;
+    for (i, label) in asked {
+        if let Some(key) = &olds[i] {
+            found.insert(key.clone(), label);
+        }
+    }
+    for (row, key) in rows.iter_mut().zip(&olds) {
+        row.new_version_of = key.as_ref().and_then(|k| found.get(k).cloned().flatten());
+    }
 }

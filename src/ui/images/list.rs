@@ -1,18 +1,19 @@
 //! `/images`: my images, images shared with me, or all, with name search and paging.
 
-use leptos::prelude::*;
+use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_query_map;
 
 use super::offer::OfferButtons;
 use crate::model::ImageWords;
 use crate::{
-    api::{images::list_images, members::SetMemberStatus},
+    api::{images::list_images, inbox::RespondToOffers, members::SetMemberStatus},
     error::AppError,
     model::{ImageList, ImageRow, ImageTab, Me, MemberStatus, ProjectName, urlencode},
     ui::{
         auth::RequireSignIn,
         bits::{StatusBadge, VisibilityBadge, error_view},
         copy::CopyId,
+        inbox::{NewVersionOf, accept_new_version_words},
         layout::ActionError,
         project::ProjectLabel,
     },
@@ -42,19 +43,22 @@ pub fn ImagesPage() -> impl IntoView {
     let marker = move || query.read().get("marker");
     let sort = move || sort_key(query);
     let respond = ServerAction::<SetMemberStatus>::new();
+    let new_version = ServerAction::<RespondToOffers>::new();
     let images = Resource::new(
         move || (tab(), status(), search(), marker(), sort()),
         |(tab, status, q, marker, sort)| {
             list_images(tab.key().to_string(), Some(status), Some(q), marker, Some(sort.to_string()))
         },
     );
-    view! { <RequireSignIn signed_in=move |me| view! { <ImageListing me respond images/> }/> }
+    view! { <RequireSignIn signed_in=move |me| view! { <ImageListing me respond new_version images/> }/> }
 }
 
 #[component]
 fn ImageListing(
     me: Me,
     respond: ServerAction<SetMemberStatus>,
+    /// "Accept, and reject <old name>" for a new version of an accepted image.
+    new_version: ServerAction<RespondToOffers>,
     images: Resource<Result<ImageList, AppError>>,
 ) -> impl IntoView {
     let query = use_query_map();
@@ -97,12 +101,13 @@ fn ImageListing(
                 </nav>
             </div>
             <ActionError action=respond/>
+            <ActionError action=new_version/>
             <Transition fallback=|| view! { <p class="muted">"Loading images…"</p> }>
                 {move || {
                     let project_id = project_id.clone();
                     Suspend::new(async move {
                         match images.await {
-                            Ok(list) => view! { <ImageTable list tab=tab() respond project_id/> }.into_any(),
+                            Ok(list) => view! { <ImageTable list tab=tab() respond new_version project_id/> }.into_any(),
                             Err(e) => error_view(e),
                         }
                     })
@@ -132,6 +137,7 @@ fn ImageTable(
     list: ImageList,
     tab: ImageTab,
     respond: ServerAction<SetMemberStatus>,
+    new_version: ServerAction<RespondToOffers>,
     project_id: String,
 ) -> impl IntoView {
     let query = use_query_map();
@@ -187,7 +193,8 @@ fn ImageTable(
                 <tbody>
                     {list.rows.into_iter().map(|row| {
                         let owner = row.image.owner.as_ref().and_then(|o| list.owners.get(o)).cloned();
-                        view! { <ImageRowView row owner tab respond selectable/> }
+                        let project_id = project_id.clone();
+                        view! { <ImageRowView row owner tab respond new_version project_id selectable/> }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -209,9 +216,13 @@ fn ImageRowView(
     owner: Option<ProjectName>,
     tab: ImageTab,
     respond: ServerAction<SetMemberStatus>,
+    new_version: ServerAction<RespondToOffers>,
+    /// The current project: the one a new version is accepted for.
+    project_id: String,
     selectable: bool,
 ) -> impl IntoView {
     let image = row.image;
+    let new_version_item = format!("{project_id}/{}", image.id);
     let href = format!("/images/{}", image.id);
     let members = match (row.owned, row.member_count) {
         (true, Some(n)) => n.to_string(),
@@ -224,7 +235,10 @@ fn ImageRowView(
                 let label = format!("Choose {} for a batch", image.display_name());
                 view! { <td><input type="checkbox" form=BATCH_FORM name="image" value=image.id.clone() aria-label=label/></td> }
             })}
-            <td data-label="Name"><a href=href>{image.display_name()}</a></td>
+            <td data-label="Name">
+                <a href=href>{image.display_name()}</a>
+                {row.new_version_of.clone().map(|old| view! { <NewVersionOf old/> })}
+            </td>
             <td data-label="Visibility"><VisibilityBadge visibility=image.visibility/></td>
             {(tab != ImageTab::SharedWithMe).then(|| view! { <td class="num" data-label="Members">{members}</td> })}
             {(tab == ImageTab::SharedWithMe).then(|| {
@@ -233,7 +247,15 @@ fn ImageRowView(
                 view! {
                     <td data-label="Owner"><ProjectLabel id=owner_id known=owner.clone() label="Copy owner project ID"/></td>
                     <td data-label="Offer"><StatusBadge status/></td>
-                    <td data-label="Respond"><OfferButtons image_id=image.id.clone() image_name=image.display_name() current=status action=respond/></td>
+                    <td data-label="Respond">
+                        <OfferButtons image_id=image.id.clone() image_name=image.display_name() current=status action=respond/>
+                        {row.new_version_of.clone().map(|old| view! {
+                            <ActionForm action=new_version attr:class="inline-form">
+                                <input type="hidden" name="new_version" value=new_version_item.clone()/>
+                                <button type="submit" class="secondary">{accept_new_version_words(row.my_status, &old.name)}</button>
+                            </ActionForm>
+                        })}
+                    </td>
                 }
             })}
             <td data-label="ID"><CopyId id=image.id.clone() short=true label="Copy image ID"/></td>

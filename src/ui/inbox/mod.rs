@@ -7,7 +7,7 @@ use crate::model::{ImageWords, StatusWords};
 use crate::{
     api::inbox::{RespondToOffers, get_inbox_report, inbox},
     error::AppError,
-    model::{InboxProject, MemberStatus, OfferAnswers},
+    model::{InboxProject, MemberStatus, OfferAnswers, OldVersion},
     ui::{
         auth::RequireSignIn,
         bits::{StatusBadge, error_view},
@@ -81,6 +81,17 @@ fn AnswerReport(report: Option<OfferAnswers>, respond: ServerAction<RespondToOff
             .into_any(),
         );
     }
+    if let Some(summary) = report.new_version_summary() {
+        let failed = report.answers.iter().any(|a| a.outcome.is_err());
+        return Some(
+            view! {
+                <div class="report" role="status">
+                    <p class=failed.then_some("error")><strong>{summary}</strong></p>
+                </div>
+            }
+            .into_any(),
+        );
+    }
     let ok = report.answers.iter().filter(|a| a.outcome.is_ok()).count();
     let failed: Vec<(String, AppError)> =
         report.answers.iter().filter_map(|a| a.outcome.clone().err().map(|e| (a.image_id.clone(), e))).collect();
@@ -95,6 +106,23 @@ fn AnswerReport(report: Option<OfferAnswers>, respond: ServerAction<RespondToOff
         }
         .into_any(),
     )
+}
+
+/// "new version of <old name>", the old name a link to its page.
+#[component]
+pub fn NewVersionOf(old: OldVersion) -> impl IntoView {
+    view! {
+        <span class="muted new-version">" new version of "<a href=format!("/images/{}", old.id)>{old.name}</a></span>
+    }
+}
+
+/// The button that accepts a new version and rejects the old one: it names what it rejects.
+pub fn accept_new_version_words(status: Option<MemberStatus>, old_name: &str) -> String {
+    if status == Some(MemberStatus::Accepted) {
+        format!("Reject the old version {old_name}")
+    } else {
+        format!("Accept, and reject {old_name}")
+    }
 }
 
 /// The answers the bulk action offers, in the order shown; the first is the default.
@@ -122,9 +150,21 @@ fn InboxForm(projects: Vec<InboxProject>, respond: ServerAction<RespondToOffers>
                                     let label = format!("Choose {} for project {}", row.image.display_name(), p.project_name);
                                     view! {
                                         <tr>
-                                            <td><input type="checkbox" name=name value=value aria-label=label/></td>
-                                            <td data-label="Image"><a href=format!("/images/{}", row.image.id)>{row.image.display_name()}</a></td>
-                                            <td data-label="Your answer"><StatusBadge status=row.my_status.unwrap_or(MemberStatus::Unknown)/></td>
+                                            <td><input type="checkbox" name=name value=value.clone() aria-label=label/></td>
+                                            <td data-label="Image">
+                                                <a href=format!("/images/{}", row.image.id)>{row.image.display_name()}</a>
+                                                {row.new_version_of.clone().map(|old| view! { <NewVersionOf old/> })}
+                                            </td>
+                                            <td data-label="Your answer">
+                                                <StatusBadge status=row.my_status.unwrap_or(MemberStatus::Unknown)/>
+                                                // A submit button of the inbox form: its name and value alone
+                                                // say what to do, whatever is ticked.
+                                                {row.new_version_of.map(|old| view! {
+                                                    " "<button type="submit" class="secondary" name="new_version" value=value>
+                                                        {accept_new_version_words(row.my_status, &old.name)}
+                                                    </button>
+                                                })}
+                                            </td>
                                             <td data-label="Owner">{
                                                 let owner = row.image.owner.clone().unwrap_or_default();
                                                 let known = p.owners.get(&owner).cloned();

@@ -144,6 +144,7 @@ fn CleanUp(review: AccessReview) -> impl IntoView {
         (Selection::Rejected, "Revoke every rejected membership".to_string()),
         (Selection::PendingLong, format!("Revoke every offer pending for more than {} days", review.pending_days)),
         (Selection::Unknown, "Revoke every unknown project and non-ID".to_string()),
+        (Selection::Superseded, "Revoke every member of a superseded image".to_string()),
     ]
     .into_iter()
     .map(|(s, label)| {
@@ -156,7 +157,7 @@ fn CleanUp(review: AccessReview) -> impl IntoView {
         <section class="cleanup" aria-labelledby="cleanup-title">
             <h2 id="cleanup-title">"Clean up"</h2>
             {if choices.is_empty() {
-                view! { <p class="muted">"Nothing to clean up: no rejected, long-pending or unknown memberships. To offboard a project, use its \u{201c}Revoke everything\u{201d} in the by-project view."</p> }.into_any()
+                view! { <p class="muted">"Nothing to clean up: no rejected, long-pending, unknown or superseded memberships. To offboard a project, use its \u{201c}Revoke everything\u{201d} in the by-project view."</p> }.into_any()
             } else {
                 view! {
                     <p class="muted">"Each choice opens the batch plan with the memberships it takes: nothing changes until you run it. To offboard a project, use its \u{201c}Revoke everything\u{201d} in the by-project view."</p>
