@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page, TestInfo } from '@playwright/test';
 import { test, expect, snap } from '../support/fixtures';
 import { axeNeedsJs, expectNoHorizontalScroll, expectNoSeriousViolations, horizontalScroll, seriousViolations } from '../support/a11y';
-import { accounts, addMember, keystoneToken } from '../support/lab';
+import { accounts, addMember, keystoneToken, setMemberStatus } from '../support/lab';
 import { expectStartPage, open, signIn } from '../support/app';
 import { imageList, imagePage, inboxPage, madeUpProjectId } from '../support/images';
 
@@ -87,6 +87,35 @@ test.describe('image pages: accessibility and layout', () => {
     expect(found, `accessibility or layout problems:\n${found.join('\n')}`).toEqual([]);
   });
 
+  test('a rollover passes axe and fits a phone: the New version plan, its result, and the consumer\'s inbox', async ({ page, js, images }, testInfo) => {
+    test.setTimeout(60_000);
+    const owner = await keystoneToken(accounts.producer());
+    const consumer = accounts.consumer();
+    const stem = `e2e-a11y-roll-${randomUUID().slice(0, 8)}`;
+    const old = await images.create(owner, { visibility: 'shared', name: `${stem}-1` });
+    const next = await images.create(owner, { visibility: 'shared', name: `${stem}-2` });
+    await addMember(owner, old.id, consumer.projectId);
+    await setMemberStatus(await keystoneToken(consumer), old.id, consumer.projectId, 'accepted');
+    await addMember(owner, old.id, madeUpProjectId());
+    const { found, check } = checker(page, js, testInfo);
+
+    await signIn(page, js, accounts.producer(), { next: `/images/${old.id}/new-version?to=${next.id}&annotate=on` });
+    const main = page.getByRole('main');
+    await expect(main.getByRole('heading', { level: 2 })).toHaveText(`Plan: ${next.name} replaces ${old.name}`);
+    await check('new-version-plan');
+
+    await main.getByRole('button', { name: /^Run: 2 pairs/ }).click();
+    await expect(main.getByRole('heading', { level: 1 })).toContainText('— finished');
+    await check('rollover-result');
+
+    await page.context().clearCookies();
+    await signIn(page, js, consumer, { next: '/inbox' });
+    await expect(main).toContainText(`new version of ${old.name}`);
+    await check('inbox-new-version');
+
+    expect(found, `accessibility or layout problems:\n${found.join('\n')}`).toEqual([]);
+  });
+
   test("the consumer's Shared with me passes axe and fits a phone", async ({ page, js, images }, testInfo) => {
     const owner = await keystoneToken(accounts.producer());
     const consumer = accounts.consumer();
@@ -148,3 +177,4 @@ test.describe('image pages: accessibility and layout', () => {
     expect(found, `accessibility or layout problems:\n${found.join('\n')}`).toEqual([]);
   });
 });
+
