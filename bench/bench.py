@@ -18,6 +18,10 @@ a test: a missed goal is reported, never a failure.
   8 review    access review of 200 shared images x 10 members (`/access/export.json` and `/access`):
               wall time, Glance calls (listing pages + one member listing per image), Keystone
               calls and server CPU per view, against the canned upstream
+  9 tti       time to interactive in Chromium (Playwright, DevTools protocol): navigation start to
+              the image page's (128 members) copy buttons answering a click, unthrottled and at 4x
+              CPU throttling, for this build and the "before" build of bench/build-before (0817ab3,
+              fully hydrated), against the canned upstream
 """
 
 import argparse
@@ -68,7 +72,11 @@ PAYLOAD = b"glance-share benchmark image bytes\n"
 BATCH_CONCURRENCY = 20
 # The directory reader the canned Keystone knows (benchmark 7); its password is made per run.
 DIRECTORY_USER = "glance-share-directory"
-ALL = {1, 2, 3, 4, 5, 6, 7, 8}
+ALL = {1, 2, 3, 4, 5, 6, 7, 8, 9}
+# Benchmark 9's "before": the fully hydrated build of 0817ab3 that bench/build-before makes.
+BEFORE_COMMIT = "0817ab3"
+BEFORE_TARGET = Path(os.environ.get("GLANCE_SHARE_BEFORE_TARGET", "/work/target-before"))
+TTI_RATES = (1, 4)
 
 
 class Run:
@@ -92,12 +100,12 @@ class Run:
         path.write_text(f"clouds:\n  lab:\n    auth:\n      auth_url: {auth_url}\n    region_name: RegionOne\n")
         return path
 
-    def start_server(self, name, clouds, extra_env=None):
+    def start_server(self, name, clouds, extra_env=None, bin=None, site=None):
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": os.environ.get("HOME", "/root"),
             "LANG": "C.UTF-8",
-            "LEPTOS_SITE_ROOT": str(self.args.site),
+            "LEPTOS_SITE_ROOT": str(site or self.args.site),
             "LEPTOS_SITE_PKG_DIR": "pkg",
             "LEPTOS_OUTPUT_NAME": "glance-share",
             "GLANCE_SHARE_LISTEN": "127.0.0.1:0",
@@ -115,7 +123,7 @@ class Run:
         }
         env.update(extra_env or {})
         logp = self.work / f"server-{name}.log"
-        p = self.procs.spawn([str(self.args.bin)], logp, env=env, cwd=self.work)
+        p = self.procs.spawn([str(bin or self.args.bin)], logp, env=env, cwd=self.work)
         m = wait_for_line(logp, r"listening on (http://[0-9.:]+)", p, 30)
         base = m.group(1)
         log(f"glance-share ({name}) pid {p.pid} on {base}, "
@@ -1070,6 +1078,172 @@ def path_text(rv):
             f"of {rv['consumers']} projects")
 
 
+# ================================================================ 9. time to interactive
+
+
+def before_build():
+    """The "before" build of benchmark 9 (bench/build-before): (bin, site, info), or None when it
+    is not there."""
+    bin_ = Path(os.environ.get("GLANCE_SHARE_BEFORE_BIN", str(BEFORE_TARGET / "release/glance-share")))
+    site = Path(os.environ.get("GLANCE_SHARE_BEFORE_SITE", str(BEFORE_TARGET / "site")))
+    if not bin_.is_file() or not (site / "pkg/glance-share.wasm").is_file():
+        return None
+    info = {}
+    try:
+        info = json.loads((site / "before.json").read_text())
+    except (OSError, ValueError):
+        pass
+    return bin_, site, info
+
+
+def bundle_gzip(site):
+    """wasm + js of a site's pkg/, gzip -9 (as benchmark 6 counts them)."""
+    total = 0
+    for kind in ("wasm", "js"):
+        path = Path(site) / "pkg" / f"glance-share.{kind}"
+        if path.is_file():
+            total += len(gzip.compress(path.read_bytes(), 9))
+    return total
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return summary(xs)["p50"] if xs else None
+
+
+def bench_tti(run):
+    """Issue 17 item 2: time to interactive of the image page with 128 members in Chromium, from
+    navigation start to the moment a click on the page's last copy button is handled (the islands
+    live, or the app hydrated), unthrottled and at 4x CPU throttling (DevTools protocol), for this
+    build and for the fully hydrated build of 0817ab3 when bench/build-before has made it. The
+    browser side is bench/tti.cjs (Playwright from end2end/node_modules)."""
+    a, fake = run.args, run.fake
+    node = shutil.which("node")
+    if not node:
+        raise RuntimeError("node is not installed (Playwright runs on it; see end2end/README.md)")
+    if not (ROOT / "end2end/node_modules/playwright-core").is_dir():
+        raise RuntimeError("Playwright is not installed in end2end/ (cd end2end && npm ci)")
+    chromium = os.environ.get("GLANCE_SHARE_E2E_CHROMIUM", "/usr/bin/chromium")
+    clouds = run.clouds_yaml("fake", fake["base"] + "/v3")
+    page = f"/images/{fake['image_id']}"
+    member_ids = fake_member_ids(run)
+
+    builds = {"after": {"bin": str(a.bin), "site": str(a.site), "bundle_gzip": bundle_gzip(a.site),
+                        "git": run.results.get("machine", {}).get("git")}}
+    before = before_build()
+    if before:
+        bin_, site, info = before
+        builds["before"] = {"bin": str(bin_), "site": str(site), "bundle_gzip": bundle_gzip(site),
+                            "commit": (info.get("commit") or BEFORE_COMMIT)[:7], "built": info.get("built")}
+    else:
+        builds["before"] = {"missing": "not built, run bench/build-before",
+                            "looked_for": [os.environ.get("GLANCE_SHARE_BEFORE_BIN", str(BEFORE_TARGET / "release/glance-share")),
+                                           os.environ.get("GLANCE_SHARE_BEFORE_SITE", str(BEFORE_TARGET / "site"))]}
+        log(f"9 tti: the before build ({BEFORE_COMMIT}) is not there: run bench/build-before; measuring this build only")
+
+    targets, procs = [], []
+    for label in ("before", "after"):
+        b = builds[label]
+        if "missing" in b:
+            continue
+        proc, base = run.start_server(f"tti-{label}", clouds, bin=b["bin"], site=b["site"])
+        dash = Dashboard(base)
+        dash.sign_in("producer-user", "any", "producer")
+        status, html = page_or_error(dash, page)
+        if status != 200:
+            raise RuntimeError(f"the {label} build's image page: {status} {html[:300]!r}")
+        b["members_shown"] = sum(1 for m in member_ids if m.encode() in html)
+        b["html_bytes"] = len(html)
+        b["islands_in_html"] = html.count(b"<leptos-island")
+        procs.append(proc)
+        targets.append({"label": label, "base": base, "path": page,
+                        "cookie": {"name": dash.cookie_name, "value": dash.cookie}})
+
+    spec = {"chromium": chromium, "runs": a.tti_runs, "rates": list(TTI_RATES), "timeout_ms": 30000,
+            "probe_ms": a.tti_probe_ms, "targets": targets}
+    log(f"9 tti: {a.tti_runs} runs x {len(TTI_RATES)} CPU rates x {len(targets)} builds in Chromium "
+        f"(+1 warm-up visit each)")
+    # Its own process group: Chromium goes with it if the run is interrupted or times out.
+    p = subprocess.Popen([node, str(BENCH / "tti.cjs")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
+    try:
+        stdout, stderr = p.communicate(json.dumps(spec),
+                                       timeout=120 + a.tti_runs * max(1, len(targets)) * len(TTI_RATES) * 65)
+    except BaseException:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait(10)
+        raise
+    (run.work / "tti.log").write_text(stderr)
+    for proc in procs:
+        run.procs.stop(proc)
+    if p.returncode != 0:
+        raise RuntimeError(f"bench/tti.cjs failed ({p.returncode}): {stderr[-1500:]}")
+    out = json.loads(stdout)
+    samples = out["samples"]
+    for label, w in (out.get("warmup_failed") or {}).items():
+        builds[label]["not_interactive"] = "; ".join(w.get("page_errors") or []) or "no answer within 30 s"
+
+    cells = {}
+    for t in targets:
+        label = t["label"]
+        for rate in TTI_RATES:
+            xs = [x for x in samples if x["label"] == label and x["rate"] == rate]
+            ok = [x for x in xs if x["interactive"] is not None and not x["timed_out"] and x["status"] == 200]
+            tti = [x["interactive"] for x in ok]
+            cells.setdefault(label, {})[str(rate)] = {
+                "runs": len(xs),
+                "failed": len(xs) - len(ok),
+                "interactive_ms": summary(tti),
+                "interactive_ms_all": tti,
+                # What the median visit waited for, in ms since navigation start.
+                "response_end_ms": median([x["response_end"] for x in ok]),
+                "dom_content_loaded_ms": median([x["dom_content_loaded"] for x in ok]),
+                "load_ms": median([x["load"] for x in ok]),
+                "js_fetch_start_ms": median([(x["js"] or {}).get("start") for x in ok]),
+                "wasm_fetch_start_ms": median([(x["wasm"] or {}).get("start") for x in ok]),
+                "wasm_fetched_ms": median([(x["wasm"] or {}).get("end") for x in ok]),
+                # The moment lies between the last unanswered click and the first answered one.
+                "resolution_ms": median([x["interactive"] - x["missed"] for x in ok if x["missed"] is not None]),
+                # Answered at the very first click: interactive before probing began (an upper bound only).
+                "first_click_answered": sum(1 for x in ok if x["missed"] is None),
+                # From the answered click to its effect on the page (the handler's own time).
+                "handled_in_ms": median([x["seen"] - x["interactive"] for x in ok]),
+                "probes": median([x["probes"] for x in ok]),
+                "copy_buttons": median([x["copy_buttons"] for x in ok]),
+                "islands": median([x["islands"] for x in ok]),
+                "page_errors": sorted({e for x in xs for e in x["page_errors"]})[:5],
+                "transfer_bytes": median([((x["wasm"] or {}).get("bytes") or 0) + ((x["js"] or {}).get("bytes") or 0)
+                                          for x in ok]),
+            }
+    run.results["tti"] = {
+        "page": "image page, 128 members",
+        "path": "/images/{id}",
+        "members": fake["members"],
+        "runs": a.tti_runs,
+        "rates": list(TTI_RATES),
+        "probe_ms": a.tti_probe_ms,
+        "chromium": out.get("chromium"),
+        "builds": builds,
+        "cells": cells,
+        "samples": samples,
+    }
+    parts = []
+    for label in ("before", "after"):
+        if label in cells:
+            parts.append(f"{label} " + ", ".join(f"{r}x {ms_text(cells[label][str(r)]['interactive_ms']['p50'])}"
+                                                  for r in TTI_RATES))
+        else:
+            parts.append(f"{label}: {builds[label]['missing']}")
+    log("9 tti: median time to interactive: " + "; ".join(parts))
+
+
+def ms_text(x):
+    return "n/a" if x is None or x != x else f"{x:.0f} ms"
+
+
 # ================================================================ 5. load
 
 
@@ -1349,6 +1523,10 @@ def parse_args():
     ap.add_argument("--review-hidden-every", type=int, default=20,
                     help="benchmark 8: every n-th of the 200 shared images is hidden from lists (0: none, so the "
                     "first listing is one full page and Glance's `next` link asks for a second, empty one)")
+    ap.add_argument("--tti-runs", type=int, default=7,
+                    help="benchmark 9: visits per build and CPU rate (the median is reported)")
+    ap.add_argument("--tti-probe-ms", type=int, default=4,
+                    help="benchmark 9: how often the page's copy button is clicked until it answers")
     args = ap.parse_args()
     args.only = {int(x) for x in args.only.split(",") if x.strip()}
     args.bin, args.site = Path(args.bin).resolve(), Path(args.site).resolve()
@@ -1397,12 +1575,13 @@ def main():
             (2, "render", bench_render),
             (7, "directory", bench_directory),
             (8, "review", bench_review),
+            (9, "tti", bench_tti),
             (5, "load", bench_load),
         ]
         for num, name, fn in phases:
             if num not in args.only:
                 continue
-            if num in (2, 5, 7, 8) and run.fake is None:
+            if num in (2, 5, 7, 8, 9) and run.fake is None:
                 if num == 2:
                     build_alloc_shim(run)
                 fixtures = getattr(run, "fixtures", None)

@@ -2,7 +2,7 @@
 
 Every number in the output comes from the results of the run; the text around them is fixed
 or chosen by comparing figures with the goals of issue #7 (and issue 14's, benchmark 7; issue
-15's, benchmark 8).
+15's, benchmark 8; issue 17's time to interactive, benchmark 9).
 """
 
 GOAL_OVERHEAD = 1.05  # glance-share / direct Glance, p50 and p95
@@ -107,6 +107,50 @@ def review_figure(rv, key):
             f"listings{header}; expected {rv['expected_pages_total']} + {rv['images']} = {rv['expected_glance']}")
 
 
+TTI_LABELS = {"after": "this build (islands)", "before": "before the islands (fully hydrated)"}
+
+
+def tti_cell(x, label, rate):
+    """The summary of one build at one CPU rate, or None when it was not measured."""
+    return x.get("cells", {}).get(label, {}).get(str(rate))
+
+
+def tti_median(x, label, rate):
+    c = tti_cell(x, label, rate)
+    if not c or not c["interactive_ms"]["n"]:
+        return None
+    return c["interactive_ms"]["p50"]
+
+
+def tti_missing(x, label):
+    """Why a build has no figures: not built (the before build), or every visit failed."""
+    b = x["builds"].get(label, {})
+    if "missing" in b:
+        return f"{label}: {b['missing']}"
+    if "not_interactive" in b:
+        return f"{label}: the page never answered a click ({b['not_interactive']})"
+    if any(tti_median(x, label, r) is None for r in x["rates"]):
+        return f"{label}: not interactive within the timeout in some cell"
+    return None
+
+
+def tti_met(x):
+    """Issue 17 item 2 asks for the figures before and after: every cell measured, no visit failed."""
+    return all(tti_median(x, label, r) is not None and tti_cell(x, label, r)["failed"] == 0
+               for label in ("before", "after") for r in x["rates"])
+
+
+def tti_text(x, label):
+    """`1× 123 ms, 4× 456 ms` for one build, or why there is none."""
+    if tti_missing(x, label) and all(tti_median(x, label, r) is None for r in x["rates"]):
+        return tti_missing(x, label)
+    return ", ".join(f"{r}× {ms(tti_median(x, label, r))}" for r in x["rates"])
+
+
+def tti_figure(x):
+    return f"after {tti_text(x, 'after')}; before {tti_text(x, 'before')}".replace("before before: ", "before: ")
+
+
 def table(rows, header):
     out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
@@ -153,6 +197,10 @@ def goals(r):
         g.append((f"My images, a name search over 1000 owned shared images: member calls ≤ a page "
                   f"({GOAL_PAGE_SIZE} rows)", calls <= GOAL_PAGE_SIZE and lm["errors"] == 0,
                   f"{calls:,.0f} member calls, {lm['rows_shown']} rows shown"))
+    if "tti" in r:
+        x = r["tti"]
+        g.append((f"time to interactive reported before and after (image page, {x['members']} members, Chromium, "
+                  + " and ".join(f"{k}×" for k in x["rates"]) + " CPU)", tti_met(x), tti_figure(x)))
     if "review" in r:
         rv = r["review"]
         for key, what in REVIEW_VIEWS:
@@ -241,6 +289,19 @@ def summary_rows(r):
                          f"{count(x['keystone_per_view'])} Keystone",
                          f"{rv['expected_glance']} = {rv['expected_pages_total']} listing pages + {rv['images']} images",
                          "–", "Glance calls = listing pages + images", mark(review_met(rv, key))))
+    if "tti" in r:
+        x = r["tti"]
+        for k, rate in enumerate(x["rates"]):
+            a, b = tti_median(x, "after", rate), tti_median(x, "before", rate)
+            what = (f"time to interactive, image page, {x['members']} members, Chromium (median of {x['runs']})"
+                    if k == 0 else "… the same")
+            cpu = "unthrottled" if rate == 1 else f"at {rate}× CPU throttling"
+            base = (f"{ms(b)} before the islands ({x['builds']['before'].get('commit', '')}, fully hydrated)"
+                    if b is not None else tti_missing(x, "before") or "n/a")
+            rows.append(("9", f"{what}, {cpu}", ms(a) if a is not None else (tti_missing(x, "after") or "n/a"), base,
+                         (f"{times(b / a)} faster" if a <= b else f"{times(a / b)} slower") if a and b else "–",
+                         "before and after",
+                         mark(tti_median(x, "after", rate) is not None and b is not None)))
     return rows
 
 
@@ -321,6 +382,16 @@ def readme_table(r):
                          f"{count(x['member_listings_per_view'])} member listings), "
                          f"{count(x['keystone_per_view'])} Keystone; {times_}",
                          "Glance calls = listing pages + images", mark(all(review_met(rv, k) for k in keys))))
+    if "tti" in r:
+        x = r["tti"]
+        rates = " / ".join("unthrottled" if k == 1 else f"{k}× CPU" for k in x["rates"])
+        after = " / ".join(ms(tti_median(x, "after", k)) for k in x["rates"])
+        if all(tti_median(x, "before", k) is not None for k in x["rates"]):
+            before = "before the islands (fully hydrated) " + " / ".join(ms(tti_median(x, "before", k)) for k in x["rates"])
+        else:
+            before = tti_missing(x, "before")
+        rows.append((f"Time to interactive, image page with {x['members']} members, Chromium ({rates}, median)",
+                     f"{after}; {before}", "before and after", mark(tti_met(x))))
     m = r.get("machine", {})
     head = table(rows, ["Benchmark", "Result", "Goal", ""])
     return (head + f"\n\n{m.get('nproc', '?')} cores ({m.get('cpu', '?')}), {m.get('date', '')[:10]}; "
@@ -360,6 +431,7 @@ def docs(r):
     w("GLANCE_SHARE_BIN=... GLANCE_SHARE_SITE=... bench/run   # another build than target/release + target/site")
     w("bench/run --only 1,6 --no-docs # some of them, table only")
     w("bench/run --report-only        # this file again from bench/last-run.json, when only the text changed")
+    w("bench/build-before             # once: the build before the islands (0817ab3) that benchmark 9 compares with")
     w("```")
     w("")
     w("`bench/run` needs a release build (`target/release/glance-share`, `target/site`); it installs `wrk` and "
@@ -689,6 +761,8 @@ def docs(r):
     # 8
     if "review" in r:
         docs_review(r["review"], w)
+    # 9
+    docs_tti(r.get("tti"), w, r.get("phase", {}).get("tti"), r.get("machine", {}))
     w("## Incidents")
     w("")
     inc = r.get("incidents", [])
@@ -967,6 +1041,22 @@ def why(name, r):
         if x["errors"]:
             text += f" {x['errors']} views failed."
         return text
+    if name.startswith("time to interactive"):
+        x = r["tti"]
+        text = []
+        for label in ("before", "after"):
+            why_ = tti_missing(x, label)
+            if why_:
+                text.append(why_.replace("before: not built, run bench/build-before",
+                                         "the build before the islands was not there: run `bench/build-before` "
+                                         "once (it builds 0817ab3 outside the repository), then `bench/run`"))
+            for rate in x["rates"]:
+                c = tti_cell(x, label, rate)
+                if c and c["failed"]:
+                    text.append(f"{label}, {rate}× CPU: {c['failed']} of {c['runs']} visits did not become "
+                                f"interactive within the timeout" + (f" (page errors: {'; '.join(c['page_errors'])})"
+                                                                      if c["page_errors"] else ""))
+        return "; ".join(text) + "."
     if name.startswith("hydrate bundle"):
         bu = r["bundle"]
         sec = bu["files"]["wasm"].get("sections", {})
@@ -1059,3 +1149,135 @@ def docs_review(rv, w):
       "ordinary user is refused (403) and the session remembers it, so later views ask nothing; with a directory "
       "reader (benchmark 7) the names come from its cache.")
     w("")
+
+
+def docs_tti(x, w, phase=None, m=None):
+    """Benchmark 9's section of docs/benchmarks.md."""
+    w("## 9. Time to interactive")
+    w("")
+    if not x:
+        w("Not measured in this run (`bench/run --only 9`; the build before the islands comes from "
+          "`bench/build-before`).")
+        w("")
+        return
+    before = x["builds"].get("before", {})
+    rates = " and ".join("unthrottled" if k == 1 else f"at {k}× CPU throttling" for k in x["rates"])
+    w("**Method.** Issue 17 item 2: how long after navigation start the image page with "
+      f"{x['members']} members answers a click, in Chromium ({x.get('chromium') or 'version n/a'}, headless, "
+      "driven by Playwright from `end2end/node_modules`; `bench/tti.cjs`), " + rates + ". Two builds serve the "
+      "same page from the same canned upstream (benchmark 2's, the same signed-in user): this build "
+      f"(`{x['builds']['after']['bin']}`, islands: the page is server-rendered and the loader fetches the bundle "
+      "when the browser is idle) and the build before the islands ("
+      + (f"commit {before['commit']}, `{before['bin']}`, built by `bench/build-before`: the whole UI hydrated"
+         if "missing" not in before else "commit 0817ab3, fully hydrated: **not built**, run `bench/build-before`")
+      + "). Every visit is a first visit: a fresh browser context (empty cache, the session cookie only), the "
+      "CPU throttling set with the DevTools protocol (`Emulation.setCPUThrottlingRate`) before the navigation, "
+      "then the page. **Interactive** is the moment of the first click on the page's last copy button "
+      "(the last row of the member table: in the islands build inside the last island to come alive) that is "
+      "handled, i.e. after which the button says \"Copied\": for the fully hydrated build that is when "
+      "hydration has attached the handlers, for the islands build when the member table's island is live. "
+      f"A script injected before the page's own clicks that button every {x['probe_ms']} ms (or as soon as the main "
+      "thread is free, which is what interactive means) once the document is parsed and the bundle's JavaScript "
+      "has been fetched (nothing can answer before; clicking earlier would take the idle time the islands loader "
+      "waits for). The figure is the time of the first answered click; \"resolution\" below is the gap back to "
+      "the last unanswered one: longer than the probe's interval only where the main thread was busy in one "
+      "piece (running the bundle), when a user's click would have waited too. Times are `performance.now()`: milliseconds since `performance.timeOrigin`, the navigation start. "
+      f"Each build is visited once untimed, then {x['runs']} times at each CPU rate, the builds and rates "
+      "interleaved so that the machine's drift touches every cell alike; the figure is the **median** of the "
+      f"{x['runs']} visits.")
+    w("")
+    rows = []
+    for label in ("before", "after"):
+        b = x["builds"].get(label, {})
+        for rate in x["rates"]:
+            c = tti_cell(x, label, rate)
+            cpu = "none" if rate == 1 else f"{rate}×"
+            if not c:
+                rows.append((TTI_LABELS[label], cpu, 0, b.get("missing", "n/a"), "", "", "", "", "", "", ""))
+                continue
+            t = c["interactive_ms"]
+            rows.append((TTI_LABELS[label], cpu, t["n"], f"**{ms(t['p50'])}**", ms(t["min"]), ms(t["max"]),
+                         ms(c["response_end_ms"]), ms(c["dom_content_loaded_ms"]), ms(c["js_fetch_start_ms"]),
+                         ms(c["wasm_fetched_ms"]), ms(c["resolution_ms"])))
+    w(table(rows, ["build", "CPU throttling", "n", "interactive (median)", "min", "max", "HTML received",
+                   "DOMContentLoaded", "bundle requested", "wasm received", "resolution"]))
+    w("")
+    w("All columns but n are medians over the visits, in ms since navigation start; \"bundle requested\" is when "
+      "the browser asked for the bundle's JavaScript and \"wasm received\" when its WebAssembly had arrived: both "
+      "builds preload the bundle from the page's head, so it arrives while the page is still being parsed. The "
+      "fully hydrated build runs it once the document is parsed; the islands loader first waits for the browser to be "
+      "idle (`requestIdleCallback`). On loopback the transfer is short; "
+      "the rest is the main thread parsing and laying out the page, then running the bundle.")
+    w("")
+    rows = []
+    for label in ("before", "after"):
+        b = x["builds"].get(label, {})
+        if "missing" in b:
+            continue
+        c = tti_cell(x, label, x["rates"][0]) or {}
+        rows.append((TTI_LABELS[label], kb(b.get("bundle_gzip")), kb(c.get("transfer_bytes")), kb(b.get("html_bytes")),
+                     f"{b.get('members_shown')} of {x['members']}", b.get("islands_in_html"),
+                     f"{c.get('copy_buttons', 0):g}" if c.get("copy_buttons") is not None else "n/a"))
+    if rows:
+        w(table(rows, ["build", "bundle, wasm + js, gzip -9", "bundle as transferred", "HTML", "members on the page",
+                       "islands in the HTML", "copy buttons"]))
+        w("")
+    failed = [(label, r, tti_cell(x, label, r)) for label in ("before", "after") for r in x["rates"]
+              if tti_cell(x, label, r) and tti_cell(x, label, r)["failed"]]
+    for label, r, c in failed:
+        w(f"- {TTI_LABELS[label]}, {r}× CPU: {c['failed']} of {c['runs']} visits did not become interactive within "
+          "the timeout and are not in the figures" + (f" (page errors: {'; '.join(c['page_errors'])})"
+                                                       if c["page_errors"] else "") + ".")
+    if failed:
+        w("")
+    if phase:
+        w(f"The whole machine was {phase['machine_busy_pct']:.0f} % busy (of one core; {(m or {}).get('nproc', '?')} "
+          f"cores) during this benchmark ({phase['seconds']:.0f} s, Chromium and both servers included). The browser's "
+          "main thread competes with everything else on the machine, so these figures move with its load more than "
+          "the others do: compare the two builds within one run (their visits are interleaved), and read the min and "
+          "max beside the median.")
+        w("")
+    early = sum(c["first_click_answered"] for label in ("before", "after") for r in x["rates"]
+                if (c := tti_cell(x, label, r)))
+    if early:
+        w(f"{early} visit(s) answered the very first click: the page was interactive before probing began, so their "
+          "figure is an upper bound.")
+        w("")
+    text = []
+    for rate in x["rates"]:
+        a, b = tti_median(x, "after", rate), tti_median(x, "before", rate)
+        cpu = "Unthrottled," if rate == 1 else f"At {rate}× CPU throttling,"
+        if a is not None and b is not None:
+            text.append(f"{cpu} the page answers after {ms(a)} with islands against {ms(b)} fully hydrated "
+                        + (f"({times(b / a)} sooner, {ms(b - a)} less)" if a <= b else
+                           f"({times(a / b)} later, {ms(a - b)} more)"))
+        elif a is not None:
+            text.append(f"{cpu} the page answers after {ms(a)} with islands")
+    w("**What it means.** " + (". ".join(text) + ". " if text else "")
+      + slower_text(x)
+      + "Before the islands the browser had to fetch, compile and run the whole app's bundle and then rebuild "
+      "the page's reactive tree over all its markup (every member row) before any button answered; with islands "
+      "it runs only the islands' code over their own markup, after the page has been shown and the browser is "
+      "idle. Throttling multiplies the main thread's work, so the 4× figures show what a slow phone or a busy "
+      "laptop sees; loopback makes the network nearly free here, so on a real network the larger bundle's "
+      "download adds to the fully hydrated figures. Without JavaScript every page works anyway (forms and links "
+      "are plain HTML): interactive here means the copy buttons and the in-place updates."
+      + ("" if "missing" not in before else " **The build before the islands was not measured in this run**: "
+         "run `bench/build-before` once, then `bench/run`."))
+    w("")
+
+
+def slower_text(x):
+    """Where the islands build is not sooner: what the figures say the time went to."""
+    out = []
+    for rate in x["rates"]:
+        a, b = tti_median(x, "after", rate), tti_median(x, "before", rate)
+        if a is None or b is None or a <= b:
+            continue
+        ca, cb = tti_cell(x, "after", rate), tti_cell(x, "before", rate)
+        out.append(f"At {rate}× the islands build is not sooner: the document alone (nearly the same HTML in both builds) took "
+                   f"until {ms(ca['dom_content_loaded_ms'])} (DOMContentLoaded, median) with islands and "
+                   f"{ms(cb['dom_content_loaded_ms'])} fully hydrated, of the {ms(a)} and {ms(b)}; the min–max spread "
+                   f"is {ms(ca['interactive_ms']['min'])}–{ms(ca['interactive_ms']['max'])} and "
+                   f"{ms(cb['interactive_ms']['min'])}–{ms(cb['interactive_ms']['max'])}. ")
+    return "".join(out)
