@@ -137,7 +137,7 @@ async fn execute(run: &Run, job: Job) {
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.outcome.is_none() && phase(view.operation_of(p)) == now);
-            let groups = by_image(todo.map(|(i, p)| (i, p.image_id.as_str())));
+            let groups = grouped(todo.map(|(i, p)| (p.image_id.clone(), i)));
             (view.pairs.clone(), groups)
         };
         let operation_of = |pair: &BatchPair| pair.operation.unwrap_or_else(|| batch_operation(run));
@@ -188,13 +188,14 @@ fn batch_operation(run: &Run) -> BatchOperation {
     run.view.lock().unwrap_or_else(|e| e.into_inner()).operation
 }
 
-/// Indexes grouped by image, in their order.
-fn by_image<'a>(items: impl Iterator<Item = (usize, &'a str)>) -> Vec<(String, Vec<usize>)> {
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, image) in items {
-        match groups.iter_mut().find(|(id, _)| id == image) {
-            Some((_, idx)) => idx.push(i),
-            None => groups.push((image.to_string(), vec![i])),
+/// Values grouped by their key (an image), groups and values in the order first seen: a
+/// batch's pairs run image by image, and its plan lists them so.
+pub fn grouped<K: PartialEq, V>(items: impl IntoIterator<Item = (K, V)>) -> Vec<(K, Vec<V>)> {
+    let mut groups: Vec<(K, Vec<V>)> = Vec::new();
+    for (key, value) in items {
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, values)) => values.push(value),
+            None => groups.push((key, vec![value])),
         }
     }
     groups
@@ -421,6 +422,13 @@ mod tests {
             let why = waits_for_offer(&run, &other, operation);
             assert_eq!(why.is_some(), blocked, "{share:?} {image} {operation:?}: {why:?}");
         }
+    }
+
+    #[test]
+    fn pairs_group_by_image_in_the_order_first_seen() {
+        let groups = grouped([("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5)]);
+        assert_eq!(groups, vec![("b", vec![1, 3]), ("a", vec![2, 5]), ("c", vec![4])]);
+        assert!(grouped(Vec::<(u8, u8)>::new()).is_empty());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::{
     projects::{check_each, project_names},
 };
 use crate::{
-    batch::{Job, Owner},
+    batch::{Job, Owner, grouped},
     error::AppError,
     model::{
         BatchListing, BatchOperation, BatchPair, BatchPlan, BatchView, IdError, Image, ImageId, ImageStep, ImageWords,
@@ -172,7 +172,7 @@ async fn plan_pairs(caller: &Caller, text: &str, operation: BatchOperation) -> R
         ));
     }
     let mut seen = HashSet::new();
-    let mut by_image: Vec<(ImageId, Vec<Wanted>)> = Vec::new();
+    let mut chosen: Vec<(ImageId, Wanted)> = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let Some((image, member)) = line.split_once(':') else {
             return Err(AppError::InvalidInput(format!("{line:?} is not an image ID:project pair.")));
@@ -184,12 +184,9 @@ async fn plan_pairs(caller: &Caller, text: &str, operation: BatchOperation) -> R
         if seen.len() > MAX_PAIRS {
             return Err(AppError::InvalidInput(format!("At most {MAX_PAIRS} image × project pairs at a time.")));
         }
-        let wanted = (member.trim().to_string(), MemberId::parse(member), None);
-        match by_image.iter_mut().find(|(id, _)| *id == image) {
-            Some((_, members)) => members.push(wanted),
-            None => by_image.push((image, vec![wanted])),
-        }
+        chosen.push((image, (member.trim().to_string(), MemberId::parse(member), None)));
     }
+    let by_image = grouped(chosen);
     if by_image.is_empty() {
         return Err(AppError::InvalidInput("Choose at least one image and project (tick them).".into()));
     }
@@ -221,14 +218,9 @@ async fn plan_selection(
             selection.describe(review.pending_days)
         )));
     }
-    let mut wanted: Vec<(String, Vec<Wanted>)> = Vec::new();
-    for (image, member) in &chosen {
-        let entry = (member.member_id.clone(), MemberId::parse(&member.member_id), None);
-        match wanted.iter_mut().find(|(id, _)| *id == image.image.id) {
-            Some((_, members)) => members.push(entry),
-            None => wanted.push((image.image.id.clone(), vec![entry])),
-        }
-    }
+    let wanted: Vec<(String, Vec<Wanted>)> = grouped(chosen.iter().map(|(image, member)| {
+        (image.image.id.clone(), (member.member_id.clone(), MemberId::parse(&member.member_id), None))
+    }));
     if chosen.len() > MAX_PAIRS {
         return Err(AppError::InvalidInput(format!(
             "This choice holds {} pairs; at most {MAX_PAIRS} run at a time.",
