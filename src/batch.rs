@@ -130,21 +130,20 @@ async fn execute(run: &Run, job: Job) {
     };
     make_shared(run, &glance, &job).await;
     for now in 0..3 {
-        let (pairs, groups) = {
+        // Read once a phase: the shares all ran in the first, so what they left is final here.
+        let (pairs, operations, groups) = {
             let view = run.view.lock().unwrap_or_else(|e| e.into_inner());
-            let todo = view
-                .pairs
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.outcome.is_none() && phase(view.operation_of(p)) == now);
+            let operations: Vec<BatchOperation> = view.pairs.iter().map(|p| view.operation_of(p)).collect();
+            let todo =
+                view.pairs.iter().enumerate().filter(|(i, p)| p.outcome.is_none() && phase(operations[*i]) == now);
             let groups = grouped(todo.map(|(i, p)| (p.image_id.clone(), i)));
-            (view.pairs.clone(), groups)
+            (view.pairs.clone(), operations, groups)
         };
-        let operation_of = |pair: &BatchPair| pair.operation.unwrap_or_else(|| batch_operation(run));
+        let unsettled = unsettled_shares(&pairs, &operations);
         // One image's pairs run one after another (Glance's member quota check is not safe
         // against concurrent adds), images in parallel.
         crate::concurrency::bounded(groups, job.concurrency, |(image, indexes)| {
-            let (glance, pairs, job) = (&glance, &pairs, &job);
+            let (glance, pairs, operations, unsettled, job) = (&glance, &pairs, &operations, &unsettled, &job);
             async move {
                 let Ok(image_id) = ImageId::parse(&image) else {
                     for i in indexes {
@@ -153,9 +152,8 @@ async fn execute(run: &Run, job: Job) {
                     return;
                 };
                 for i in indexes {
-                    let pair = &pairs[i];
-                    let operation = operation_of(pair);
-                    if let Some(why) = waits_for_offer(run, pair, operation) {
+                    let (pair, operation) = (&pairs[i], operations[i]);
+                    if let Some(why) = waits_for_offer(unsettled, pair, operation) {
                         record(run, i, PairOutcome::Failed(why));
                         continue;
                     }
@@ -184,10 +182,6 @@ async fn execute(run: &Run, job: Job) {
     run_steps(run, &glance, &job).await;
 }
 
-fn batch_operation(run: &Run) -> BatchOperation {
-    run.view.lock().unwrap_or_else(|e| e.into_inner()).operation
-}
-
 /// Values grouped by their key (an image), groups and values in the order first seen: a
 /// batch's pairs run image by image, and its plan lists them so.
 pub fn grouped<K: PartialEq, V>(items: impl IntoIterator<Item = (K, V)>) -> Vec<(K, Vec<V>)> {
@@ -201,20 +195,29 @@ pub fn grouped<K: PartialEq, V>(items: impl IntoIterator<Item = (K, V)>) -> Vec<
     groups
 }
 
-/// Why a pair must not run: the same project's share in this batch did not go through. A
-/// status is set on that very offer; a revoke of another image (a rollover's old version)
-/// would leave the project with neither. It fails retryably, so "retry" sends both again, the
-/// share first.
-fn waits_for_offer(run: &Run, pair: &BatchPair, operation: BatchOperation) -> Option<String> {
-    let view = run.view.lock().unwrap_or_else(|e| e.into_inner());
-    let unsettled_share = |same_image: bool| {
-        view.pairs.iter().any(|other| {
-            other.member_id == pair.member_id
-                && (other.image_id == pair.image_id) == same_image
-                && view.operation_of(other) == BatchOperation::Share
-                && !other.outcome.as_ref().is_some_and(|o| o.is_settled(BatchOperation::Share))
-        })
-    };
+/// The shares of the batch that did not go through (or have not run yet), by project: the
+/// images each project was not offered.
+fn unsettled_shares<'a>(pairs: &'a [BatchPair], operations: &[BatchOperation]) -> HashMap<&'a str, Vec<&'a str>> {
+    let mut by_project: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (pair, operation) in pairs.iter().zip(operations) {
+        if *operation == BatchOperation::Share && !pair.outcome.as_ref().is_some_and(|o| o.is_settled(*operation)) {
+            by_project.entry(&pair.member_id).or_default().push(&pair.image_id);
+        }
+    }
+    by_project
+}
+
+/// Why a pair must not run: the same project's share in this batch did not go through
+/// (`unsettled`, from `unsettled_shares`). A status is set on that very offer; a revoke of
+/// another image (a rollover's old version) would leave the project with neither. It fails
+/// retryably, so "retry" sends both again, the share first.
+fn waits_for_offer(
+    unsettled: &HashMap<&str, Vec<&str>>,
+    pair: &BatchPair,
+    operation: BatchOperation,
+) -> Option<String> {
+    let images = unsettled.get(pair.member_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+    let unsettled_share = |same_image: bool| images.iter().any(|image| (*image == pair.image_id) == same_image);
     match operation {
         BatchOperation::Share => None,
         BatchOperation::SetStatus(_) => {
@@ -414,12 +417,11 @@ mod tests {
         for (share, image, operation, blocked) in cases {
             let run = run(Duration::from_secs(60), false);
             let other = pair(image, "p", operation, None);
-            {
-                let mut view = run.view.lock().unwrap();
-                view.pairs = vec![pair("new", "p", BatchOperation::Share, share.clone()), other.clone()];
-                view.pairs.push(pair("new", "q", BatchOperation::Share, down.clone()));
-            }
-            let why = waits_for_offer(&run, &other, operation);
+            let mut view = run.view.lock().unwrap();
+            view.pairs = vec![pair("new", "p", BatchOperation::Share, share.clone()), other.clone()];
+            view.pairs.push(pair("new", "q", BatchOperation::Share, down.clone()));
+            let operations: Vec<BatchOperation> = view.pairs.iter().map(|p| view.operation_of(p)).collect();
+            let why = waits_for_offer(&unsettled_shares(&view.pairs, &operations), &other, operation);
             assert_eq!(why.is_some(), blocked, "{share:?} {image} {operation:?}: {why:?}");
         }
     }

@@ -527,26 +527,21 @@ pub async fn terraform(caller: &Caller, batch_id: &str, provider: &str) -> Resul
     }
     // The pairs that are members after the batch, grouped by image in the batch's order; for a
     // rollover, every member of the new version (`None`: all of them).
-    let mut images: Vec<(String, String, Option<HashSet<String>>)> = Vec::new();
-    let kept = batch.pairs.iter().filter(|p| match batch.operation_of(p) {
-        BatchOperation::Share | BatchOperation::SetStatus(_) => p.outcome.as_ref().is_some_and(PairOutcome::is_success),
-        BatchOperation::Revoke => false,
-    });
-    match &batch.rollover {
-        Some(r) => images.push((r.new_id.clone(), r.new_name.clone(), None)),
+    let images: Vec<(String, String, Option<HashSet<String>>)> = match &batch.rollover {
+        Some(r) => vec![(r.new_id.clone(), r.new_name.clone(), None)],
         None => {
-            for pair in kept {
-                match images.iter_mut().find(|(id, _, _)| *id == pair.image_id) {
-                    Some((_, _, members)) => drop(members.get_or_insert_default().insert(pair.member_id.clone())),
-                    None => images.push((
-                        pair.image_id.clone(),
-                        pair.image_name.clone(),
-                        Some(HashSet::from([pair.member_id.clone()])),
-                    )),
+            let kept = batch.pairs.iter().filter(|p| match batch.operation_of(p) {
+                BatchOperation::Share | BatchOperation::SetStatus(_) => {
+                    p.outcome.as_ref().is_some_and(PairOutcome::is_success)
                 }
-            }
+                BatchOperation::Revoke => false,
+            });
+            grouped(kept.map(|p| ((p.image_id.clone(), p.image_name.clone()), p.member_id.clone())))
+                .into_iter()
+                .map(|((id, name), members)| (id, name, Some(members.into_iter().collect())))
+                .collect()
         }
-    }
+    };
     // Glance's members now: their statuses, and only memberships that still exist (an
     // import block for one removed since would make `terraform plan` fail).
     let glance = caller.glance()?;

@@ -205,11 +205,9 @@ pub async fn details(
     let now =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let pending_days = state.config.pending_days;
-    let mut flags = review::image_flags(&image, members.as_ref().ok().map(Vec::len), state.config.member_quota);
-    if !owned && !me.is_admin() {
-        // A member sees its own membership only: "projects can still use it" is the owner's call.
-        flags.retain(|f| *f != crate::model::Flag::SupersededStillShared);
-    }
+    // A member sees its own membership only: that is no count of the image's members.
+    let member_count = members.as_ref().ok().filter(|_| owned || me.is_admin()).map(Vec::len);
+    let flags = review::image_flags(&image, member_count, state.config.member_quota);
     let members = members.map(|members| {
         members
             .into_iter()

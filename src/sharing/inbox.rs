@@ -209,14 +209,8 @@ pub async fn respond(
         {
             Some(Ok(p)) => match (Glance::new(&state.http, &p.image_url, &p.token), MemberId::parse(project)) {
                 (Ok(glance), Ok(member)) => {
-                    let answered = glance
-                        .set_member_status(image, &member, status)
-                        .await
-                        .map(|m| m.status)
-                        .map_err(AppError::from);
                     let actor = Actor::new(me).in_project(&p.id, &p.name);
-                    let change = Change::Status(status);
-                    state.audit.recorded(&actor, Via::Inbox, image, change, Some(project), answered).await
+                    answer(caller, &glance, &actor, image, &member, status).await
                 }
                 (Err(e), _) => Err(e.into()),
                 (_, Err(e)) => Err(e.into()),
@@ -263,9 +257,7 @@ pub async fn accept_new_version(caller: &Caller, item: &str) -> Result<OfferAnsw
     let actor = Actor::new(me).in_project(&p.id, &p.name);
     let mut answers = Vec::new();
     for (image, status) in [(&new_id, MemberStatus::Accepted), (&old_id, MemberStatus::Rejected)] {
-        let answered = glance.set_member_status(image, &member, status).await.map(|m| m.status).map_err(AppError::from);
-        let change = Change::Status(status);
-        let outcome = state.audit.recorded(&actor, Via::Inbox, image, change, Some(&project), answered).await;
+        let outcome = answer(caller, &glance, &actor, image, &member, status).await;
         tracing::info!(image = %image, member = %project, status = status.key(), ok = outcome.is_ok(), "inbox answer, new version");
         let failed = outcome.is_err();
         answers.push(OfferAnswer { project_id: project.clone(), image_id: image.to_string(), outcome });
@@ -285,4 +277,19 @@ pub async fn accept_new_version(caller: &Caller, item: &str) -> Result<OfferAnsw
         answers,
         new_version: Some(new_version),
     })
+}
+
+/// Project `member`'s answer to the offer of `image`, made with its own token and recorded
+/// in History as the inbox's.
+async fn answer(
+    caller: &Caller,
+    glance: &Glance<'_>,
+    actor: &Actor,
+    image: &ImageId,
+    member: &MemberId,
+    status: MemberStatus,
+) -> Result<MemberStatus, AppError> {
+    let answered = glance.set_member_status(image, member, status).await.map(|m| m.status).map_err(AppError::from);
+    let change = Change::Status(status);
+    caller.state.audit.recorded(actor, Via::Inbox, image, change, Some(member.as_str()), answered).await
 }
