@@ -7,7 +7,8 @@ or chosen by comparing figures with the goals of issue #7 (and issue 14's, bench
 
 GOAL_OVERHEAD = 1.05  # glance-share / direct Glance, p50 and p95
 GOAL_CLI = 20.0  # CLI time per view / page time per view
-GOAL_BATCH = 10.0  # sequential loop / batch
+GOAL_BATCH = 10.0  # sequential loop / batch, canned upstream
+GOAL_CAPACITY = 0.9  # batch pairs per second / the lab Glance's best add-member rate (issue 17)
 GOAL_ERRORS = 0
 GOAL_RSS_MB = 60.0  # MB = 1,000,000 bytes
 GOAL_BUNDLE_KB = 350.0  # kB = 1,000 bytes, wasm + js, gzip -9
@@ -172,9 +173,9 @@ def goals(r):
     if "cli" in r:
         g.append((f"member page ≥ {GOAL_CLI:.0f}× faster per view than the CLI", r["cli"]["ratio"] >= GOAL_CLI,
                   times(r["cli"]["ratio"])))
-    if "batch" in r:
-        g.append((f"batch ≥ {GOAL_BATCH:.0f}× faster than the sequential loop", r["batch"]["ratio_loop"] >= GOAL_BATCH,
-                  times(r["batch"]["ratio_loop"])))
+    if "batch" in r and "ratio_capacity" in r["batch"]:
+        g.append((f"batch ≥ {GOAL_CAPACITY:.0%} of the lab Glance's add-member capacity",
+                  r["batch"]["ratio_capacity"] >= GOAL_CAPACITY, f"{r['batch']['ratio_capacity']:.0%}"))
     if "batch_canned" in r:
         bc = r["batch_canned"]
         g.append((f"batch ≥ {GOAL_BATCH:.0f}× faster than the sequential loop, upstream with room for every call",
@@ -240,9 +241,14 @@ def summary_rows(r):
                      f"≥ {GOAL_CLI:.0f}×", mark(c["ratio"] >= GOAL_CLI)))
     if "batch" in r:
         b = r["batch"]
-        rows.append(("4", f"share {b['images']} images × {b['projects']} projects", f"{secs(b['batch_s'])} batch",
-                     f"{secs(b['loop_s'])} sequential add-member calls", f"{times(b['ratio_loop'])} faster",
-                     f"≥ {GOAL_BATCH:.0f}×", mark(b["ratio_loop"] >= GOAL_BATCH)))
+        if "capacity" in b:
+            cap = b["capacity"]
+            rows.append(("4", f"share {b['images']} images × {b['projects']} projects: batch vs Glance's capacity",
+                         f"{b['batch_per_s']:.0f} pairs/s", f"{cap['best_per_s']:.0f} calls/s direct, best of "
+                         f"{'/'.join(cap['levels'])} in flight ({cap['best_in_flight']})",
+                         f"{b['ratio_capacity']:.0%}", f"≥ {GOAL_CAPACITY:.0%}", mark(b["ratio_capacity"] >= GOAL_CAPACITY)))
+        rows.append(("4", f"… vs {b['pairs']} sequential add-member calls", f"{secs(b['batch_s'])} batch",
+                     f"{secs(b['loop_s'])} sequential add-member calls", f"{times(b['ratio_loop'])} faster", "–", NONE))
         extra = f" (extrapolated from {b['cli_runs']})" if b["cli_extrapolated"] else ""
         rows.append(("4", f"… vs {b['pairs']} `openstack image add project`", f"{secs(b['batch_s'])} batch",
                      f"{secs(b['cli_total_s'])}{extra}", f"{times(b['ratio_cli'])} faster", "–", NONE))
@@ -344,9 +350,12 @@ def readme_table(r):
                      f"≥ {GOAL_CLI:.0f}×", mark(c["ratio"] >= GOAL_CLI)))
     if "batch" in r:
         b = r["batch"]
-        rows.append((f"Batch share {b['images']} images × {b['projects']} projects vs sequential calls",
-                     f"{times(b['ratio_loop'])} faster ({secs(b['batch_s'])} vs {secs(b['loop_s'])}; "
-                     f"{times(b['ratio_cli'])} vs the CLI)", f"≥ {GOAL_BATCH:.0f}×", mark(b["ratio_loop"] >= GOAL_BATCH)))
+        if "capacity" in b:
+            rows.append((f"Batch share {b['images']} images × {b['projects']} projects vs the lab Glance's capacity",
+                         f"{b['ratio_capacity']:.0%} ({b['batch_per_s']:.0f} pairs/s vs {b['capacity']['best_per_s']:.0f} "
+                         f"direct calls/s at {b['capacity']['best_in_flight']} in flight; {times(b['ratio_loop'])} the "
+                         f"sequential loop, {times(b['ratio_cli'])} the CLI)", f"≥ {GOAL_CAPACITY:.0%}",
+                         mark(b["ratio_capacity"] >= GOAL_CAPACITY)))
     if "batch_canned" in r:
         bc = r["batch_canned"]
         rows.append(("… the same, upstream with room for every call (canned, 10 ms writes)",
@@ -476,7 +485,7 @@ def docs(r):
     ]
     w(table(rows, ["", ""]))
     w("")
-    w(f"Everything shares these cores: Keystone and Glance (uWSGI, {uw_text(m)} each, SQLite), the "
+    w(f"Everything shares these cores: Keystone (uWSGI, SQLite) and Glance (uWSGI, {uw_text(m)}), the "
       "dashboard, the canned upstream, the load generator and the benchmark driver, and whatever else runs on the "
       "machine (the \"CPU busy\" rows show how much did). Figures from another machine, or from this one under "
       "other load, differ; compare ratios from the same run rather than absolute times across runs.")
@@ -644,10 +653,22 @@ def docs(r):
     ]
     w(table(rows, ["", "wall time", "per pair", "outcome"]))
     w("")
-    if b.get("glance_locked_batch") is not None:
-        w(f"Glance's log counted {b['glance_locked_batch']} writes refused with SQLite's \"database is locked\" "
-          f"during the batch (the batch retries such a pair once after 300 ms) and {b['glance_locked_loop']} during "
-          "the sequential loop.")
+    cap = b.get("capacity")
+    if cap:
+        w(f"**Glance's own capacity.** Direct `POST /v2/images/{{id}}/members` calls (a token taken once, each call to "
+          f"a new project ID, at {len(cap['levels'])} levels of "
+          f"concurrency, {next(iter(cap['levels'].values()))['calls']} calls each, after every Glance worker has "
+          "validated the token once), from a pool of Python threads:")
+        w("")
+        rows = [(k, secs(x["s"]), f"{x['per_s']:.0f}", f"{x['ok']} of {x['calls']}"
+                 + (" (" + ", ".join(f"{st}: {n}" for st, n in x["errors"].items()) + ")" if x["errors"] else ""))
+                for k, x in cap["levels"].items()]
+        w(table(rows, ["in flight", "wall time", "calls/s", "answered 200"]))
+        w("")
+        w(f"The best is {cap['best_per_s']:.0f} calls/s at {cap['best_in_flight']} in flight: Glance's capacity on "
+          f"this machine, as the lab runs it ({uw_text(m)}). The batch shared {b['batch_ok']} pairs in "
+          f"{secs(b['batch_s'])}, planning and polling included: {b['batch_per_s']:.0f} pairs/s, "
+          f"**{b['ratio_capacity']:.0%}** of that capacity (goal ≥ {GOAL_CAPACITY:.0%}).")
         w("")
     w(f"Ratios: batch vs sequential calls **{times(b['ratio_loop'])}**, batch vs the CLI **{times(b['ratio_cli'])}**. "
       f"The `batch_start` request itself (planning: {b['images']} image reads and {b['images']} member lists) "
@@ -656,13 +677,15 @@ def docs(r):
     w("**What it means.** The sequential loop's time per pair is Glance's add-member latency; the batch's time per "
       "pair shows how many of those calls overlap. The batch cannot be faster than Glance can take concurrent "
       "member writes, and it never runs more images at once than its concurrency setting, so against the fastest "
-      "sequential script its speed-up is bounded by min(concurrency, Glance's parallel capacity). Against the CLI, "
-      "which pays a process start and a token per pair, the batch is the difference between minutes and seconds.")
+      "sequential script its speed-up is bounded by min(concurrency, Glance's parallel capacity): on 2 cores "
+      "Glance's own CPU is the limit, which is why the goal compares the batch with Glance's measured capacity. "
+      "Against the CLI, which pays a process start and a token per pair, the batch is the difference between "
+      "minutes and seconds.")
     w("")
     bc = r.get("batch_canned")
     if bc:
-        w(f"**The same against an upstream with room for every call.** The lab's Glance answers one request at a "
-          f"time, so (a) and (b) above measure Glance more than the batch. Here the canned upstream (benchmark 2) "
+        w(f"**The same against an upstream with room for every call.** The lab's Glance is bound by the machine's "
+          f"2 cores, so (a) and (b) above measure Glance more than the batch. Here the canned upstream (benchmark 2) "
           f"answers every add-member call after {bc['write_delay_ms']:g} ms (the lab's time per call, rounded) and "
           f"lets calls overlap, as a Glance with several API workers does. {bc['pairs']} pairs: batch "
           f"{secs(bc['batch_s'])} ({bc['batch_ok']} done), sequential calls {secs(bc['loop_s'])} "
@@ -790,9 +813,10 @@ def docs(r):
     w("- One run on a shared 2-core VM. Ratios within a run are meaningful; absolute times move with load.")
     w("- The canned upstream is Python: under load it competes with the dashboard for the same two cores (see the CPU "
       "split in benchmark 5), so benchmark 5's throughput is a lower bound for the dashboard alone.")
-    w(f"- The lab's Glance is uWSGI with {uw_text(m)} on SQLite, so benchmarks 1, 3 and 4 measure against a "
-      "small Glance; a production Glance (several workers, MySQL) answers faster and takes more concurrent writes, "
-      "which makes the ratio of benchmark 1 stricter and lets the batch of benchmark 4 gain more.")
+    w(f"- The lab's Glance is uWSGI with {uw_text(m)}, as production runs it, but on the same 2 cores as "
+      "everything else: benchmarks 1, 3 and 4 measure against a Glance whose CPU is shared with the dashboard, the "
+      "driver and Keystone; a production Glance on its own machines answers faster and takes more concurrent "
+      "writes, which makes the ratio of benchmark 1 stricter and lets the batch of benchmark 4 gain more.")
     w("- CPU time per request has 10 ms resolution over the whole measured interval (it is divided by the number of "
       "requests).")
     w("")
@@ -858,7 +882,8 @@ def uw_text(m):
     if not uw:
         return "processes and threads as lab/lab.sh sets them"
     p, t = uw["processes"], uw["threads"]
-    return f"{p} process{'es' if p != 1 else ''} × {t} thread{'s' if t != 1 else ''}"
+    db = f" on {uw['database']}" if uw.get("database") else ""
+    return f"{p} process{'es' if p != 1 else ''} × {t} thread{'s' if t != 1 else ''}{db}"
 
 
 def load_bottleneck(ld, m):
@@ -953,29 +978,20 @@ def why(name, r):
             text += (" The page already reads the image and its members at once and remembers in the session "
                      "that Keystone refused project lookups; what is left is the lab's latency per call.")
         return text
-    if name.startswith("batch"):
+    if name.startswith("batch ≥") and "capacity" in name:
         b = r["batch"]
-        conc = b["batch_concurrency"]
-        text = (f"The sequential loop spends {ms(b['loop_call_ms'])} per add-member call, all of it in Glance; the "
-                f"batch spends {ms(b['batch_s'] * 1000 / b['pairs'])} per pair, so it overlaps about "
-                f"{b['loop_s'] / b['batch_s']:.1f} calls at a time. What keeps it far from 10× is the lab: its "
-                f"Glance is uWSGI with {uw_text(r['machine'])} on SQLite: it answers one request at a time (concurrent "
-                "SQLAlchemy transactions deadlock in SQLite, see lab/lab.sh), so concurrent member writes cannot run "
-                "in parallel: they queue")
-        if b.get("glance_locked_batch"):
-            text += f" (and {b['glance_locked_batch']} were refused with \"database is locked\" and retried)"
-        text += (". The batch itself runs at most "
-                 f"{conc} images at once (`GLANCE_SHARE_BATCH_CONCURRENCY`, set to {conc} for the benchmark), so {conc}× is its "
-                 "ceiling against a sequential script of the same calls even with a Glance that scales. The batch "
-                 "also pays for planning (it reads every image and its members first: "
-                 f"{ms(b['batch_start_ms'])}) and for up to one status poll interval. Against the CLI the goal "
-                 f"is met many times over ({times(b['ratio_cli'])}).")
-        bc = r.get("batch_canned")
-        if bc:
-            text += (f" Against an upstream that takes every call at once (canned, {bc['write_delay_ms']:g} ms per "
-                     f"add-member call, the lab's time) the same batch is {times(bc['ratio_loop'])} faster than the "
-                     "sequential loop: the remaining gap is the lab's single-request Glance, not the batch.")
-        return text
+        cap, conc = b["capacity"], b["batch_concurrency"]
+        return (f"The batch shared {b['batch_per_s']:.0f} pairs/s where direct calls reached {cap['best_per_s']:.0f}/s "
+                f"at {cap['best_in_flight']} in flight. It runs up to {conc} images at once, each image's projects one "
+                f"after another; its planning took {ms(b['batch_start_ms'])} of its {secs(b['batch_s'])}, and it "
+                f"learns that it finished up to one poll interval ({b.get('poll_ms', 50):.0f} ms) late. The dashboard "
+                "itself shares the 2 cores with Glance, which the direct calls do not pay for.")
+    if name.startswith("batch"):
+        bc = r["batch_canned"]
+        return (f"Against the canned upstream ({bc['write_delay_ms']:g} ms per add-member call, calls overlap) the "
+                f"batch ran {times(bc['ratio_loop'])} faster than the sequential loop; its ceiling there is "
+                f"min(images, concurrency) = {min(bc['batch_concurrency'], bc['images'])}×, less its planning and one "
+                "poll interval.")
     if name.startswith("0 errors"):
         ld = r["load"]
         return (f"non-200 answers {ld['non200']} ({ld['statuses'] or 'none'}), socket errors {ld['socket_errors']}. "

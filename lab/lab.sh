@@ -5,7 +5,7 @@
 #   lab/lab.sh install       create <state>/venv with the pinned packages (lab/constraints.txt)
 #   lab/lab.sh start         install if needed, set up on first start, start everything,
 #                            print <state>/lab.env on stdout (idempotent)
-#   lab/lab.sh stop          stop the services this script started (by pid file)
+#   lab/lab.sh stop          stop the services this script started (by pid file), MariaDB last
 #   lab/lab.sh status        show what runs; exit 0 if all up, 3 otherwise
 #   lab/lab.sh env           print <state>/lab.env
 #   lab/lab.sh reset         stop and delete the state dir except the venv
@@ -17,6 +17,10 @@
 #   glance    :9292  (LAB_GLANCE_PORT)    image, region RegionOne, image_member_quota 128 (default)
 #   glance2   :9293  (LAB_GLANCE2_PORT)   image, region RegionTwo, image_member_quota 3
 #                                         (LAB_REGION_TWO_MEMBER_QUOTA), own DB and store
+#   mariadb   :3399  (LAB_MARIADB_PORT)   both Glances' databases, as production Glance runs on
+#                                         MySQL/MariaDB; Debian's mariadb-server (scripts/setup)
+# Each Glance runs LAB_GLANCE_PROCESSES uWSGI processes (default 4; glance2 half of them), one
+# request at a time each, as production runs several API workers. Keystone keeps SQLite.
 # State dir: $GLANCE_SHARE_LAB_DIR, default <project root>/.lab. Logs: <state>/log/*.log.
 # "FACTS" below refers to shared/glance-lab/FACTS.md, where the quirks were measured.
 
@@ -33,6 +37,8 @@ STATE=${GLANCE_SHARE_LAB_DIR:-$PROJECT_ROOT/.lab}
 KEYSTONE_PORT=${LAB_KEYSTONE_PORT:-5000}
 GLANCE_PORT=${LAB_GLANCE_PORT:-9292}
 GLANCE2_PORT=${LAB_GLANCE2_PORT:-9293}
+MARIADB_PORT=${LAB_MARIADB_PORT:-3399}
+GLANCE_PROCESSES=${LAB_GLANCE_PROCESSES:-4}
 REGION_ONE=RegionOne
 REGION_TWO=RegionTwo
 REGION_ONE_MEMBER_QUOTA=128 # Glance's default image_member_quota, not set in its config
@@ -42,6 +48,7 @@ ADMIN_USER="admin"
 ADMIN_PROJECT="admin"
 ADMIN_PASSWORD=${LAB_ADMIN_PASSWORD:-admin-secret}
 GLANCE_SERVICE_PASSWORD=${LAB_GLANCE_SERVICE_PASSWORD:-glance-service-secret}
+GLANCE_DB_PASSWORD=${LAB_GLANCE_DB_PASSWORD:-glance-db-secret}
 PRODUCER_USER=producer-user
 PRODUCER_PASSWORD=${LAB_PRODUCER_PASSWORD:-producer-secret}
 PRODUCER_PROJECT=producer
@@ -68,7 +75,8 @@ SETUP_TIMEOUT=${LAB_SETUP_TIMEOUT:-600}      # per keystone-manage / glance-mana
 INSTALL_TIMEOUT=${LAB_INSTALL_TIMEOUT:-1800} # pip install
 LOCK_TIMEOUT=${LAB_LOCK_TIMEOUT:-2400}       # another lab.sh holding the lock (may be installing)
 
-PACKAGES=(keystone==30.0.0 glance==33.0.0 keystonemiddleware uwsgi python-openstackclient==10.5.0)
+# PyMySQL: Glance's MariaDB driver (SQLAlchemy's mysql+pymysql://).
+PACKAGES=(keystone==30.0.0 glance==33.0.0 keystonemiddleware uwsgi python-openstackclient==10.5.0 PyMySQL)
 CONSTRAINTS=$LAB_SRC/constraints.txt
 
 VENV=$STATE/venv
@@ -76,6 +84,7 @@ LOG_DIR=$STATE/log
 RUN_DIR=$STATE/run
 STAMP_DIR=$STATE/stamps
 KEYSTONE_DIR=$STATE/keystone
+MARIADB_DIR=$STATE/mariadb
 LAB_ENV=$STATE/lab.env
 IDS_ENV=$STATE/ids.env
 CLOUDS_YAML=$STATE/clouds.yaml
@@ -111,16 +120,17 @@ elapsed() { # start_ms -> "12.3s"
 
 validate_settings() {
     local v
-    for v in KEYSTONE_PORT GLANCE_PORT GLANCE2_PORT REGION_TWO_MEMBER_QUOTA START_TIMEOUT STOP_TIMEOUT \
-        SETUP_TIMEOUT INSTALL_TIMEOUT LOCK_TIMEOUT; do
+    for v in KEYSTONE_PORT GLANCE_PORT GLANCE2_PORT MARIADB_PORT GLANCE_PROCESSES REGION_TWO_MEMBER_QUOTA \
+        START_TIMEOUT STOP_TIMEOUT SETUP_TIMEOUT INSTALL_TIMEOUT LOCK_TIMEOUT; do
         [[ ${!v} =~ ^[0-9]+$ ]] || die "LAB_$v must be a number, got '${!v}'"
     done
-    [[ $KEYSTONE_PORT != "$GLANCE_PORT" && $KEYSTONE_PORT != "$GLANCE2_PORT" && $GLANCE_PORT != "$GLANCE2_PORT" ]] ||
-        die "LAB_KEYSTONE_PORT, LAB_GLANCE_PORT and LAB_GLANCE2_PORT must differ"
+    [[ $(printf '%s\n' "$KEYSTONE_PORT" "$GLANCE_PORT" "$GLANCE2_PORT" "$MARIADB_PORT" | sort -u | wc -l) == 4 ]] ||
+        die "LAB_KEYSTONE_PORT, LAB_GLANCE_PORT, LAB_GLANCE2_PORT and LAB_MARIADB_PORT must differ"
+    ((GLANCE_PROCESSES >= 1)) || die "LAB_GLANCE_PROCESSES must be at least 1"
     # lab.env is unquoted KEY=value (easy to parse anywhere) and oslo.config
     # interpolates '$', so keep passwords and paths to a safe alphabet.
-    for v in ADMIN_PASSWORD GLANCE_SERVICE_PASSWORD PRODUCER_PASSWORD CONSUMER_PASSWORD PRODUCER_B_PASSWORD \
-        DIRECTORY_PASSWORD; do
+    for v in ADMIN_PASSWORD GLANCE_SERVICE_PASSWORD GLANCE_DB_PASSWORD PRODUCER_PASSWORD CONSUMER_PASSWORD \
+        PRODUCER_B_PASSWORD DIRECTORY_PASSWORD; do
         [[ ${!v} =~ ^[A-Za-z0-9._~+@%:,=-]+$ ]] || die "LAB_$v may only contain letters, digits and ._~+@%:,=-"
     done
     [[ $STATE =~ ^[A-Za-z0-9._/+@:,=-]+$ ]] || die "state dir '$STATE' must not contain spaces or special characters (set GLANCE_SHARE_LAB_DIR)"
@@ -131,6 +141,24 @@ require_tools() {
     for t in curl sha256sum flock timeout setsid; do
         command -v "$t" >/dev/null 2>&1 || die "'$t' is required but not installed"
     done
+    for t in mariadbd mariadb-install-db mariadb mariadb-admin; do
+        mariadb_tool "$t" >/dev/null || die "'$t' is required but not installed (apt-get install mariadb-server; scripts/setup does)"
+    done
+}
+
+# MariaDB's server lives in /usr/sbin, often not on a user's PATH.
+mariadb_tool() {
+    local t=$1 d
+    for d in "" /usr/sbin/ /usr/bin/; do
+        if [[ -z $d ]] && command -v "$t" >/dev/null 2>&1; then
+            command -v "$t"
+            return 0
+        elif [[ -n $d && -x $d$t ]]; then
+            echo "$d$t"
+            return 0
+        fi
+    done
+    return 1
 }
 
 keystone_url() { echo "http://127.0.0.1:$KEYSTONE_PORT/v3"; }
@@ -338,6 +366,7 @@ EOF
 }
 
 glance_dir() { echo "$STATE/$1"; } # glance -> <state>/glance, glance2 -> <state>/glance2
+glance_database() { echo "$1"; }     # glance -> database glance, glance2 -> database glance2
 
 write_glance_config() {
     local name=$1 dir quota_line=""
@@ -358,7 +387,7 @@ enabled_backends = fs:file
 $quota_line
 
 [database]
-connection = sqlite:///$dir/glance.db?timeout=30
+connection = mysql+pymysql://glance:$GLANCE_DB_PASSWORD@127.0.0.1:$MARIADB_PORT/$(glance_database "$name")?charset=utf8mb4
 
 [glance_store]
 default_backend = fs
@@ -453,7 +482,9 @@ setup_keystone() { # runs in the background during start; output goes to its log
     stamp_write keystone "$(keystone_setup_key)"
 }
 
-glance_setup_needed() { ! stamp_ok "$1" "$(install_hash)" || [[ ! -f $(glance_dir "$1")/glance.db ]]; }
+# The stamp is written only after db_sync, and MariaDB's data dir holds the databases.
+glance_setup_key() { printf '%s\n' "$(install_hash)" mariadb "$MARIADB_PORT" | sha256sum | cut -d' ' -f1; }
+glance_setup_needed() { ! stamp_ok "$1" "$(glance_setup_key)" || [[ ! -f $MARIADB_DIR/$(glance_database "$1")/images.frm ]]; }
 
 setup_glance() { # name
     local name=$1 dir slog=$LOG_DIR/setup-$1.log
@@ -462,7 +493,7 @@ setup_glance() { # name
         echo "=== $(date -u +%FT%TZ) glance db sync ($name)"
         timeout "$SETUP_TIMEOUT" "$VENV/bin/glance-manage" --config-file "$dir/glance-api.conf" db_sync
     } </dev/null >>"$slog" 2>&1
-    stamp_write "$name" "$(install_hash)"
+    stamp_write "$name" "$(glance_setup_key)"
 }
 
 # Run setup steps that are due, in parallel (they are independent; keystone-manage
@@ -616,6 +647,16 @@ EOF
 # ---------------------------------------------------------------------------
 # process management
 # ---------------------------------------------------------------------------
+# uWSGI processes: Keystone one (four threads), glance LAB_GLANCE_PROCESSES, glance2 (the quota
+# region, small tests only) half of that.
+svc_processes() {
+    case $1 in
+    keystone) echo 1 ;;
+    glance) echo "$GLANCE_PROCESSES" ;;
+    glance2) echo $(((GLANCE_PROCESSES + 1) / 2)) ;;
+    esac
+}
+
 uwsgi_args() { # name -> uwsgi command line (one arg per line)
     local name=$1 port
     port=$(svc_port "$name")
@@ -626,7 +667,7 @@ uwsgi_args() { # name -> uwsgi command line (one arg per line)
         "$VENV/bin/uwsgi"
         --http-socket "127.0.0.1:$port"
         --virtualenv "$VENV"
-        --master --processes 1 --enable-threads
+        --master --processes "$(svc_processes "$name")" --enable-threads
         --lazy-apps --need-app --die-on-term
         --add-header "Connection: close"
         --buffer-size 65535
@@ -635,9 +676,9 @@ uwsgi_args() { # name -> uwsgi command line (one arg per line)
     if [[ $name == keystone ]]; then
         a+=(--threads 4 --module keystone.wsgi.api:application)
     else
-        # One request at a time: SQLAlchemy opens deferred transactions, and two of them that
-        # both read and then write deadlock in SQLite, which answers "database is locked" at
-        # once (no busy timeout helps) and Glance turns that into a 500. Real clouds use MySQL.
+        # Several processes of one thread each, as production runs Glance's API workers: the
+        # databases are on MariaDB, which takes concurrent writes (SQLite answered two
+        # concurrent writers "database is locked", a 500, so the lab once ran one request at a time).
         a+=(--threads 1)
         # streamed uploads (PUT /v2/images/{id}/file) need these (FACTS §4.7)
         a+=(--module glance.wsgi.api:application --http-auto-chunked --http-chunked-input --http-raw-body)
@@ -648,7 +689,7 @@ uwsgi_args() { # name -> uwsgi command line (one arg per line)
 # Start one service in the background, detached from our session and stdio so
 # callers (test harnesses reading our output until EOF) never wait on it.
 launch() {
-    local name=$1 port logf pidfile pid
+    local name=$1 port logf pidfile
     local -a args
     port=$(svc_port "$name")
     logf=$(svc_log "$name")
@@ -661,8 +702,19 @@ launch() {
         die "port $port ($name) is already used by a process this script did not start; stop it or set $(svc_port_var "$name")"
     fi
     mapfile -t args < <(uwsgi_args "$name")
+    spawn_detached "$name" "$logf" env OS_KEYSTONE_CONFIG_FILES="$KEYSTONE_DIR/keystone.conf" \
+        OS_GLANCE_CONFIG_DIR="$(glance_dir "$name")" "${args[@]}"
+    LAUNCHED+=("$name")
+}
+
+# Runs a daemon in the background, detached from our session and stdio, its output appended to
+# logf and its pid in the service's pid file.
+spawn_detached() { # name logf command...
+    local name=$1 logf=$2 pidfile pid
+    shift 2
+    pidfile=$(svc_pidfile "$name")
     mkdir -p "$RUN_DIR" "$LOG_DIR"
-    echo "=== $(date -u +%FT%TZ) starting $name on 127.0.0.1:$port" >>"$logf"
+    echo "=== $(date -u +%FT%TZ) starting $name" >>"$logf"
     (
         # Close every inherited fd above stderr (our lock fd 9, and whatever the
         # caller leaked), or a daemon would hold them open forever.
@@ -674,17 +726,14 @@ launch() {
         done
         cd "$STATE"
         unset PYTHONPATH PYTHONHOME
-        export OS_KEYSTONE_CONFIG_FILES=$KEYSTONE_DIR/keystone.conf # FACTS §4.2
-        export OS_GLANCE_CONFIG_DIR
-        OS_GLANCE_CONFIG_DIR=$(glance_dir "$name")
         # setsid: own session, so a terminal hangup or the caller's process-group
         # kill does not take the lab down. Not a group leader here, so setsid
-        # execs in place and $! stays the uWSGI master's pid.
-        exec setsid "${args[@]}" </dev/null >>"$logf" 2>&1
+        # execs in place and $! stays the daemon's pid (env execs too).
+        # OS_KEYSTONE_CONFIG_FILES: FACTS §4.2.
+        exec setsid "$@" </dev/null >>"$logf" 2>&1
     ) &
     pid=$!
     echo "$pid" >"$pidfile"
-    LAUNCHED+=("$name")
 }
 
 # Wait (bounded) until the service answers; on failure show its log and exit
@@ -795,7 +844,110 @@ stop_launched_on_failure() {
         log "start failed: stopping ${LAUNCHED[*]}"
         stop_services "${LAUNCHED[@]}" || true
     fi
+    if [[ $rc -ne 0 && $MARIADB_LAUNCHED == yes ]]; then
+        stop_mariadb || true
+    fi
     return $rc
+}
+
+# ---------------------------------------------------------------------------
+# MariaDB: both Glances' databases
+# ---------------------------------------------------------------------------
+MARIADB_LAUNCHED=no
+
+mariadb_socket() { echo "$RUN_DIR/mariadb.sock"; }
+
+# As MariaDB's root, over the socket in our run dir (root has no TCP account: --skip-name-resolve
+# makes a loopback client 127.0.0.1, and only root@localhost exists).
+mariadb_client() {
+    "$(mariadb_tool mariadb)" --no-defaults --protocol=socket --socket="$(mariadb_socket)" -uroot "$@"
+}
+
+mariadb_answers() {
+    "$(mariadb_tool mariadb-admin)" --no-defaults --protocol=socket --socket="$(mariadb_socket)" -uroot \
+        --connect-timeout=2 ping >/dev/null 2>&1
+}
+
+# The pid in MariaDB's pid file, if that process is alive and is mariadbd (not a recycled pid).
+mariadb_pid() {
+    local pidfile pid exe
+    pidfile=$(svc_pidfile mariadb)
+    [[ -f $pidfile ]] || return 1
+    pid=$(<"$pidfile")
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    pid_alive "$pid" || return 1
+    exe=$(readlink -f "/proc/$pid/exe" 2>/dev/null) || return 1
+    [[ $exe == "$(readlink -f "$(mariadb_tool mariadbd)")" ]] || return 1
+    echo "$pid"
+}
+
+mariadb_up() { mariadb_pid >/dev/null && mariadb_answers; }
+
+# Starts MariaDB (a data dir of its own under the state dir, first time only), waits until it
+# answers, and makes sure both Glance databases and their user exist. Idempotent.
+start_mariadb() {
+    local logf slog user deadline pid
+    logf=$(svc_log mariadb)
+    slog=$LOG_DIR/setup-mariadb.log
+    user=$(id -un)
+    if ! mariadb_pid >/dev/null; then
+        rm -f "$(svc_pidfile mariadb)"
+        if port_in_use "$MARIADB_PORT"; then
+            die "port $MARIADB_PORT (mariadb) is already used by a process this script did not start; stop it or set LAB_MARIADB_PORT"
+        fi
+        if [[ ! -d $MARIADB_DIR/mysql ]]; then
+            log "first start: creating MariaDB's data dir"
+            rm -rf "$MARIADB_DIR"
+            mkdir -p "$MARIADB_DIR"
+            # --user: as root, MariaDB runs as root only when told to (a throw-away lab).
+            if ! "$(mariadb_tool mariadb-install-db)" --no-defaults --datadir="$MARIADB_DIR" --user="$user" \
+                --auth-root-authentication-method=normal --skip-test-db </dev/null >>"$slog" 2>&1; then
+                log_tail "$slog"
+                die "mariadb-install-db failed (log: $slog)"
+            fi
+        fi
+        # No binary log (no replica), a small buffer pool (the lab's databases are small).
+        spawn_detached mariadb "$logf" "$(mariadb_tool mariadbd)" --no-defaults --datadir="$MARIADB_DIR" \
+            --user="$user" --port="$MARIADB_PORT" --bind-address=127.0.0.1 --socket="$(mariadb_socket)" \
+            --skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=128M --max-connections=300
+        MARIADB_LAUNCHED=yes
+    fi
+    pid=$(cat "$(svc_pidfile mariadb)")
+    deadline=$((SECONDS + START_TIMEOUT))
+    until mariadb_answers; do
+        if ! pid_alive "$pid"; then
+            rm -f "$(svc_pidfile mariadb)"
+            log_tail "$logf"
+            die "mariadb exited during startup (log: $logf)"
+        fi
+        ((SECONDS < deadline)) || {
+            log_tail "$logf"
+            die "mariadb did not answer within ${START_TIMEOUT}s (log: $logf)"
+        }
+        sleep 0.2
+    done
+    # utf8mb4 as production Glance's databases (image names hold any Unicode), with MariaDB's
+    # default, case-insensitive collation, as production has.
+    mariadb_client </dev/null >>"$slog" 2>&1 <<EOF || die "could not create the Glance databases (log: $slog)"
+CREATE DATABASE IF NOT EXISTS $(glance_database glance) CHARACTER SET utf8mb4;
+CREATE DATABASE IF NOT EXISTS $(glance_database glance2) CHARACTER SET utf8mb4;
+CREATE USER IF NOT EXISTS 'glance'@'127.0.0.1' IDENTIFIED BY '$GLANCE_DB_PASSWORD';
+ALTER USER 'glance'@'127.0.0.1' IDENTIFIED BY '$GLANCE_DB_PASSWORD';
+GRANT ALL PRIVILEGES ON $(glance_database glance).* TO 'glance'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON $(glance_database glance2).* TO 'glance'@'127.0.0.1';
+EOF
+}
+
+stop_mariadb() {
+    local pid
+    if pid=$(mariadb_pid); then
+        # SIGTERM is MariaDB's clean shutdown (InnoDB flushes; a second or two).
+        kill -TERM "$pid" 2>/dev/null || true
+        await_exit mariadb "$pid"
+        log "stopped mariadb"
+    else
+        rm -f "$(svc_pidfile mariadb)"
+    fi
 }
 
 # ---------------------------------------------------------------------------
@@ -803,6 +955,7 @@ stop_launched_on_failure() {
 # ---------------------------------------------------------------------------
 all_up() {
     local s
+    mariadb_up || return 1
     for s in "${SERVICES[@]}"; do svc_up "$s" || return 1; done
 }
 
@@ -820,6 +973,7 @@ cmd_start() {
     trap stop_launched_on_failure EXIT
     cmd_install
     write_configs
+    start_mariadb
     run_setup
     # Glance does not need Keystone to load (authtoken connects lazily), so all
     # three load in parallel; only the REST bootstrap waits for Keystone.
@@ -839,6 +993,7 @@ cmd_stop() {
     [[ -d $STATE ]] || { log "nothing was running"; return 0; }
     take_lock
     stop_services "${SERVICES[@]}"
+    stop_mariadb
 }
 
 cmd_start_glance() {
@@ -852,6 +1007,7 @@ cmd_start_glance() {
     local t0
     t0=$(now_ms)
     trap stop_launched_on_failure EXIT
+    start_mariadb
     write_glance_config glance
     launch glance
     wait_ready glance
@@ -888,6 +1044,13 @@ cmd_status() {
         fi
         printf '%-8s %-8s pid %-7s %s %s%s\n' "$s" "$state" "$pid" "http://127.0.0.1:$port" "$(svc_region "$s")" "$note"
     done
+    state=down pid=-
+    if pid=$(mariadb_pid); then
+        if mariadb_answers; then state=up; else state=starting rc=3; fi
+    else
+        pid=- rc=3
+    fi
+    printf '%-8s %-8s pid %-7s %s\n' mariadb "$state" "$pid" "127.0.0.1:$MARIADB_PORT (Glance databases)"
     return $rc
 }
 
@@ -900,6 +1063,7 @@ cmd_reset() {
     [[ -d $STATE ]] || return 0
     take_lock
     stop_services "${SERVICES[@]}"
+    stop_mariadb
     # Keep the venv (minutes to rebuild) and the lock we hold.
     find "$STATE" -mindepth 1 -maxdepth 1 ! -name venv ! -name .lock -exec rm -rf {} +
     log "state in $STATE deleted (venv kept); the next start bootstraps from scratch"
