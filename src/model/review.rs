@@ -161,12 +161,20 @@ pub fn member_flags(member: &Member, project: Option<&ProjectName>, pending_days
     }
     // A member that is no project ID's shape is flagged as that alone: Keystone has no
     // project of that ID either, which says nothing more.
-    if !openstack::ids::MemberId::parse(&member.member_id).is_ok_and(|m| m.looks_like_keystone_id()) {
+    if !looks_like_project_id(&member.member_id) {
         flags.push(Flag::NotAnId);
     } else if project == Some(&ProjectName::Deleted) {
         flags.push(Flag::UnknownProject);
     }
     flags
+}
+
+/// `MemberId::parse(raw)` succeeds and `looks_like_keystone_id`: 32 lowercase hex digits, once
+/// trimmed (such an ID has nothing `parse` refuses). Asked of every member on every image page,
+/// so without making a `MemberId` of each.
+fn looks_like_project_id(raw: &str) -> bool {
+    let id = raw.trim();
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Pending since (its last change) more than `pending_days` before `now`.
@@ -287,6 +295,24 @@ impl AccessReview {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_project_id_is_what_member_id_parse_takes_for_one() {
+        let raws = [
+            "307433773c7941a8a74a5c42da2b220e",
+            " 307433773c7941a8a74a5c42da2b220e\n",
+            "307433773C7941A8A74A5C42DA2B220E",
+            "307433773c7941a8a74a5c42da2b220g",
+            "307433773c7941a8a74a5c42da2b220e0",
+            "3074",
+            "a/b",
+            "",
+        ];
+        for raw in raws {
+            let parsed = openstack::ids::MemberId::parse(raw).is_ok_and(|m| m.looks_like_keystone_id());
+            assert_eq!(looks_like_project_id(raw), parsed, "{raw:?}");
+        }
+    }
 
     fn member(id: &str, status: MemberStatus, updated: &str) -> Member {
         serde_json::from_value(serde_json::json!({

@@ -21,7 +21,7 @@ pub fn CopyId(
     let button = view! {
         <span class="copy-id">
             <code title=id.clone()>{if short { super::bits::middle(&id) } else { id.clone() }}</code>
-            <button type="button" class="link" data-copy=id.clone() aria-label=format!("{label}: {id}")>"Copy"</button>
+            <button type="button" class="link" data-copy=id.clone() aria-label=[label.as_str(), ": ", id.as_str()].concat()>"Copy"</button>
         </span>
     };
     if bare { button.into_any() } else { view! { <CopyButtons>{button}</CopyButtons> }.into_any() }

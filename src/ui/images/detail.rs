@@ -78,12 +78,21 @@ fn ImageView(details: Details, report: Report, actions: Actions, terraform: Terr
             <p class="crumbs"><a href="/images">"← Images"</a></p>
             <Transition fallback=|| view! { <p class="muted">"Loading the image…"</p> }>
                 {move || Suspend::new(async move {
-                    match (details.await, report.await) {
-                        (Ok(details), report) => {
-                            let report = report.ok().flatten();
-                            view! { <ImageBody details report focus=focus() actions terraform/> }.into_any()
-                        }
-                        (Err(e), _) => {
+                    let report = report.await.ok().flatten();
+                    // `<Transition>` runs this more than once while it finds what the page waits
+                    // for: the image is only waited for here, not copied, and the page is made
+                    // from it once, when it is written (`Unsuspend`).
+                    let loaded = match &*details.by_ref().await {
+                        Ok(_) => Ok(()),
+                        Err(e) => Err(e.clone()),
+                    };
+                    match loaded {
+                        Ok(()) => Unsuspend::new(move || match details.get_untracked() {
+                            Some(Ok(details)) => view! { <ImageBody details report focus=focus() actions terraform/> }.into_any(),
+                            _ => ().into_any(),
+                        })
+                        .into_any(),
+                        Err(e) => {
                             set_missing_image_status(&e);
                             match e {
                                 AppError::NotFound { message, .. } => view! {

@@ -12,7 +12,7 @@ use crate::{
     ui::{
         auth::RequireSignIn,
         bits::{StatusBadge, VisibilityBadge, error_view},
-        copy::CopyId,
+        copy::{CopyButtons, CopyId},
         inbox::{NewVersionOf, accept_new_version_words},
         layout::ActionError,
         project::ProjectLabel,
@@ -169,6 +169,8 @@ fn ImageTable(
     }
     let next = list.next_marker.clone().map(|m| format!("{here}&marker={}", urlencode(&m)));
     let selectable = tab == ImageTab::Mine;
+    let rows = ImageRows { tab, respond, new_version, project_id, selectable, owners: list.owners };
+    let images = list.rows;
     // The batch form holds only its button; the ticks join it by `form=`. Wrapping the table
     // would nest the offer buttons' forms in it, which HTML forbids: the browser drops the inner
     // forms while parsing, and hydration then finds another page than the one rendered.
@@ -178,7 +180,57 @@ fn ImageTable(
                 <button type="submit" class="secondary">"Batch share / revoke the ticked images…"</button>
             </form>
         })}
-        <div class="table-wrap">
+        // One copy island serves every row's button (see `CopyButtons`). The rows wait for
+        // nothing: made and written out once, as plain HTML (see `MemberTable`).
+        <CopyButtons>
+            {Unsuspend::new(move || view! { <div class="table-wrap" inner_html=rows.html(images)></div> })}
+        </CopyButtons>
+        {(first.is_some() || next.is_some()).then(|| view! {
+            <nav class="pages" aria-label="Pages of the list">
+                {first.map(|href| view! { <a href=href>"← First page"</a> })}
+                {next.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
+            </nav>
+        })}
+    }
+    .into_any()
+}
+
+/// What every row of an image list shares.
+struct ImageRows {
+    tab: ImageTab,
+    respond: ServerAction<SetMemberStatus>,
+    /// "Accept, and reject <old name>" for a new version of an accepted image.
+    new_version: ServerAction<RespondToOffers>,
+    /// The current project: the one a new version is accepted for.
+    project_id: String,
+    /// Rows have a tick box for the batch form ("My images").
+    selectable: bool,
+    /// Names of the images' owners, where shown and known.
+    owners: std::collections::HashMap<String, ProjectName>,
+}
+
+impl ImageRows {
+    /// The table as HTML.
+    fn html(&self, images: Vec<ImageRow>) -> String {
+        let (tab, selectable) = (self.tab, self.selectable);
+        // Each row is made and written before the next (see `MemberRows`).
+        let mut body = String::with_capacity(images.len() * 1000);
+        for row in images {
+            let owner = row.image.owner.as_ref().and_then(|o| self.owners.get(o)).cloned();
+            let view = view! {
+                <ImageRowView
+                    row
+                    owner
+                    tab
+                    respond=self.respond
+                    new_version=self.new_version
+                    project_id=self.project_id.clone()
+                    selectable
+                />
+            };
+            body.push_str(&view.to_html());
+        }
+        view! {
             <table class="images">
                 <thead>
                     <tr>
@@ -190,23 +242,11 @@ fn ImageTable(
                         <th scope="col">"ID"</th>
                     </tr>
                 </thead>
-                <tbody>
-                    {list.rows.into_iter().map(|row| {
-                        let owner = row.image.owner.as_ref().and_then(|o| list.owners.get(o)).cloned();
-                        let project_id = project_id.clone();
-                        view! { <ImageRowView row owner tab respond new_version project_id selectable/> }
-                    }).collect_view()}
-                </tbody>
+                <tbody inner_html=body></tbody>
             </table>
-        </div>
-        {(first.is_some() || next.is_some()).then(|| view! {
-            <nav class="pages" aria-label="Pages of the list">
-                {first.map(|href| view! { <a href=href>"← First page"</a> })}
-                {next.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
-            </nav>
-        })}
+        }
+        .to_html()
     }
-    .into_any()
 }
 
 #[component]
@@ -245,7 +285,7 @@ fn ImageRowView(
                 let status = row.my_status.unwrap_or(MemberStatus::Unknown);
                 let owner_id = image.owner.clone().unwrap_or_default();
                 view! {
-                    <td data-label="Owner"><ProjectLabel id=owner_id known=owner.clone() label="Copy owner project ID"/></td>
+                    <td data-label="Owner"><ProjectLabel id=owner_id known=owner.clone() label="Copy owner project ID" bare=true/></td>
                     <td data-label="Offer"><StatusBadge status/></td>
                     <td data-label="Respond">
                         <OfferButtons image_id=image.id.clone() image_name=image.display_name() current=status action=respond/>
@@ -258,7 +298,7 @@ fn ImageRowView(
                     </td>
                 }
             })}
-            <td data-label="ID"><CopyId id=image.id.clone() short=true label="Copy image ID"/></td>
+            <td data-label="ID"><CopyId id=image.id.clone() short=true label="Copy image ID" bare=true/></td>
         </tr>
     }
 }

@@ -34,6 +34,9 @@ impl MemberFilter {
     }
 
     fn keeps(&self, row: &MemberRow) -> bool {
+        if !self.is_active() {
+            return true;
+        }
         let status = match self.status.as_deref() {
             None => true,
             Some("flagged") => !row.flags.is_empty(),
@@ -89,7 +92,13 @@ pub fn MemberTable(
     let total = rows.len();
     let mut rows: Vec<MemberRow> = rows.into_iter().filter(|r| filter.keeps(r)).collect();
     rows.sort_by(|a, b| a.member.member_id.cmp(&b.member.member_id));
-    let shown: Vec<String> = rows.iter().map(|r| r.member.member_id.clone()).collect();
+    let shown = rows.len();
+    // "Revoke all shown" names every row shown: only needed while a filter is on.
+    let revoke_shown: Vec<String> = if owned && filter.is_active() {
+        rows.iter().map(|r| r.member.member_id.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let flags: Vec<Flag> = {
         let mut all: Vec<Flag> = rows.iter().flat_map(|r| r.flags.iter().copied()).collect();
         all.sort_by_key(|f| f.key());
@@ -97,6 +106,16 @@ pub fn MemberTable(
         all
     };
     let selected = |s: &str| filter.status.as_deref() == Some(s);
+    let table = MemberRows {
+        image_id: image_id.clone(),
+        image_name,
+        owned,
+        is_admin,
+        focus,
+        confirm_revoke,
+        revoke,
+        override_status,
+    };
     view! {
         // A GET form: the filter is in the address, so it works without JavaScript and a
         // filtered table can be linked to.
@@ -114,7 +133,7 @@ pub fn MemberTable(
             <button type="submit" class="secondary">"Filter"</button>
             {filter.is_active().then(|| view! { <a href=format!("/images/{image_id}")>"Show all"</a> })}
         </form>
-        {filter.is_active().then(|| view! { <p class="muted" role="status">{format!("Showing {} of {total} members.", shown.len())}</p> })}
+        {filter.is_active().then(|| view! { <p class="muted" role="status">{format!("Showing {shown} of {total} members.")}</p> })}
         {(!flags.is_empty()).then(|| view! {
             <details class="flag-legend">
                 <summary>"What the flags mean"</summary>
@@ -129,12 +148,12 @@ pub fn MemberTable(
                     <input type="hidden" name="operation" value="revoke"/>
                     <button type="submit" class="secondary">"Revoke the ticked members\u{2026}"</button>
                 </form>
-                {(filter.is_active() && !shown.is_empty()).then(|| view! {
+                {(!revoke_shown.is_empty()).then(|| view! {
                     <form method="get" action="/batch" class="inline-form">
                         <input type="hidden" name="image" value=image_id.clone()/>
                         <input type="hidden" name="operation" value="revoke"/>
-                        {shown.iter().map(|m| view! { <input type="hidden" name="member" value=m.clone()/> }).collect_view()}
-                        <button type="submit" class="secondary">{format!("Revoke all {} shown\u{2026}", shown.len())}</button>
+                        {revoke_shown.into_iter().map(|m| view! { <input type="hidden" name="member" value=m/> }).collect_view()}
+                        <button type="submit" class="secondary">{format!("Revoke all {shown} shown\u{2026}")}</button>
                     </form>
                 })}
             </div>
@@ -142,113 +161,125 @@ pub fn MemberTable(
         {if rows.is_empty() {
             view! { <p class="empty">"No member matches this filter."</p> }.into_any()
         } else {
+            // The rows wait for nothing: they are made and written out once, when the page is
+            // written (`Unsuspend`), not each time the page's `<Suspense>` looks for what it
+            // waits for, and as plain HTML (`to_html`), without the async render's walk and
+            // copies of every row.
             view! {
                 <CopyButtons>
-                <div class="table-wrap">
-                    <table class="members">
-                        <caption class="sr-only">{format!("Projects image {image_name} is shared with")}</caption>
-                        <thead>
-                            <tr>
-                                {owned.then(|| view! { <th scope="col"><span class="sr-only">"Tick"</span></th> })}
-                                <th scope="col">"Project"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col">"Shared"</th>
-                                <th scope="col">"Updated"</th>
-                                <th scope="col">"Flags"</th>
-                                {(owned || is_admin).then(|| view! { <th scope="col">"Actions"</th> })}
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {rows.into_iter().map(|row| {
-                                let member_id = row.member.member_id.clone();
-                                let focused = focus.as_deref() == Some(member_id.as_str());
-                                let confirming = confirm_revoke.as_deref() == Some(member_id.as_str());
-                                view! {
-                                    <MemberRowView
-                                        image_id=image_id.clone()
-                                        image_name=image_name.clone()
-                                        row
-                                        owned
-                                        is_admin
-                                        focused
-                                        confirming
-                                        revoke
-                                        override_status
-                                    />
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                    {Unsuspend::new(move || view! { <div class="table-wrap" inner_html=table.html(rows)></div> })}
                 </CopyButtons>
-            }.into_any()
+            }
+            .into_any()
         }}
     }
     .into_any()
 }
 
-#[component]
-fn MemberRowView(
+/// What every row of the member table shares.
+struct MemberRows {
     image_id: String,
     image_name: String,
-    row: MemberRow,
     owned: bool,
     is_admin: bool,
-    focused: bool,
-    confirming: bool,
+    /// The row a deep link points at.
+    focus: Option<String>,
+    /// The member whose revocation is being confirmed.
+    confirm_revoke: Option<String>,
     revoke: ServerAction<RevokeMember>,
     override_status: ServerAction<SetMemberStatus>,
-) -> impl IntoView {
-    let member = row.member;
-    let who = project_words(&member.member_id, row.project.as_ref());
-    let row_id = format!("member-{}", member.member_id);
-    let deep_link = format!("/images/{image_id}/members/{}", member.member_id);
-    let confirm_href = format!("{deep_link}?confirm=revoke");
-    let revoking = revoke.pending();
-    let admin_ids = (image_id.clone(), member.member_id.clone());
-    // A deep link (`/images/{image}/members/{member}`, the Terraform import id) names one
-    // row: it takes the focus (`autofocus`), so the keyboard and screen readers start there,
-    // and it is scrolled into view.
-    view! {
-        <tr id=row_id autofocus=focused tabindex=focused.then_some("-1") class:focused=focused aria-current=focused.then_some("true")>
-            {owned.then(|| view! {
-                <td class="tick"><input type="checkbox" form=TICKED name="member" value=member.member_id.clone() aria-label=format!("Choose project {who}")/></td>
-            })}
-            <td data-label="Project">
-                <ProjectLabel id=member.member_id.clone() known=row.project.clone() bare=true/>
-                <a class="permalink" href=deep_link.clone() title="Link to this member">"#"</a>
-            </td>
-            <td data-label="Status"><StatusBadge status=member.status/></td>
-            <td data-label="Shared"><When time=member.created_at.clone()/></td>
-            <td data-label="Updated"><When time=member.updated_at.clone()/></td>
-            <td data-label="Flags">{row.flags.iter().map(|f| view! { <FlagBadge flag=*f/>" " }).collect_view()}</td>
-            {(owned || is_admin).then(|| view! {
-                <td class="actions" data-label="Actions">
-                    {owned.then(|| if confirming {
-                        view! {
-                            <div class="confirm" role="alertdialog" aria-labelledby="confirm-revoke-title">
-                                <p id="confirm-revoke-title">
-                                    <strong>{format!("Revoke the access of project {who} to image {image_name}?")}</strong>
-                                </p>
-                                <ActionForm action=revoke attr:class="inline-form">
-                                    <input type="hidden" name="image_id" value=image_id.clone()/>
-                                    <input type="hidden" name="member_id" value=member.member_id.clone()/>
-                                    <button type="submit" class="danger" data-busy="Revoking…" disabled=move || revoking.get()>
-                                        {move || if revoking.get() { "Revoking…" } else { "Revoke" }}
-                                    </button>
-                                    <a class="button secondary" href=format!("/images/{image_id}")>"Cancel"</a>
-                                </ActionForm>
-                            </div>
-                        }.into_any()
-                    } else {
-                        view! { <a class="button secondary" href=confirm_href.clone()>"Revoke…"</a> }.into_any()
-                    })}
-                    {is_admin.then(|| view! {
-                        <AdminOverride image_id=admin_ids.0 member_id=admin_ids.1 current=member.status action=override_status/>
-                    })}
+}
+
+impl MemberRows {
+    /// The table, rows sorted and filtered, as HTML.
+    fn html(&self, rows: Vec<MemberRow>) -> String {
+        let (owned, is_admin) = (self.owned, self.is_admin);
+        // Each row is made and written before the next: no list of every row's view is built
+        // (and moved about) first.
+        let mut body = String::with_capacity(rows.len() * 1300);
+        for row in rows {
+            body.push_str(&self.row(row).to_html());
+        }
+        view! {
+            <table class="members">
+                <caption class="sr-only">{format!("Projects image {} is shared with", self.image_name)}</caption>
+                <thead>
+                    <tr>
+                        {owned.then(|| view! { <th scope="col"><span class="sr-only">"Tick"</span></th> })}
+                        <th scope="col">"Project"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Shared"</th>
+                        <th scope="col">"Updated"</th>
+                        <th scope="col">"Flags"</th>
+                        {(owned || is_admin).then(|| view! { <th scope="col">"Actions"</th> })}
+                    </tr>
+                </thead>
+                <tbody inner_html=body></tbody>
+            </table>
+        }
+        .to_html()
+    }
+
+    /// One member: the project, its answer and when, its flags, and what may be done about it.
+    fn row(&self, row: MemberRow) -> impl IntoView + use<> {
+        let MemberRow { member, project, flags } = row;
+        let id = member.member_id;
+        let focused = self.focus.as_deref() == Some(id.as_str());
+        let confirming = self.confirm_revoke.as_deref() == Some(id.as_str());
+        let who = project_words(&id, project.as_ref());
+        let deep_link = ["/images/", self.image_id.as_str(), "/members/", id.as_str()].concat();
+        // A deep link (`/images/{image}/members/{member}`, the Terraform import id) names one
+        // row: it takes the focus (`autofocus`), so the keyboard and screen readers start there,
+        // and it is scrolled into view.
+        view! {
+            <tr id=["member-", id.as_str()].concat() autofocus=focused tabindex=focused.then_some("-1") class:focused=focused aria-current=focused.then_some("true")>
+                {self.owned.then(|| view! {
+                    <td class="tick"><input type="checkbox" form=TICKED name="member" value=id.clone() aria-label=["Choose project ", who.as_str()].concat()/></td>
+                })}
+                <td data-label="Project">
+                    <ProjectLabel id=id.clone() known=project bare=true/>
+                    <a class="permalink" href=deep_link.clone() title="Link to this member">"#"</a>
                 </td>
-            })}
-        </tr>
+                <td data-label="Status"><StatusBadge status=member.status/></td>
+                <td data-label="Shared"><When time=member.created_at/></td>
+                <td data-label="Updated"><When time=member.updated_at/></td>
+                <td data-label="Flags">{flags.into_iter().map(|f| view! { <FlagBadge flag=f/>" " }).collect_view()}</td>
+                {(self.owned || self.is_admin).then(|| view! {
+                    <td class="actions" data-label="Actions">
+                        {self.owned.then(|| if confirming {
+                            self.confirm_revoke(&id, &who).into_any()
+                        } else {
+                            view! { <a class="button secondary" href=[deep_link.as_str(), "?confirm=revoke"].concat()>"Revoke…"</a> }.into_any()
+                        })}
+                        {self.is_admin.then(|| view! {
+                            <AdminOverride image_id=self.image_id.clone() member_id=id.clone() current=member.status action=self.override_status/>
+                        })}
+                    </td>
+                })}
+            </tr>
+        }
+    }
+
+    /// The row whose revocation the owner is asked to confirm.
+    fn confirm_revoke(&self, member_id: &str, who: &str) -> impl IntoView + use<> {
+        let revoke = self.revoke;
+        let revoking = revoke.pending();
+        let (image_id, member_id) = (self.image_id.clone(), member_id.to_string());
+        view! {
+            <div class="confirm" role="alertdialog" aria-labelledby="confirm-revoke-title">
+                <p id="confirm-revoke-title">
+                    <strong>{format!("Revoke the access of project {who} to image {}?", self.image_name)}</strong>
+                </p>
+                <ActionForm action=revoke attr:class="inline-form">
+                    <input type="hidden" name="image_id" value=image_id.clone()/>
+                    <input type="hidden" name="member_id" value=member_id/>
+                    <button type="submit" class="danger" data-busy="Revoking…" disabled=move || revoking.get()>
+                        {move || if revoking.get() { "Revoking…" } else { "Revoke" }}
+                    </button>
+                    <a class="button secondary" href=format!("/images/{image_id}")>"Cancel"</a>
+                </ActionForm>
+            </div>
+        }
     }
 }
 
