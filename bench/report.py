@@ -638,7 +638,7 @@ def docs(r):
       f"(`operation=share`, {b['images']} images, {b['projects']} projects), then `batch_status` polled every "
       f"{b.get('poll_ms', 50):.0f} ms until `finished`; wall time from the `batch_start` request to the first "
       "finished answer. The batch plans first (reads every image and its members), then runs the images in "
-      f"parallel (up to `GLANCE_SHARE_BATCH_CONCURRENCY`, set to {b['batch_concurrency']} for the benchmark; the server's default is 8) and each image's projects one after another (Glance's member "
+      f"parallel (up to `GLANCE_SHARE_BATCH_CONCURRENCY`, {b['batch_concurrency']} here, the server's default; 20 against the canned upstream below) and each image's projects one after another (Glance's member "
       f"quota check is not safe against concurrent adds). (b) The same {b['pairs']} pairs as direct "
       "`POST /v2/images/{id}/members` calls, one after another, with a token taken once: the fastest sequential "
       f"script. (c) `openstack image add project IMAGE PROJECT`, {b['cli_runs']} runs"
