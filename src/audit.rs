@@ -1,15 +1,22 @@
 //! The audit log: every share, revoke, status and visibility change the dashboard makes,
-//! appended to SQLite (by default a file beside the session store). It holds who, in which
-//! project, which image and member, the outcome and when; never a token or a password.
+//! appended to SQLite (by default a file beside the session store) or, for several instances,
+//! to one PostgreSQL database they all share. It holds who, in which project, which image and
+//! member, the outcome and when; never a token or a password.
 //!
 //! Writing it never stands in the user's way: a change Glance made is not undone because the
 //! log could not be written; that failure is logged as an error instead.
+//!
+//! Both databases run the same queries: SQLite also reads PostgreSQL's numbered placeholders
+//! (`$1`), so only the table's definition differs. sqlx's `Any` driver would not have spared
+//! that (it passes the text through unchanged) and would give up SQLite's own options (WAL,
+//! the one in-memory connection).
 
-use std::{path::PathBuf, str::FromStr};
+use std::{path::PathBuf, str::FromStr, time::Duration};
 
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use tower_sessions_sqlx_store::sqlx::{
-    self, Row, SqlitePool,
+    self, Connection, Decode, PgPool, Row, SqlitePool, Type,
+    postgres::{PgConnectOptions, PgConnection, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
 };
 
@@ -25,19 +32,150 @@ pub enum AuditStoreKind {
     /// Kept in memory for the life of the process (tests, throw-away runs).
     Memory,
     Sqlite(PathBuf),
+    /// One database every instance writes to and reads History from.
+    Postgres(PostgresUrl),
+}
+
+/// A `postgres://` URL. It may hold a password: its `Debug` and `Display` show it without one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresUrl(String);
+
+impl PostgresUrl {
+    /// Accepts `postgres://` and `postgresql://` URLs that name a host; the reason otherwise.
+    pub fn parse(value: &str) -> Result<PostgresUrl, String> {
+        let url = url::Url::parse(value.trim()).map_err(|e| e.to_string())?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err("expected a postgres:// or postgresql:// URL".into());
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("expected a host, as in postgres://USER:PASSWORD@HOST:5432/DATABASE".into());
+        }
+        Ok(PostgresUrl(value.trim().to_string()))
+    }
+
+    fn connect_options(&self) -> Result<PgConnectOptions, sqlx::Error> {
+        PgConnectOptions::from_str(&self.0)
+    }
+}
+
+impl std::fmt::Display for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&without_password(&self.0))
+    }
+}
+
+impl std::fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PostgresUrl({self})")
+    }
+}
+
+/// `value` with whatever stands between `://` and the last `@` of its authority (the user and
+/// password) replaced: safe to log or show, even when it is not a valid URL.
+pub fn without_password(value: &str) -> String {
+    let Some((scheme, rest)) = value.split_once("://") else { return value.to_string() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => value.to_string(),
+    }
+}
+
+/// The log could not be opened at start-up: where it was looked for (no password), and why.
+#[derive(Debug, thiserror::Error)]
+#[error("could not open the audit log ({place}; GLANCE_SHARE_AUDIT_LOG): {source}")]
+pub struct OpenError {
+    place: String,
+    source: sqlx::Error,
 }
 
 /// How many entries one page of the image page's History shows, newest first.
 pub const HISTORY_PAGE: i64 = 20;
 
+/// How long a write or a History read waits for a PostgreSQL connection: a database that is
+/// down costs each change this much at most, and History says so within it.
+const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the first connection at start-up may take.
+const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Taken while the table is made, so that instances starting together do not race on it
+/// (PostgreSQL's `CREATE TABLE IF NOT EXISTS` is not safe against a concurrent one). Any
+/// fixed number: "glance-sh" in ASCII.
+const SCHEMA_LOCK: i64 = 0x676c_616e_6365_7368;
+
+const SQLITE_TABLE: &str = "CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    cloud TEXT NOT NULL,
+    region TEXT NOT NULL,
+    image_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    user_domain TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    project_name TEXT NOT NULL,
+    change TEXT NOT NULL,
+    member_id TEXT,
+    failure TEXT,
+    via TEXT NOT NULL,
+    once_key TEXT
+)";
+
+/// The same columns; ids from an identity column, which only ever grows, as AUTOINCREMENT.
+const POSTGRES_TABLE: &str = "CREATE TABLE IF NOT EXISTS audit (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at TEXT NOT NULL,
+    cloud TEXT NOT NULL,
+    region TEXT NOT NULL,
+    image_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    user_domain TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    project_name TEXT NOT NULL,
+    change TEXT NOT NULL,
+    member_id TEXT,
+    failure TEXT,
+    via TEXT NOT NULL,
+    once_key TEXT
+)";
+
+const INDEX: &str = "CREATE INDEX IF NOT EXISTS audit_by_image ON audit (cloud, region, image_id, id)";
+
+/// An entry written with a key (`record_once`) is written once, however often it is tried: a
+/// batch resumed by another instance records the pairs its first instance may have recorded.
+/// Entries without a key (NULL) are all distinct, in both databases.
+const ONCE_INDEX: &str = "CREATE UNIQUE INDEX IF NOT EXISTS audit_once ON audit (once_key)";
+
+const INSERT: &str = "INSERT INTO audit (at, cloud, region, image_id, user_id, user_name, user_domain, project_id,
+                                        project_name, change, member_id, failure, via, once_key)
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                      ON CONFLICT DO NOTHING";
+
 #[derive(Clone)]
 pub struct AuditLog {
-    pool: SqlitePool,
+    pool: Pool,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// `$body` run with `$pool` bound to whichever pool the log has: one query text, typed for
+/// each database in its own arm.
+macro_rules! on_pool {
+    ($log:expr, |$pool:ident| $body:expr) => {
+        match &$log.pool {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
 }
 
 /// Who made a change, in which project: the signed-in user, or the same user answering for
 /// another of their projects (the inbox).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Actor {
     pub cloud: String,
     pub region: String,
@@ -77,56 +215,87 @@ pub enum Viewer<'a> {
 }
 
 impl AuditLog {
-    pub async fn open(kind: &AuditStoreKind) -> Result<AuditLog, sqlx::Error> {
-        let pool = match kind {
-            // One connection that never closes: an in-memory database lives as long as it does.
-            AuditStoreKind::Memory => {
-                SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .connect_with(SqliteConnectOptions::from_str("sqlite::memory:")?)
-                    .await?
-            }
-            AuditStoreKind::Sqlite(path) => {
-                // Who changed what is nobody else's business: 0600, as the session store.
-                crate::private_file::sqlite_0600(path)?;
-                SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .connect_with(
-                        SqliteConnectOptions::new()
-                            .filename(path)
-                            .create_if_missing(true)
-                            .journal_mode(SqliteJournalMode::Wal),
-                    )
-                    .await?
-            }
+    pub async fn open(kind: &AuditStoreKind) -> Result<AuditLog, OpenError> {
+        let place = match kind {
+            AuditStoreKind::Memory => "in memory".to_string(),
+            AuditStoreKind::Sqlite(path) => format!("SQLite file {}", path.display()),
+            AuditStoreKind::Postgres(url) => format!("PostgreSQL {url}"),
         };
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS audit (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                at TEXT NOT NULL,
-                cloud TEXT NOT NULL,
-                region TEXT NOT NULL,
-                image_id TEXT NOT NULL,
-                user_id TEXT NOT NULL,
-                user_name TEXT NOT NULL,
-                user_domain TEXT NOT NULL,
-                project_id TEXT NOT NULL,
-                project_name TEXT NOT NULL,
-                change TEXT NOT NULL,
-                member_id TEXT,
-                failure TEXT,
-                via TEXT NOT NULL
-            )",
-        )
-        .execute(&pool)
-        .await?;
-        sqlx::query("CREATE INDEX IF NOT EXISTS audit_by_image ON audit (cloud, region, image_id, id)")
-            .execute(&pool)
+        let pool = match kind {
+            AuditStoreKind::Memory => Self::open_memory().await.map(Pool::Sqlite),
+            AuditStoreKind::Sqlite(path) => Self::open_sqlite(path).await.map(Pool::Sqlite),
+            AuditStoreKind::Postgres(url) => Self::open_postgres(url).await.map(Pool::Postgres),
+        };
+        pool.map(|pool| AuditLog { pool }).map_err(|source| OpenError { place, source })
+    }
+
+    async fn open_memory() -> Result<SqlitePool, sqlx::Error> {
+        // One connection that never closes: an in-memory database lives as long as it does.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(SqliteConnectOptions::from_str("sqlite::memory:")?)
             .await?;
-        Ok(AuditLog { pool })
+        Self::create_sqlite_table(&pool).await?;
+        Ok(pool)
+    }
+
+    async fn open_sqlite(path: &std::path::Path) -> Result<SqlitePool, sqlx::Error> {
+        // Who changed what is nobody else's business: 0600, as the session store.
+        crate::private_file::sqlite_0600(path)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(
+                SqliteConnectOptions::new().filename(path).create_if_missing(true).journal_mode(SqliteJournalMode::Wal),
+            )
+            .await?;
+        Self::create_sqlite_table(&pool).await?;
+        Ok(pool)
+    }
+
+    async fn create_sqlite_table(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+        sqlx::query(SQLITE_TABLE).execute(pool).await?;
+        sqlx::query(INDEX).execute(pool).await?;
+        // A log made before `once_key` existed gets the column (SQLite has no ADD COLUMN IF NOT EXISTS).
+        let columns = sqlx::query("SELECT name FROM pragma_table_info('audit')").fetch_all(pool).await?;
+        if !columns.iter().any(|c| c.get::<String, _>(0) == "once_key") {
+            sqlx::query("ALTER TABLE audit ADD COLUMN once_key TEXT").execute(pool).await?;
+        }
+        sqlx::query(ONCE_INDEX).execute(pool).await?;
+        Ok(())
+    }
+
+    /// Connects once, with the real error if that fails (a pool would only report that it timed
+    /// out), makes the table if it is missing, and hands over a pool that connects as needed:
+    /// PostgreSQL may go away and come back while the dashboard runs.
+    async fn open_postgres(url: &PostgresUrl) -> Result<PgPool, sqlx::Error> {
+        let options = url
+            .connect_options()?
+            .application_name("glance-share")
+            // A query stuck behind a lock is an error after a while, not a change that never answers.
+            .options([("statement_timeout", "10s")]);
+        let mut first =
+            tokio::time::timeout(PG_CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await.map_err(|_| {
+                let waited = format!("no answer within {} s", PG_CONNECT_TIMEOUT.as_secs());
+                sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, waited))
+            })??;
+        Self::create_postgres_table(&mut first).await?;
+        first.close().await?;
+        Ok(PgPoolOptions::new().max_connections(8).acquire_timeout(PG_ACQUIRE_TIMEOUT).connect_lazy_with(options))
+    }
+
+    /// In one transaction under an advisory lock: a second instance starting at the same time
+    /// waits for the first's table, then finds it there.
+    async fn create_postgres_table(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let mut tx = conn.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SCHEMA_LOCK).execute(&mut *tx).await?;
+        sqlx::query(POSTGRES_TABLE).execute(&mut *tx).await?;
+        sqlx::query(INDEX).execute(&mut *tx).await?;
+        sqlx::query("ALTER TABLE audit ADD COLUMN IF NOT EXISTS once_key TEXT").execute(&mut *tx).await?;
+        sqlx::query(ONCE_INDEX).execute(&mut *tx).await?;
+        tx.commit().await
     }
 
     /// Appends one change and, when it failed, what the user was told.
@@ -139,27 +308,58 @@ impl AuditLog {
         member: Option<&str>,
         failure: Option<String>,
     ) {
+        self.insert(None, who, via, image, change, member, failure).await
+    }
+
+    /// `record`, once per `key`: a second entry with the same key is not written (a batch's
+    /// pair recorded again by the instance that resumed the batch).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_once(
+        &self,
+        key: &str,
+        who: &Actor,
+        via: Via,
+        image: &ImageId,
+        change: Change,
+        member: Option<&str>,
+        failure: Option<String>,
+    ) {
+        self.insert(Some(key), who, via, image, change, member, failure).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert(
+        &self,
+        once: Option<&str>,
+        who: &Actor,
+        via: Via,
+        image: &ImageId,
+        change: Change,
+        member: Option<&str>,
+        failure: Option<String>,
+    ) {
         let at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
-        let written = sqlx::query(
-            "INSERT INTO audit (at, cloud, region, image_id, user_id, user_name, user_domain, project_id, project_name,
-                                change, member_id, failure, via)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(at)
-        .bind(&who.cloud)
-        .bind(&who.region)
-        .bind(image.as_str())
-        .bind(&who.user_id)
-        .bind(&who.user_name)
-        .bind(&who.user_domain)
-        .bind(&who.project_id)
-        .bind(&who.project_name)
-        .bind(change.key())
-        .bind(member)
-        .bind(failure)
-        .bind(via.key())
-        .execute(&self.pool)
-        .await;
+        let failure = failure.as_deref();
+        let written = on_pool!(self, |pool| {
+            sqlx::query(INSERT)
+                .bind(&at)
+                .bind(&who.cloud)
+                .bind(&who.region)
+                .bind(image.as_str())
+                .bind(&who.user_id)
+                .bind(&who.user_name)
+                .bind(&who.user_domain)
+                .bind(&who.project_id)
+                .bind(&who.project_name)
+                .bind(change.key())
+                .bind(member)
+                .bind(failure)
+                .bind(via.key())
+                .bind(once)
+                .execute(pool)
+                .await
+                .map(drop)
+        });
         if let Err(e) = written {
             tracing::error!(image = %image, change = %change.key(), "could not write the audit log: {e}");
         }
@@ -192,46 +392,111 @@ impl AuditLog {
         viewer: Viewer<'_>,
         before: Option<i64>,
     ) -> Result<(Vec<AuditEntry>, Option<i64>), AppError> {
+        // Numbered placeholders, which both databases read; the viewer's project is one of them.
         let mut sql = String::from(
             "SELECT id, at, user_name, user_domain, project_id, project_name, change, member_id, failure, via
-             FROM audit WHERE cloud = ? AND region = ? AND image_id = ? AND id < ?",
+             FROM audit WHERE cloud = $1 AND region = $2 AND image_id = $3 AND id < $4",
         );
-        if let Viewer::Project(_) = viewer {
-            sql.push_str(" AND (member_id = ? OR project_id = ?)");
-        }
-        sql.push_str(" ORDER BY id DESC LIMIT ?");
-        let mut query =
-            sqlx::query(&sql).bind(cloud).bind(region).bind(image.as_str()).bind(before.unwrap_or(i64::MAX));
-        if let Viewer::Project(project) = viewer {
-            query = query.bind(project).bind(project);
-        }
+        let project = match viewer {
+            Viewer::Everything => None,
+            Viewer::Project(project) => Some(project),
+        };
+        sql.push_str(match project {
+            None => " ORDER BY id DESC LIMIT $5",
+            Some(_) => " AND (member_id = $5 OR project_id = $5) ORDER BY id DESC LIMIT $6",
+        });
+        let before = before.unwrap_or(i64::MAX);
         // One more than a page: whether an older page exists, without counting them all.
-        let mut rows = query
-            .bind(HISTORY_PAGE + 1)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| AppError::internal(format_args!("the audit log could not be read: {e}")))?;
-        let more = rows.len() as i64 > HISTORY_PAGE;
-        rows.truncate(HISTORY_PAGE as usize);
-        let older = if more { rows.last().and_then(|row| row.try_get::<i64, _>("id").ok()) } else { None };
-        // A row this version cannot read (written by a newer one) is left out, not a failure.
-        let entries = rows
-            .iter()
-            .filter_map(|row| {
-                Some(AuditEntry {
-                    id: row.try_get("id").ok()?,
-                    at: row.try_get("at").ok()?,
-                    user_name: row.try_get("user_name").ok()?,
-                    user_domain: row.try_get("user_domain").ok()?,
-                    project_id: row.try_get("project_id").ok()?,
-                    project_name: row.try_get("project_name").ok()?,
-                    change: Change::from_key(row.try_get("change").ok()?)?,
-                    member_id: row.try_get("member_id").ok()?,
-                    failure: row.try_get("failure").ok()?,
-                    via: Via::from_key(row.try_get("via").ok()?)?,
-                })
-            })
-            .collect();
-        Ok((entries, older))
+        let page = on_pool!(self, |pool| {
+            let mut query = sqlx::query(&sql).bind(cloud).bind(region).bind(image.as_str()).bind(before);
+            if let Some(project) = project {
+                query = query.bind(project);
+            }
+            query.bind(HISTORY_PAGE + 1).fetch_all(pool).await.map(|rows| page(&rows))
+        });
+        page.map_err(unreadable)
+    }
+}
+
+/// A page of History out of the rows read (one more than a page when there is an older one):
+/// the entries, and the `before` of the older page.
+fn page<R>(rows: &[R]) -> (Vec<AuditEntry>, Option<i64>)
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let more = rows.len() as i64 > HISTORY_PAGE;
+    let rows = &rows[..rows.len().min(HISTORY_PAGE as usize)];
+    let older = if more { rows.last().and_then(|row| row.try_get::<i64, _>("id").ok()) } else { None };
+    // A row this version cannot read (written by a newer one) is left out, not a failure.
+    (rows.iter().filter_map(entry).collect(), older)
+}
+
+fn entry<R>(row: &R) -> Option<AuditEntry>
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Some(AuditEntry {
+        id: row.try_get("id").ok()?,
+        at: row.try_get("at").ok()?,
+        user_name: row.try_get("user_name").ok()?,
+        user_domain: row.try_get("user_domain").ok()?,
+        project_id: row.try_get("project_id").ok()?,
+        project_name: row.try_get("project_name").ok()?,
+        change: Change::from_key(&row.try_get::<String, _>("change").ok()?)?,
+        member_id: row.try_get("member_id").ok()?,
+        failure: row.try_get("failure").ok()?,
+        via: Via::from_key(&row.try_get::<String, _>("via").ok()?)?,
+    })
+}
+
+/// What History says when the log cannot be read. A database that cannot be reached is
+/// named as such (503: it is expected to come back, and changes still go through); anything
+/// else is the dashboard's own failure, logged with a reference.
+fn unreadable(e: sqlx::Error) -> AppError {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+            tracing::error!("the audit log could not be read: {e}");
+            AppError::Unavailable {
+                service: "The audit log".into(),
+                detail: "History cannot be shown until its database answers again. Changes to sharing are still made."
+                    .into(),
+            }
+        }
+        e => AppError::internal(format_args!("the audit log could not be read: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_keyed_entry_is_written_once_and_unkeyed_ones_every_time() {
+        let log = AuditLog::open(&AuditStoreKind::Memory).await.unwrap();
+        let who = Actor {
+            cloud: "c".into(),
+            region: "r".into(),
+            user_id: "u".into(),
+            user_name: "n".into(),
+            user_domain: "d".into(),
+            project_id: "p".into(),
+            project_name: "pn".into(),
+        };
+        let image = ImageId::parse("7a1c2b3d-0000-4000-8000-000000000001").unwrap();
+        for _ in 0..2 {
+            log.record_once("batch:b:pair:0", &who, Via::Batch, &image, Change::Share, Some("m1"), None).await;
+            log.record(&who, Via::Batch, &image, Change::Share, Some("m2"), None).await;
+        }
+        log.record_once("batch:b:pair:1", &who, Via::Batch, &image, Change::Share, Some("m1"), None).await;
+        let (entries, _) = log.history("c", "r", &image, Viewer::Everything, None).await.unwrap();
+        let members: Vec<_> = entries.iter().filter_map(|e| e.member_id.clone()).collect();
+        assert_eq!(members.iter().filter(|m| *m == "m1").count(), 2, "one per key: {members:?}");
+        assert_eq!(members.iter().filter(|m| *m == "m2").count(), 2, "every unkeyed one: {members:?}");
     }
 }

@@ -137,6 +137,18 @@ pub fn install(key: SecretKey) {
     let _ = SESSION_KEY.set(key);
 }
 
+/// `token` sealed with the installed key, as a session record holds it: for a batch that another
+/// instance may have to resume. `None` without a key.
+pub fn seal_token(token: &openstack::Token) -> Option<String> {
+    SESSION_KEY.get().map(|key| key.seal(token.expose()))
+}
+
+/// What `seal_token` sealed, under the installed key; `None` otherwise (another key, altered).
+pub fn open_token(sealed: &str) -> Option<openstack::Token> {
+    let plain = SESSION_KEY.get()?.open(sealed)?;
+    openstack::Token::is_well_formed(&plain).then(|| openstack::Token::new(plain))
+}
+
 /// Serde for a `Token` field of a session record: sealed with the installed key on the way
 /// out, opened on the way in. Without a key, or under another one, it fails (the session is
 /// then over); a token is never written in the clear.

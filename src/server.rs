@@ -38,8 +38,8 @@ pub enum StartError {
     SecretKey(#[from] crate::secret_key::KeyError),
     #[error("could not make the session store {path} private (mode 0600): {source}")]
     PrivateFile { path: std::path::PathBuf, source: std::io::Error },
-    #[error("could not open the audit log: {0}")]
-    AuditLog(tower_sessions_sqlx_store::sqlx::Error),
+    #[error("{0}")]
+    AuditLog(#[from] crate::audit::OpenError),
     #[error("could not listen on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("the server stopped with an error: {0}")]
@@ -204,9 +204,12 @@ async fn terraform_download(
 
 /// A pool of connections to the Redis at `url`, once it answers.
 async fn redis_pool(url: &str) -> Result<tower_sessions_redis_store::fred::prelude::Pool, StartError> {
-    use tower_sessions_redis_store::fred::prelude::{ClientLike, Config as RedisConfig, Pool};
+    use tower_sessions_redis_store::fred::prelude::{ClientLike, Config as RedisConfig, Pool, ReconnectPolicy};
     let redis = RedisConfig::from_url(url).map_err(StartError::Redis)?;
-    let pool = Pool::new(redis, None, None, None, 4).map_err(StartError::Redis)?;
+    // Reconnects after Redis restarts (every 0.1 s to 5 s, without end): sessions, batches and
+    // sign-ins work again once it answers.
+    let reconnect = ReconnectPolicy::new_exponential(0, 100, 5_000, 2);
+    let pool = Pool::new(redis, None, None, Some(reconnect), 4).map_err(StartError::Redis)?;
     // Connects in the background and reconnects by itself; start only once it answers.
     let _connection = pool.connect();
     tokio::time::timeout(Duration::from_secs(10), pool.wait_for_connect())
@@ -287,14 +290,21 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
         Some(path) => crate::secret_key::SecretKey::load_or_create(&path)?,
         None => crate::secret_key::SecretKey::random(),
     });
-    let audit = AuditLog::open(&config.audit_store).await.map_err(StartError::AuditLog)?;
+    let audit = AuditLog::open(&config.audit_store).await?;
     // With sessions in Redis, the directory's cache of project names is there too: one warm
     // cache for every instance.
     let redis = match &store_kind {
         SessionStoreKind::Redis(url) => Some(redis_pool(url).await?),
         _ => None,
     };
-    let state = AppState::new(config, leptos_options, audit, redis.clone())?;
+    let mut state = AppState::new(config, leptos_options, audit, redis.clone())?;
+    // With sessions in Redis, batches are jobs there: any instance shows them and resumes
+    // those whose instance died.
+    if let Some(pool) = &redis {
+        let store = crate::batch::durable::Store::open(pool.clone()).await.map_err(StartError::Redis)?;
+        state.batches = Arc::new(crate::batch::Batches::durable(store, state.http.clone(), state.audit.clone()));
+        tokio::spawn(state.batches.clone().keep_taking());
+    }
     let batches = state.batches.clone();
     let throttle = state.sign_in_throttle.clone();
     tokio::spawn(async move {

@@ -24,7 +24,8 @@ pub struct AppState {
     pub batches: Arc<Batches>,
     /// Access reviews being read, in this process (their pages show how far they got).
     pub reviews: Arc<crate::reviews::Reviews>,
-    /// Sign-in attempts counted per client and per user name, in this process.
+    /// Sign-in attempts counted per client and per user name: in this process, or in the
+    /// session store's Redis for every instance.
     pub sign_in_throttle: Arc<SignInThrottle>,
     /// Who changed which image's sharing, and how it went.
     pub audit: AuditLog,
@@ -33,7 +34,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// `redis`: the session store's Redis, which then also holds the directory's cache.
+    /// `redis`: the session store's Redis, which then also holds the directory's cache and
+    /// counts sign-in attempts.
     pub fn new(
         config: Config,
         leptos_options: LeptosOptions,
@@ -47,8 +49,11 @@ impl AppState {
             .user_agent(concat!("glance-share/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let http = Upstream::new(http, config.upstream_max_in_flight);
-        let sign_in_throttle =
-            Arc::new(SignInThrottle::new(config.sign_ins_per_client_minute, config.sign_ins_per_user_minute));
+        let (per_client, per_user) = (config.sign_ins_per_client_minute, config.sign_ins_per_user_minute);
+        let sign_in_throttle = Arc::new(match &redis {
+            Some(pool) => SignInThrottle::shared(pool.clone(), per_client, per_user),
+            None => SignInThrottle::new(per_client, per_user),
+        });
         let directory = config.directory.clone().and_then(|d| {
             let auth_url = config.cloud(&d.cloud)?.auth_url.clone();
             let cache = match redis {

@@ -155,7 +155,7 @@ mod signing_in {
             }
             SignInMethod::Token => None,
         };
-        state.sign_in_throttle.attempt(server::client_ip(&state).await, who.as_deref())?;
+        state.sign_in_throttle.attempt(server::client_ip(&state).await, who.as_deref()).await?;
         let keystone = Keystone::new(&state.http, &cloud.auth_url);
         // A project ID is unique across domains; a name needs the cloud's project domain. An
         // empty field means the user's own default project: the configured cloud's project

@@ -7,7 +7,7 @@ use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use url::Url;
 
-use crate::audit::AuditStoreKind;
+use crate::audit::{AuditStoreKind, PostgresUrl};
 
 pub mod clouds;
 pub mod directory;
@@ -127,11 +127,22 @@ impl Config {
         let audit_store = match get("GLANCE_SHARE_AUDIT_LOG").as_deref() {
             None => AuditStoreKind::Sqlite(PathBuf::from("glance-share-audit.sqlite")),
             Some("memory") => AuditStoreKind::Memory,
-            Some(other) => AuditStoreKind::Sqlite(sqlite_path(
-                "GLANCE_SHARE_AUDIT_LOG",
-                other,
-                "expected `memory` or `sqlite://PATH`",
-            )?),
+            Some(pg) if pg.starts_with("postgres://") || pg.starts_with("postgresql://") => {
+                AuditStoreKind::Postgres(PostgresUrl::parse(pg).map_err(|reason| ConfigError {
+                    name: "GLANCE_SHARE_AUDIT_LOG",
+                    // The URL may hold the database's password: never repeat that.
+                    value: crate::audit::without_password(pg),
+                    reason,
+                })?)
+            }
+            Some(other) => AuditStoreKind::Sqlite(
+                sqlite_path(
+                    "GLANCE_SHARE_AUDIT_LOG",
+                    other,
+                    "expected `memory`, `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`",
+                )
+                .map_err(|e| ConfigError { value: crate::audit::without_password(&e.value), ..e })?,
+            ),
         };
 
         let clouds = clouds::load(&|name: &str| lookup(name))?;
@@ -366,6 +377,32 @@ mod tests {
         assert_eq!(
             key(&[("GLANCE_SHARE_SESSION_STORE", "memory"), ("GLANCE_SHARE_SECRET_KEY_FILE", "/etc/gs/key")]),
             Some("/etc/gs/key".into())
+        );
+    }
+
+    #[test]
+    fn audit_log_choices() {
+        let audit = |value: &str| config(&[("GLANCE_SHARE_AUDIT_LOG", value)]).map(|c| c.audit_store);
+        assert_eq!(config(&[]).unwrap().audit_store, AuditStoreKind::Sqlite("glance-share-audit.sqlite".into()));
+        assert_eq!(audit("memory").unwrap(), AuditStoreKind::Memory);
+        assert_eq!(audit("sqlite:///var/lib/gs/a.db").unwrap(), AuditStoreKind::Sqlite("/var/lib/gs/a.db".into()));
+        for url in ["postgres://gs:secret@db.example:5432/gs", "postgresql://gs@10.0.0.7/gs?sslmode=require"] {
+            assert_eq!(audit(url).unwrap(), AuditStoreKind::Postgres(PostgresUrl::parse(url).unwrap()));
+        }
+    }
+
+    #[test]
+    fn a_bad_audit_log_names_the_setting_and_never_its_password() {
+        for value in ["postgres://gs:s3cret@/gs", "postgresql://gs:s3cret@db:notaport/gs", "mysql://gs:s3cret@db/gs"] {
+            let e = config(&[("GLANCE_SHARE_AUDIT_LOG", value)]).unwrap_err();
+            assert_eq!(e.name, "GLANCE_SHARE_AUDIT_LOG");
+            assert!(!e.to_string().contains("s3cret"), "{e}");
+        }
+        // Shown or logged, a good URL keeps its password to itself as well.
+        let url = PostgresUrl::parse("postgres://gs:s3cret@db:5432/gs").unwrap();
+        assert_eq!(url.to_string(), "postgres://***@db:5432/gs");
+        assert!(
+            !format!("{:?}", config(&[("GLANCE_SHARE_AUDIT_LOG", "postgres://gs:s3cret@db/gs")])).contains("s3cret")
         );
     }
 

@@ -461,9 +461,11 @@ pub async fn run(caller: &Caller, batch: NewBatch) -> Result<String, AppError> {
     };
     let total = view.total();
     let job = Job {
+        batch: id.clone(),
         http: state.http.clone(),
         image_url,
         token: me.token.clone(),
+        expires_at: me.expires_at,
         concurrency: caller.concurrency(),
         make_shared,
         audit: state.audit.clone(),
@@ -472,7 +474,7 @@ pub async fn run(caller: &Caller, batch: NewBatch) -> Result<String, AppError> {
     };
     // The result can be opened again while the session lives: never past the token's expiry.
     let session_left = (me.expires_at - time::OffsetDateTime::now_utc()).try_into().unwrap_or(Duration::ZERO);
-    state.batches.start(owner(me), view, job, session_left);
+    state.batches.start(owner(me), view, job, session_left).await?;
     // Answered at once, with or without JavaScript: the result page shows the progress (and
     // without JavaScript refreshes itself until the batch is done).
     tracing::info!(batch = %id, operation = operation.key(), pairs = total, project = %me.project_id, "batch started");
@@ -490,7 +492,7 @@ fn same_place(batch: &BatchView, me: &SignedIn) -> Result<(), AppError> {
 
 /// A batch as it stands, if it is this user's.
 pub async fn view(caller: &Caller, batch_id: &str) -> Result<BatchView, AppError> {
-    caller.state.batches.view(batch_id, &owner(&caller.me)).ok_or_else(|| AppError::NotFound {
+    caller.state.batches.view(batch_id, &owner(&caller.me)).await?.ok_or_else(|| AppError::NotFound {
         service: "glance-share".into(),
         code: 404,
         message: "no such batch for you here (a batch is kept until the sign-in that started it expires)".into(),
@@ -503,6 +505,7 @@ pub async fn recent(caller: &Caller) -> Result<Vec<BatchListing>, AppError> {
         .state
         .batches
         .recent(&owner(&caller.me))
+        .await?
         .into_iter()
         .map(|v| BatchListing {
             done: v.done(),

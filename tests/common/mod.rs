@@ -2,6 +2,10 @@
 //! server binary, started on a free port.
 #![allow(dead_code)]
 
+mod postgres;
+#[allow(unused_imports)] // Only some test binaries start PostgreSQL.
+pub use postgres::Postgres;
+
 use std::{
     collections::HashMap,
     net::TcpListener,
