@@ -102,9 +102,10 @@ const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// fixed number: "glance-sh" in ASCII.
 const SCHEMA_LOCK: i64 = 0x676c_616e_6365_7368;
 
-const SQLITE_TABLE: &str = "CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
+/// The log's columns after its id, the same in both databases.
+macro_rules! audit_columns {
+    () => {
+        "at TEXT NOT NULL,
     cloud TEXT NOT NULL,
     region TEXT NOT NULL,
     image_id TEXT NOT NULL,
@@ -117,27 +118,19 @@ const SQLITE_TABLE: &str = "CREATE TABLE IF NOT EXISTS audit (
     member_id TEXT,
     failure TEXT,
     via TEXT NOT NULL,
-    once_key TEXT
-)";
+    once_key TEXT"
+    };
+}
 
-/// The same columns; ids from an identity column, which only ever grows, as AUTOINCREMENT.
-const POSTGRES_TABLE: &str = "CREATE TABLE IF NOT EXISTS audit (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    at TEXT NOT NULL,
-    cloud TEXT NOT NULL,
-    region TEXT NOT NULL,
-    image_id TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    user_name TEXT NOT NULL,
-    user_domain TEXT NOT NULL,
-    project_id TEXT NOT NULL,
-    project_name TEXT NOT NULL,
-    change TEXT NOT NULL,
-    member_id TEXT,
-    failure TEXT,
-    via TEXT NOT NULL,
-    once_key TEXT
-)";
+const SQLITE_TABLE: &str =
+    concat!("CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, ", audit_columns!(), ")");
+
+/// Ids from an identity column, which only ever grows, as AUTOINCREMENT.
+const POSTGRES_TABLE: &str = concat!(
+    "CREATE TABLE IF NOT EXISTS audit (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ",
+    audit_columns!(),
+    ")"
+);
 
 const INDEX: &str = "CREATE INDEX IF NOT EXISTS audit_by_image ON audit (cloud, region, image_id, id)";
 
@@ -196,6 +189,21 @@ impl Actor {
             user_domain: who.user_domain.clone(),
             project_id: who.project_id.clone(),
             project_name: who.project_name.clone(),
+        }
+    }
+
+    /// An actor for unit tests that need one.
+    #[cfg(test)]
+    pub fn for_tests() -> Actor {
+        let text = |t: &str| t.to_string();
+        Actor {
+            cloud: text("c"),
+            region: text("r"),
+            user_id: text("u"),
+            user_name: text("n"),
+            user_domain: text("d"),
+            project_id: text("p"),
+            project_name: text("pn"),
         }
     }
 
@@ -479,15 +487,7 @@ mod tests {
     #[tokio::test]
     async fn a_keyed_entry_is_written_once_and_unkeyed_ones_every_time() {
         let log = AuditLog::open(&AuditStoreKind::Memory).await.unwrap();
-        let who = Actor {
-            cloud: "c".into(),
-            region: "r".into(),
-            user_id: "u".into(),
-            user_name: "n".into(),
-            user_domain: "d".into(),
-            project_id: "p".into(),
-            project_name: "pn".into(),
-        };
+        let who = Actor::for_tests();
         let image = ImageId::parse("7a1c2b3d-0000-4000-8000-000000000001").unwrap();
         for _ in 0..2 {
             log.record_once("batch:b:pair:0", &who, Via::Batch, &image, Change::Share, Some("m1"), None).await;

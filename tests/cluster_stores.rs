@@ -7,7 +7,7 @@ mod common;
 use std::{
     net::IpAddr,
     num::NonZeroU32,
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
@@ -309,32 +309,7 @@ async fn attempt(browser: &Browser, user: &str, password: &str, project: &str) -
 
 /// Starts the server binary expecting it to refuse: its exit status and what it logged.
 fn refused_start(env: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| common::project_root().join("target"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_glance-share"))
-        .env("LEPTOS_SITE_ROOT", target.join("site"))
-        .env("LEPTOS_SITE_PKG_DIR", "pkg")
-        .env("LEPTOS_OUTPUT_NAME", "glance-share")
-        .env("GLANCE_SHARE_LISTEN", "127.0.0.1:0")
-        .env("GLANCE_SHARE_SESSION_STORE", "memory")
-        .env("OS_CLIENT_CONFIG_FILE", common::lab_dir().join("clouds.yaml"))
-        .env("NO_COLOR", "1")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("the server started anyway:\n{}", String::from_utf8_lossy(&out.stdout));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
-    (out.status, format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    let env: Vec<(&str, &str)> =
+        [("GLANCE_SHARE_SESSION_STORE", "memory")].into_iter().chain(env.iter().copied()).collect();
+    common::refused_start(&env, Duration::from_secs(30))
 }

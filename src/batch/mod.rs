@@ -563,17 +563,7 @@ async fn run_steps(run: &Run, glance: &Glance<'_>, job: &Job) {
                 Err(e) => PairOutcome::Skipped(e.to_string()),
             }
         };
-        let outcome = match &run.durable {
-            None => outcome,
-            Some(d) => match d.store.settle_step(&d.entry.batch, i, &outcome).await {
-                Ok(settled) => settled,
-                Err(e) => return run.lost_store(&e),
-            },
-        };
-        let mut view = run.view.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(step) = view.steps.get_mut(i) {
-            step.outcome = Some(outcome);
-        }
+        record_step(run, i, outcome).await;
     }
 }
 
@@ -661,16 +651,21 @@ async fn finish_all(run: &Run, outcome: PairOutcome) {
         record(run, i, outcome.clone()).await;
     }
     for i in steps {
-        let settled = match &run.durable {
-            None => outcome.clone(),
-            Some(d) => match d.store.settle_step(&d.entry.batch, i, &outcome).await {
-                Ok(settled) => settled,
-                Err(e) => return run.lost_store(&e),
-            },
-        };
-        if let Some(step) = run.view.lock().unwrap_or_else(|e| e.into_inner()).steps.get_mut(i) {
-            step.outcome = Some(settled);
-        }
+        record_step(run, i, outcome.clone()).await;
+    }
+}
+
+/// `record` for image change `index`.
+async fn record_step(run: &Run, index: usize, outcome: PairOutcome) {
+    let outcome = match &run.durable {
+        None => outcome,
+        Some(d) => match d.store.settle_step(&d.entry.batch, index, &outcome).await {
+            Ok(settled) => settled,
+            Err(e) => return run.lost_store(&e),
+        },
+    };
+    if let Some(step) = run.view.lock().unwrap_or_else(|e| e.into_inner()).steps.get_mut(index) {
+        step.outcome = Some(outcome);
     }
 }
 
@@ -745,15 +740,6 @@ mod tests {
             pair("i", "p", BatchOperation::Share, None),
             pair("i", "q", BatchOperation::Share, Some(PairOutcome::Done)),
         ];
-        let actor = Actor {
-            cloud: "c".into(),
-            region: "r".into(),
-            user_id: "u".into(),
-            user_name: "n".into(),
-            user_domain: "d".into(),
-            project_id: "p".into(),
-            project_name: "pn".into(),
-        };
         let job = Job {
             batch: "b".into(),
             http: openstack::Upstream::new(reqwest::Client::new(), 1),
@@ -764,7 +750,7 @@ mod tests {
             concurrency: 1,
             make_shared: Vec::new(),
             audit: AuditLog::open(&crate::audit::AuditStoreKind::Memory).await.unwrap(),
-            actor,
+            actor: Actor::for_tests(),
             via: Via::Batch,
         };
         execute(&run, job).await;

@@ -793,3 +793,33 @@ impl Drop for Redis {
         let _ = self.child.wait();
     }
 }
+
+/// Starts the server binary expecting it to refuse to start within `within`: its exit status
+/// and what it logged. `env` comes after the lab's clouds and a free port.
+pub fn refused_start(env: &[(&str, &str)], within: Duration) -> (std::process::ExitStatus, String) {
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| project_root().join("target"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glance-share"))
+        .env("LEPTOS_SITE_ROOT", target.join("site"))
+        .env("LEPTOS_SITE_PKG_DIR", "pkg")
+        .env("LEPTOS_OUTPUT_NAME", "glance-share")
+        .env("GLANCE_SHARE_LISTEN", "127.0.0.1:0")
+        .env("OS_CLIENT_CONFIG_FILE", lab_dir().join("clouds.yaml"))
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + within;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("the server started anyway:\n{}", String::from_utf8_lossy(&out.stdout));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (out.status, format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
