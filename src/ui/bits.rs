@@ -31,7 +31,7 @@ pub fn When(time: Option<String>) -> impl IntoView {
 
 /// "2026-11-24 12:00:00 UTC". Written digit by digit: tables show two times a row, and
 /// `format!` with padding cost more than the rest of the row.
-fn exact_time(at: OffsetDateTime) -> String {
+pub fn exact_time(at: OffsetDateTime) -> String {
     fn digits(out: &mut String, n: u32, width: u32) {
         for place in (0..width).rev() {
             out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));

@@ -151,8 +151,6 @@ fn ImageBody(
                 is_admin=details.is_admin
                 focus=focus.clone()
                 confirm_revoke
-                revoke=actions.revoke
-                override_status=actions.status
             />
         }
         .into_any(),

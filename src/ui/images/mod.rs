@@ -3,6 +3,7 @@
 pub mod detail;
 pub mod history;
 pub mod list;
+pub mod member_rows;
 pub mod members;
 pub mod new_version;
 pub mod offer;
