@@ -363,52 +363,58 @@ async fn execute(run: &Run, job: Job) {
             (view.pairs.clone(), operations, groups)
         };
         let unsettled = unsettled_shares(&pairs, &operations);
-        // One image's pairs run one after another (Glance's member quota check is not safe
-        // against concurrent adds), images in parallel.
-        crate::concurrency::bounded(groups, job.concurrency, |(image, indexes)| {
-            let (glance, pairs, operations, unsettled, job) = (&glance, &pairs, &operations, &unsettled, &job);
-            async move {
-                let Ok(image_id) = ImageId::parse(&image) else {
+        let mut images = Vec::new();
+        for (image, indexes) in groups {
+            match ImageId::parse(&image) {
+                Ok(image_id) => images.push((image_id, indexes)),
+                Err(_) => {
                     for i in indexes {
                         record(run, i, PairOutcome::Skipped("not an image ID".into())).await;
                     }
-                    return;
-                };
-                for i in indexes {
-                    if run.stopped() {
-                        return;
-                    }
-                    let (pair, operation) = (&pairs[i], operations[i]);
-                    if let Some(why) = waits_for_offer(unsettled, pair, operation).or_else(|| expired(job)) {
-                        record(run, i, PairOutcome::Failed(why)).await;
-                        continue;
-                    }
-                    let outcome = match MemberId::parse(&pair.member_id) {
-                        Ok(member) => {
-                            if !sending(run, i).await {
-                                return;
-                            }
-                            let outcome = if run.was_in_flight(i) {
-                                resend(glance, operation, &image_id, &member).await
-                            } else {
-                                run_pair(glance, operation, &image_id, &member).await
-                            };
-                            let change = match operation {
-                                BatchOperation::Share => Change::Share,
-                                BatchOperation::Revoke => Change::Revoke,
-                                BatchOperation::SetStatus(status) => Change::Status(status),
-                            };
-                            let failure = (!outcome.is_success()).then(|| outcome.describe(operation));
-                            // Once per pair: the instance that resumes a batch may record it again.
-                            let key = format!("batch:{}:pair:{i}", job.batch);
-                            let member = Some(member.as_str());
-                            job.audit.record_once(&key, &job.actor, job.via, &image_id, change, member, failure).await;
-                            outcome
-                        }
-                        Err(e) => PairOutcome::Skipped(e.to_string()),
-                    };
-                    record(run, i, outcome).await;
                 }
+            }
+        }
+        // One image's pairs run one after another (Glance's member quota check is not safe
+        // against concurrent adds), up to `concurrency` images at once, always the ones with
+        // the most pairs left.
+        crate::concurrency::one_per_group(images, job.concurrency, |image_id, i| {
+            let (glance, pairs, operations, unsettled, job) = (&glance, &pairs, &operations, &unsettled, &job);
+            let image_id = image_id.clone();
+            async move {
+                if run.stopped() {
+                    return false;
+                }
+                let (pair, operation) = (&pairs[i], operations[i]);
+                if let Some(why) = waits_for_offer(unsettled, pair, operation).or_else(|| expired(job)) {
+                    record(run, i, PairOutcome::Failed(why)).await;
+                    return true;
+                }
+                let outcome = match MemberId::parse(&pair.member_id) {
+                    Ok(member) => {
+                        if !sending(run, i).await {
+                            return false;
+                        }
+                        let outcome = if run.was_in_flight(i) {
+                            resend(glance, operation, &image_id, &member).await
+                        } else {
+                            run_pair(glance, operation, &image_id, &member).await
+                        };
+                        let change = match operation {
+                            BatchOperation::Share => Change::Share,
+                            BatchOperation::Revoke => Change::Revoke,
+                            BatchOperation::SetStatus(status) => Change::Status(status),
+                        };
+                        let failure = (!outcome.is_success()).then(|| outcome.describe(operation));
+                        // Once per pair: the instance that resumes a batch may record it again.
+                        let key = format!("batch:{}:pair:{i}", job.batch);
+                        let member = Some(member.as_str());
+                        job.audit.record_once(&key, &job.actor, job.via, &image_id, change, member, failure).await;
+                        outcome
+                    }
+                    Err(e) => PairOutcome::Skipped(e.to_string()),
+                };
+                record(run, i, outcome).await;
+                true
             }
         })
         .await;
