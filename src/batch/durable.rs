@@ -88,7 +88,7 @@ fn command(name: &'static str) -> CustomCommand {
 /// A batch ID as this module makes them (32 lowercase hex digits); anything else names no batch
 /// and never reaches a Redis key.
 pub fn is_batch_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    openstack::ids::is_keystone_id(id)
 }
 
 fn batch_key(id: &str) -> String {
@@ -153,9 +153,12 @@ impl Store {
     pub async fn recent(&self, owner: &Owner) -> Result<Vec<Stored>> {
         let index = owner_key(owner);
         let ids: Vec<String> = self.pool.custom(command("ZREVRANGE"), vec![index.as_str(), "0", "49"]).await?;
+        // All at once: fred sends them down the connection without waiting for each answer
+        // (one round trip rather than one per batch).
+        let loaded = futures::future::try_join_all(ids.iter().map(|id| self.load(id))).await?;
         let mut found = Vec::new();
-        for id in ids {
-            match self.load(&id).await? {
+        for (id, stored) in ids.iter().zip(loaded) {
+            match stored {
                 Some(stored) if &stored.job.owner == owner => found.push(stored),
                 _ => {
                     let _: Value = self.pool.custom(command("ZREM"), vec![index.as_str(), id.as_str()]).await?;

@@ -173,8 +173,7 @@ pub fn member_flags(member: &Member, project: Option<&ProjectName>, pending_days
 /// trimmed (such an ID has nothing `parse` refuses). Asked of every member on every image page,
 /// so without making a `MemberId` of each.
 fn looks_like_project_id(raw: &str) -> bool {
-    let id = raw.trim();
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    openstack::ids::is_keystone_id(raw.trim())
 }
 
 /// Pending since (its last change) more than `pending_days` before `now`.
