@@ -372,17 +372,41 @@ def bench_overhead(run):
         got_direct, got_proxy = len(json.loads(d)["members"]), len(json.loads(p))
         if got_direct != n or got_proxy != n:
             raise RuntimeError(f"expected {n} members, got {got_direct} direct and {got_proxy} via glance-share")
-        direct_ms, proxy_ms = [], []
+        def hop():
+            # The same kept-alive connection to the dashboard, a request that does nothing: the
+            # loopback round trip and the server's HTTP handling, without a session or Glance.
+            t = time.perf_counter()
+            status, _, _ = dash.http.request("GET", "/healthz")
+            ms = (time.perf_counter() - t) * 1000
+            if status != 200:
+                raise RuntimeError(f"glance-share /healthz: {status}")
+            return ms, b""
+
+        direct_ms, proxy_ms, hop_ms = [], [], []
+        proxy_cpu = 0.0
         for _ in range(a.overhead_samples):
             # Interleaved, in random order per pair: drift of the machine hits both alike.
             pair = [via_glance, via_dashboard]
             rng.shuffle(pair)
             for f in pair:
+                cpu0 = cpu_seconds(proc.pid) if f is via_dashboard else 0.0
                 ms = timed(f)
+                if f is via_dashboard:
+                    proxy_cpu += cpu_seconds(proc.pid) - cpu0
                 if ms is not None:
                     (direct_ms if f is via_glance else proxy_ms).append(ms)
+            ms = timed(hop)
+            if ms is not None:
+                hop_ms.append(ms)
         ds, ps = summary(direct_ms), summary(proxy_ms)
         out["sizes"][str(n)] = {
+            # What the dashboard adds, taken apart: its own CPU per call (utime + stime of the
+            # server over the timed calls; 10 ms ticks, so exact to 10 ms / samples), and the
+            # hop to it (a round trip that does nothing).
+            "dashboard_cpu_ms_per_call": proxy_cpu * 1000 / max(1, len(proxy_ms)),
+            "hop": summary(hop_ms),
+            # How far the p95 ratio moves by chance: 90 % interval over 1000 resamples of the pairs.
+            "ratio_p95_interval": p95_ratio_interval(direct_ms, proxy_ms, rng),
             "direct": ds,
             "proxy": ps,
             "ratio_p50": ps["p50"] / ds["p50"],
@@ -395,6 +419,19 @@ def bench_overhead(run):
         log(f"1 overhead: {n:3d} members  direct p50 {ds['p50']:.1f} ms p95 {ds['p95']:.1f} ms | "
             f"glance-share p50 {ps['p50']:.1f} ms p95 {ps['p95']:.1f} ms")
     run.results["overhead"] = out
+
+
+def p95_ratio_interval(direct_ms, proxy_ms, rng, resamples=1000):
+    """(5th, 95th) percentile of the p95 ratio over bootstrap resamples of the timed calls."""
+    from util import pct
+
+    if not direct_ms or not proxy_ms:
+        return None
+    ratios = sorted(
+        pct([rng.choice(proxy_ms) for _ in proxy_ms], 95) / pct([rng.choice(direct_ms) for _ in direct_ms], 95)
+        for _ in range(resamples)
+    )
+    return ratios[int(0.05 * resamples)], ratios[int(0.95 * resamples) - 1]
 
 
 # ================================================================ 3. against the CLI
@@ -516,8 +553,8 @@ def share_in_one_batch(dash, images, projects, poll_s, limit_s):
 
 
 SWEEP_LEVELS = (1, 2, 4, 8, 16)
-SWEEP_CALLS = 200  # per level
-SWEEP_IMAGES = 20  # 5 x 200 calls spread over 20 images: 50 members each, under the quota of 128
+SWEEP_CALLS = 400  # per level: as many calls as the batch's 400 pairs, measured over as long a run
+SWEEP_IMAGES = 20  # 5 x 400 calls spread over 20 images: 100 members each, under the quota of 128
 
 
 def glance_capacity(run, images):
@@ -776,6 +813,17 @@ def bench_render(run):
                           run.fake_proc.pid, run)
     r["members_shown"] = sum(1 for m in member_ids if m.encode() in html)
     out["image_page"] = r
+
+    # The same page for an image with 2 members: the page's fixed cost, apart from the rows'.
+    from util import Http
+
+    status, _, data = Http(fake["base"]).request("GET", "/v2/images?owner=none&limit=1")
+    small_id = json.loads(data)["images"][0]["id"]
+    log("2 render: image page with 2 members (the page's fixed cost)")
+    r, html = timed_pages(dash, f"/images/{small_id}", 20, a.render_max, a.render_seconds / 2, proc.pid,
+                          run.fake_proc.pid, run)
+    r["members"] = 2
+    out["image_page_small"] = r
 
     log("2 render: All images, a name search over 1000 images (a page of it shown)")
     r, html = timed_pages(dash, "/images?tab=all&q=bench-image", 5, a.render_max, a.render_seconds, proc.pid,
@@ -1473,7 +1521,7 @@ def machine(run):
     threads = re.search(r"^\s*a\+=\(--threads (\d+)\)\s*$", lab_sh, re.M)
     workers = sh("ps -eo args | grep -c '^glance-share-lab-glance uWSGI worker' || true")
     conf = read_text(Path(run.lab["LAB_STATE_DIR"]) / "glance" / "glance-api.conf") if run.lab else ""
-    db = re.search(r"^connection = (\w+)", conf, re.M)
+    db = re.search(r"^connection = ([\w+]+)://", conf, re.M)
     db = {"mysql+pymysql": sh("/usr/sbin/mariadbd --version 2>/dev/null | awk '{print $3}'")}.get(db.group(1) if db else "")
     uw = {"processes": int(workers or 0), "threads": int(threads.group(1)),
           "database": f"MariaDB {db}" if db else "SQLite"} if threads and run.lab else None
@@ -1539,7 +1587,7 @@ def parse_args():
     ap.add_argument("--keep-work", action="store_true", help="keep the temporary directory (logs, wrk output)")
     ap.add_argument("--report-only", action="store_true",
                     help="measure nothing: write docs/benchmarks.md again from bench/last-run.json")
-    ap.add_argument("--overhead-samples", type=int, default=100)
+    ap.add_argument("--overhead-samples", type=int, default=200)
     ap.add_argument("--cli-runs", type=int, default=5)
     ap.add_argument("--page-views", type=int, default=30)
     ap.add_argument("--cli-adds", type=int, default=20)
