@@ -406,7 +406,7 @@ async fn execute(run: &Run, job: Job) {
                         };
                         let failure = (!outcome.is_success()).then(|| outcome.describe(operation));
                         // Once per pair: the instance that resumes a batch may record it again.
-                        let key = format!("batch:{}:pair:{i}", job.batch);
+                        let key = once_key(&job.batch, &format!("pair:{i}"), failure.is_none());
                         let member = Some(member.as_str());
                         job.audit.record_once(&key, &job.actor, job.via, &image_id, change, member, failure).await;
                         outcome
@@ -422,6 +422,18 @@ async fn execute(run: &Run, job: Job) {
     if !run.stopped() {
         run_steps(run, &glance, &job).await;
     }
+}
+
+/// The audit key of what a batch did to `what`: one entry per batch, thing and result. An
+/// instance resuming the batch may do it again; the same result is not logged twice, but a
+/// failure followed by a success (Glance was back by then) is, as it happened.
+fn once_key(batch: &str, what: &str, succeeded: bool) -> String {
+    format!("batch:{batch}:{what}:{}", if succeeded { "done" } else { "failed" })
+}
+
+/// What the audit log says of a change that failed.
+fn failure_of<T>(made: &Result<T, AppError>) -> Option<String> {
+    made.as_ref().err().map(ToString::to_string)
 }
 
 /// Marks pair `index` as about to be sent (in Redis); false when the run must stop instead.
@@ -504,7 +516,9 @@ async fn make_shared(run: &Run, glance: &Glance<'_>, job: &Job) {
         }
         let made = glance.set_visibility(image_id, Visibility::Shared).await.map_err(AppError::from);
         let change = Change::Visibility(Visibility::Shared);
-        let made = job.audit.recorded(&job.actor, job.via, image_id, change, None, made).await;
+        // Once per batch and image: an instance that resumes the batch may make it again.
+        let key = once_key(&job.batch, &format!("shared:{image_id}"), made.is_ok());
+        job.audit.record_once(&key, &job.actor, job.via, image_id, change, None, failure_of(&made)).await;
         match made {
             Ok(_) => {
                 if let Some(d) = &run.durable
@@ -561,7 +575,10 @@ async fn run_steps(run: &Run, glance: &Glance<'_>, job: &Job) {
                         Ok(change) => glance.update_image(&image, &[change]).await.map(drop).map_err(AppError::from),
                         Err(e) => Err(e),
                     };
-                    match job.audit.recorded(&job.actor, job.via, &image, audit, other, made).await {
+                    // Once per step: an instance that resumes the batch may make it again.
+                    let key = once_key(&job.batch, &format!("step:{i}"), made.is_ok());
+                    job.audit.record_once(&key, &job.actor, job.via, &image, audit, other, failure_of(&made)).await;
+                    match made {
                         Ok(()) => PairOutcome::Done,
                         Err(e) => PairOutcome::from_error(&e),
                     }
@@ -678,6 +695,7 @@ async fn record_step(run: &Run, index: usize, outcome: PairOutcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ImageStep;
 
     fn run(kept_for: Duration, finished: bool) -> Run {
         let (_tx, rx) = watch::channel(finished);
@@ -764,6 +782,52 @@ mod tests {
         let Some(PairOutcome::Failed(why)) = &view.pairs[0].outcome else { panic!("{:?}", view.pairs[0]) };
         assert!(why.contains("expired"), "{why}");
         assert_eq!(view.pairs[1].outcome, Some(PairOutcome::Done), "a settled pair keeps its outcome");
+    }
+
+    /// A batch resumed by another instance makes again what the first made without recording
+    /// its outcome: the audit log keeps one entry per image change all the same.
+    #[tokio::test]
+    async fn image_changes_made_again_on_resume_are_logged_once() {
+        let image = "7a1c2b3d-0000-4000-8000-000000000001";
+        let run = run(Duration::from_secs(60), false);
+        run.view.lock().unwrap().steps = vec![ImageStep {
+            image_id: image.into(),
+            image_name: "old".into(),
+            kind: ImageStepKind::Hide,
+            outcome: None,
+        }];
+        let audit = AuditLog::open(&crate::audit::AuditStoreKind::Memory).await.unwrap();
+        let job = Job {
+            batch: "b".into(),
+            http: openstack::Upstream::new(reqwest::Client::new(), 1),
+            // Nothing listens there: each change fails, and is logged as failed.
+            image_url: "http://127.0.0.1:9".into(),
+            token: Token::new("gAAAAABtoken"),
+            expires_at: OffsetDateTime::now_utc() + time::Duration::hours(1),
+            concurrency: 1,
+            make_shared: vec![ImageId::parse(image).unwrap()],
+            audit,
+            actor: Actor::for_tests(),
+            via: Via::Rollover,
+        };
+        let glance = Glance::new(&job.http, &job.image_url, &job.token).unwrap();
+        for _ in 0..2 {
+            make_shared(&run, &glance, &job).await;
+            run.view.lock().unwrap().steps[0].outcome = None; // as if it never got recorded
+            run_steps(&run, &glance, &job).await;
+        }
+        let image = ImageId::parse(image).unwrap();
+        let (entries, _) = job.audit.history("c", "r", &image, crate::audit::Viewer::Everything, None).await.unwrap();
+        let changes: Vec<_> = entries.iter().map(|e| e.change).collect();
+        assert_eq!(entries.len(), 2, "one entry for making it shared, one for hiding it: {changes:?}");
+    }
+
+    #[test]
+    fn a_failure_and_a_later_success_are_each_logged_once() {
+        assert_eq!(once_key("b", "step:0", true), once_key("b", "step:0", true));
+        assert_ne!(once_key("b", "step:0", true), once_key("b", "step:0", false));
+        assert_ne!(once_key("b", "step:0", true), once_key("b", "step:1", true));
+        assert_ne!(once_key("b", "pair:1", true), once_key("c", "pair:1", true), "a retry is a new batch");
     }
 
     #[test]
