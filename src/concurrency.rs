@@ -41,7 +41,7 @@ where
                 .filter(|&g| !busy[g] && !left[g].1.is_empty())
                 .max_by_key(|&g| (left[g].1.len(), std::cmp::Reverse(g)));
             let Some(g) = next else { break };
-            let item = left[g].1.pop_front().expect("the group has items left");
+            let Some(item) = left[g].1.pop_front() else { break };
             busy[g] = true;
             let fut = step(&left[g].0, item);
             running.push(async move { (g, fut.await) });

@@ -24,14 +24,22 @@ pub fn VisibilityBadge(visibility: Visibility) -> impl IntoView {
 #[component]
 pub fn When(time: Option<String>) -> impl IntoView {
     let Some(raw) = time else { return view! { <span class="muted">"—"</span> }.into_any() };
-    let Ok(at) = OffsetDateTime::parse(&raw, &Rfc3339) else { return view! { <span>{raw}</span> }.into_any() };
-    let exact = exact_time(at);
-    view! { <time datetime=raw title=exact>{relative(at, OffsetDateTime::now_utc())}</time> }.into_any()
+    let Some((exact, ago)) = time_words(&raw, OffsetDateTime::now_utc()) else {
+        return view! { <span>{raw}</span> }.into_any();
+    };
+    view! { <time datetime=raw title=exact>{ago}</time> }.into_any()
+}
+
+/// The exact UTC time and "3 h ago" (before `now`) of an RFC 3339 time as Glance sends it;
+/// `None` when it is not one. `When` and the member table's rows show both.
+pub fn time_words(raw: &str, now: OffsetDateTime) -> Option<(String, String)> {
+    let at = OffsetDateTime::parse(raw, &Rfc3339).ok()?;
+    Some((exact_time(at), relative(at, now)))
 }
 
 /// "2026-11-24 12:00:00 UTC". Written digit by digit: tables show two times a row, and
 /// `format!` with padding cost more than the rest of the row.
-pub fn exact_time(at: OffsetDateTime) -> String {
+fn exact_time(at: OffsetDateTime) -> String {
     fn digits(out: &mut String, n: u32, width: u32) {
         for place in (0..width).rev() {
             out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));

@@ -9,16 +9,14 @@
 //! `StatusBadge`, `FlagBadge`, `CopyId`, `ProjectLabel`, `ActionForm`) that other pages use.
 
 use leptos::server_fn::ServerFn;
-use std::fmt::Write;
-
-use maud::{Markup, PreEscaped, html};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use maud::{Markup, PreEscaped, Render, html};
+use time::OffsetDateTime;
 
 use crate::{
     api::members::{RevokeMember, SetMemberStatus},
     model::{Flag, MemberRow, MemberStatus, ProjectName},
     ui::{
-        bits::{exact_time, middle, relative},
+        bits::{middle, time_words},
         project::project_words,
     },
 };
@@ -160,15 +158,14 @@ fn admin_override(image_id: &str, member_id: &str, current: MemberStatus) -> Mar
     }
 }
 
-/// `text`, escaped as `maud` escapes values, once, for a value a row writes several times.
+/// `text`, escaped as `maud` escapes values (`Render`), once, for a value a row writes several
+/// times.
 fn escaped(text: &str) -> PreEscaped<String> {
     // Project IDs have nothing to escape: looked for at once, rather than byte by byte.
     if !text.bytes().any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'')) {
         return PreEscaped(text.to_string());
     }
-    let mut out = String::with_capacity(text.len() + 16);
-    maud::Escaper::new(&mut out).write_str(text).expect("writing to a String cannot fail");
-    PreEscaped(out)
+    text.render()
 }
 
 /// `ProjectLabel` inside a table: the name (and domain) over the shortened ID, or the ID.
@@ -219,9 +216,9 @@ fn flag_badge(flag: Flag) -> Markup {
 /// `When`: "3 d ago", with the exact UTC time on hover.
 fn when(time: Option<&str>, now: OffsetDateTime) -> Markup {
     let Some(raw) = time else { return html! { span.muted { "—" } } };
-    let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) else { return html! { span { (raw) } } };
+    let Some((exact, ago)) = time_words(raw, now) else { return html! { span { (raw) } } };
     // What Glance sent is escaped; the two times made of it are digits and words of ours.
-    html! { time datetime=(raw) title=(PreEscaped(exact_time(at))) { (PreEscaped(relative(at, now))) } }
+    html! { time datetime=(raw) title=(PreEscaped(exact)) { (PreEscaped(ago)) } }
 }
 
 #[cfg(test)]
