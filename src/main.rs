@@ -1,7 +1,9 @@
 //! Starts the server: configuration -> state -> router -> serve.
 
+/// One thread for starting up, signals and the chores that run beside the requests (expired
+/// sessions, sign-in counters); requests are served on threads of their own (`serving`).
 #[cfg(feature = "ssr")]
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
     glance_share::telemetry::init();
     let leptos = match leptos::config::get_configuration(None) {

@@ -285,6 +285,7 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
     let config = config.bound_to(addr);
     let store_kind = config.session_store.clone();
+    let threads = config.server_threads;
     // Before any session is read or written: every token in one is sealed with this key.
     crate::secret_key::install(match config.secret_key_file() {
         Some(path) => crate::secret_key::SecretKey::load_or_create(&path)?,
@@ -350,10 +351,10 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     // Before saying "listening": a SIGTERM that comes right after must find the handler in place,
     // or its default action kills the process instead of stopping it gracefully.
     let shutdown = shutdown_signal();
-    tracing::info!("glance-share listening on http://{addr}");
-    // The peer address is the client's for the sign-in limits (unless a proxy header says otherwise).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(StartError::Serve)?;
+    let serving = crate::serving::start(listener, app, threads).map_err(StartError::Serve)?;
+    // The address last: scripts and tests read it from the end of this line.
+    tracing::info!("{threads} serving threads; glance-share listening on http://{addr}");
+    let serving = serving.until(shutdown).await;
     // Batches run outside any request: give them the same bounded time to finish.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while batches.running() > 0 && tokio::time::Instant::now() < deadline {
@@ -362,6 +363,7 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     if batches.running() > 0 {
         tracing::warn!(running = batches.running(), "stopping with batches still running");
     }
+    serving.stop();
     tracing::info!("glance-share stopped");
     Ok(())
 }

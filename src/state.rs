@@ -18,7 +18,8 @@ use openstack::Upstream;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
-    /// One pooled HTTP client for every upstream call (Keystone and Glance), bounded.
+    /// The pooled HTTP clients for every upstream call (Keystone and Glance), one per serving
+    /// thread, bounded together.
     pub http: Upstream,
     /// Batches running or recently finished, in this process.
     pub batches: Arc<Batches>,
@@ -42,13 +43,19 @@ impl AppState {
         audit: AuditLog,
         redis: Option<tower_sessions_redis_store::fred::prelude::Pool>,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.upstream_connect_timeout)
-            .timeout(config.upstream_timeout)
-            .pool_max_idle_per_host(32)
-            .user_agent(concat!("glance-share/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        let http = Upstream::new(http, config.upstream_max_in_flight);
+        // One client per serving thread (see `server::serve`), so that an upstream call never
+        // crosses threads.
+        let clients = (0..config.server_threads)
+            .map(|_| {
+                reqwest::Client::builder()
+                    .connect_timeout(config.upstream_connect_timeout)
+                    .timeout(config.upstream_timeout)
+                    .pool_max_idle_per_host(32)
+                    .user_agent(concat!("glance-share/", env!("CARGO_PKG_VERSION")))
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let http = Upstream::per_thread(clients, config.upstream_max_in_flight);
         let (per_client, per_user) = (config.sign_ins_per_client_minute, config.sign_ins_per_user_minute);
         let sign_in_throttle = Arc::new(match &redis {
             Some(pool) => SignInThrottle::shared(pool.clone(), per_client, per_user),

@@ -113,6 +113,31 @@ async fn the_bundle_travels_compressed_when_the_browser_accepts_it() {
     }
 }
 
+/// Connections are served by `GLANCE_SHARE_SERVER_THREADS` threads, each with a runtime of its
+/// own (`serving`): they are all there, connections opened at once are all answered, and
+/// SIGTERM still stops every one of them.
+#[tokio::test]
+async fn connections_are_served_on_the_threads_configured() {
+    let server = Server::start(&[("GLANCE_SHARE_SERVER_THREADS", "3")]);
+    let mut names: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", server.pid()))
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim().to_string())
+        .filter(|n| n.starts_with("serve-"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["serve-0", "serve-1", "serve-2"]);
+    // Each on a connection of its own.
+    let answers = futures::future::join_all((0..24).map(|_| {
+        let url = server.url("/healthz");
+        async move { http().get(url).send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+    }))
+    .await;
+    assert_eq!(answers, vec![200; 24]);
+    let status = server.stop();
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+}
+
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
     let server = Server::start(&[]);

@@ -54,6 +54,8 @@ pub struct Config {
     pub upstream_timeout: Duration,
     /// Requests handled at once; more wait in line (bounds memory under a burst of users).
     pub max_concurrent_requests: usize,
+    /// Threads that serve connections, each with a runtime of its own (one per core unless set).
+    pub server_threads: usize,
     /// Keystone and Glance calls in flight at once, over every user; more wait their turn.
     pub upstream_max_in_flight: usize,
     /// The cloud's image_member_quota when the operator states it (Glance does not publish it).
@@ -182,6 +184,7 @@ impl Config {
             )?
             .min(65_536) as usize,
             upstream_max_in_flight: parse_number(&get, "GLANCE_SHARE_UPSTREAM_MAX_IN_FLIGHT", 64)?.min(4096) as usize,
+            server_threads: parse_nonzero(&get, "GLANCE_SHARE_SERVER_THREADS", cores() as u32)?.get().min(256) as usize,
             sign_ins_per_client_minute: parse_nonzero(&get, "GLANCE_SHARE_SIGN_INS_PER_CLIENT_MINUTE", 30)?,
             sign_ins_per_user_minute: parse_nonzero(&get, "GLANCE_SHARE_SIGN_INS_PER_USER_MINUTE", 10)?,
             client_ip_header: match get("GLANCE_SHARE_CLIENT_IP_HEADER") {
@@ -274,8 +277,12 @@ fn parse_nonzero(
 /// requests in hand add no throughput, only memory (benchmark 5's peak RSS), so the rest wait
 /// in line, where they cost nothing.
 fn default_concurrent_requests() -> u64 {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get) as u64;
-    (16 * cores).max(16)
+    (16 * cores() as u64).max(16)
+}
+
+/// The cores this process may use (1 when the system cannot tell).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 #[cfg(test)]
@@ -336,6 +343,15 @@ mod tests {
         assert_eq!(config(&[]).unwrap().max_concurrent_requests, (16 * cores).max(16));
         let c = config(&[("GLANCE_SHARE_MAX_CONCURRENT_REQUESTS", "100")]).unwrap();
         assert_eq!(c.max_concurrent_requests, 100);
+    }
+
+    #[test]
+    fn one_serving_thread_per_core_unless_set() {
+        let cores = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(config(&[]).unwrap().server_threads, cores);
+        assert_eq!(config(&[("GLANCE_SHARE_SERVER_THREADS", "3")]).unwrap().server_threads, 3);
+        assert!(config(&[("GLANCE_SHARE_SERVER_THREADS", "0")]).is_err());
+        assert!(config(&[("GLANCE_SHARE_SERVER_THREADS", "two")]).is_err());
     }
 
     #[test]

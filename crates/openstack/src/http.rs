@@ -7,20 +7,45 @@ use tokio::sync::Semaphore;
 
 use crate::{Service, UpstreamError};
 
-/// The one pooled HTTP client for Keystone and Glance, with a bound on calls in flight: past
+/// The pooled HTTP clients for Keystone and Glance, with a bound on calls in flight: past
 /// it, calls wait for a free slot instead of opening ever more connections to a cloud that is
 /// already slow to answer.
+///
+/// A server that runs one single-threaded runtime per serving thread gives each thread a
+/// client of its own ([`Upstream::per_thread`], [`serve_from_thread`]): a pooled connection
+/// is driven by a task of the runtime that opened it, so a call made on another thread would
+/// wake that thread for every answer. Any other thread uses the first client.
 #[derive(Clone)]
 pub struct Upstream {
-    client: reqwest::Client,
+    clients: Arc<[reqwest::Client]>,
     slots: Arc<Semaphore>,
+}
+
+thread_local! {
+    /// Which of an `Upstream`'s clients this thread's calls use (see `serve_from_thread`).
+    static CLIENT_INDEX: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks the current thread as serving thread `index`: its calls use client `index` (modulo
+/// the number of clients) of every `Upstream`.
+pub fn serve_from_thread(index: usize) {
+    CLIENT_INDEX.with(|i| i.set(index));
 }
 
 impl Upstream {
     /// `client` with at most `max_in_flight` calls in flight at once (at least one). Its
     /// timeouts are the caller's: every call through it may end in `UpstreamError::Timeout`.
     pub fn new(client: reqwest::Client, max_in_flight: usize) -> Upstream {
-        Upstream { client, slots: Arc::new(Semaphore::new(max_in_flight.max(1))) }
+        Upstream::per_thread(vec![client], max_in_flight)
+    }
+
+    /// One client per serving thread (at least one; an empty list gets a default client),
+    /// with one bound on the calls in flight over all of them.
+    pub fn per_thread(mut clients: Vec<reqwest::Client>, max_in_flight: usize) -> Upstream {
+        if clients.is_empty() {
+            clients.push(reqwest::Client::new());
+        }
+        Upstream { clients: clients.into(), slots: Arc::new(Semaphore::new(max_in_flight.max(1))) }
     }
 
     /// Slots no call holds right now (for the test that every slot is given back).
@@ -30,11 +55,11 @@ impl Upstream {
     }
 }
 
-/// Requests are built on the plain client; `send` is where the bound applies.
+/// Requests are built on the current thread's client; `send` is where the bound applies.
 impl Deref for Upstream {
     type Target = reqwest::Client;
     fn deref(&self) -> &reqwest::Client {
-        &self.client
+        &self.clients[CLIENT_INDEX.with(std::cell::Cell::get) % self.clients.len()]
     }
 }
 
