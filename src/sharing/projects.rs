@@ -123,24 +123,32 @@ pub async fn project_names(caller: &Caller, ids: Vec<String>) -> HashMap<String,
 }
 
 /// Looks `ids` up, each at most once per call.
-async fn look_up(caller: &Caller, ids: Vec<String>) -> HashMap<String, ProjectName> {
+async fn look_up(caller: &Caller, ids_given: Vec<String>) -> HashMap<String, ProjectName> {
     let Caller { session, me, state } = caller;
-    let mut ids: Vec<MemberId> = ids.iter().filter_map(|id| MemberId::parse(id).ok()).collect();
-    let mut seen = HashSet::new();
-    ids.retain(|id| seen.insert(id.clone()));
+    let directory = caller.directory();
+    // Keystone refused this user's lookups before (ordinary users may not look projects up).
+    // With no directory either, only the user's own projects can be named: the IDs are not
+    // even read (an image page of 128 members read and hashed each one for nothing).
+    let refused = session::project_lookup_refused(session, &me.project_id).await;
     let mut names: HashMap<String, ProjectName> = HashMap::new();
-    if let Some(directory) = caller.directory() {
-        names = directory.names(&state.http, &ids, caller.viewer(), caller.concurrency()).await;
+    let mut ids: Vec<MemberId> = Vec::new();
+    if !refused || directory.is_some() {
+        ids = ids_given.iter().filter_map(|id| MemberId::parse(id).ok()).collect();
+        let mut seen = HashSet::new();
+        ids.retain(|id| seen.insert(id.clone()));
+        if let Some(directory) = directory {
+            names = directory.names(&state.http, &ids, caller.viewer(), caller.concurrency()).await;
+        }
     }
     let own = me.projects.iter().map(|p| (&p.id, &p.name)).chain([(&me.project_id, &me.project_name)]);
     for (id, name) in own {
         names.entry(id.clone()).or_insert_with(|| ProjectName::Named { name: name.clone(), domain: None });
     }
-    let unknown: Vec<MemberId> = ids.into_iter().filter(|id| !names.contains_key(id.as_str())).collect();
-    let Some(first) = unknown.first() else { return names };
-    if session::project_lookup_refused(session, &me.project_id).await {
+    if refused {
         return names;
     }
+    let unknown: Vec<MemberId> = ids.into_iter().filter(|id| !names.contains_key(id.as_str())).collect();
+    let Some(first) = unknown.first() else { return names };
     let Ok(keystone) = caller.keystone() else { return names };
     match keystone.project(&me.token, first).await {
         Ok(found) => {

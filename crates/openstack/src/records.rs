@@ -68,18 +68,33 @@ impl MemberStatus {
     }
 }
 
-/// Glance once echoed a numeric member as a number; read both.
+/// Glance once echoed a numeric member as a number; read both. A visitor, not an untagged
+/// enum: that one copies every member ID into a buffer before trying each variant.
 fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        S(String),
-        N(serde_json::Number),
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string or a number")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<String, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+            // As serde_json writes the number (1e20 stays 1e20).
+            serde_json::Number::from_f64(v).map(|n| n.to_string()).ok_or_else(|| E::custom("not a finite number"))
+        }
     }
-    Ok(match Raw::deserialize(d)? {
-        Raw::S(s) => s,
-        Raw::N(n) => n.to_string(),
-    })
+    d.deserialize_any(Text)
 }
 
 /// An image, with the fields image sharing needs.
@@ -176,6 +191,14 @@ mod tests {
         .unwrap();
         assert_eq!(m.member_id, "123");
         assert_eq!(m.status, MemberStatus::Unknown);
+        for (raw, read) in [("-7", "-7"), ("1.5", "1.5"), ("1e20", "1e+20"), ("\"a\\u00e9\"", "aé")] {
+            let m: Member = serde_json::from_str(&format!(r#"{{"member_id": {raw}, "image_id": "x"}}"#)).unwrap();
+            assert_eq!(m.member_id, read, "{raw}");
+        }
+        for wrong in ["true", "null", "[1]", "{}"] {
+            let read = serde_json::from_str::<Member>(&format!(r#"{{"member_id": {wrong}, "image_id": "x"}}"#));
+            assert!(read.is_err(), "{wrong}");
+        }
         let i: Image = serde_json::from_str(r#"{"id": "abc", "visibility": "galactic"}"#).unwrap();
         assert_eq!(i.visibility, Visibility::Unknown);
         assert_eq!(i.name, None);

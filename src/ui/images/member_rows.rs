@@ -8,6 +8,8 @@
 //! as `view!` did. The markup and the words are the same as the Leptos components' (`When`,
 //! `StatusBadge`, `FlagBadge`, `CopyId`, `ProjectLabel`, `ActionForm`) that other pages use.
 
+use std::borrow::Cow;
+
 use leptos::server_fn::ServerFn;
 use maud::{Markup, PreEscaped, Render, html};
 use time::OffsetDateTime;
@@ -42,6 +44,10 @@ impl MemberRows {
         // One clock reading for the whole table: every "3 d ago" is counted from the same now.
         let now = OffsetDateTime::now_utc();
         let actions = self.owned || self.is_admin;
+        // Every row's deep link starts the same: escaped once for the table.
+        let link_start = escaped(&["/images/", self.image_id.as_str(), "/members/"].concat()).0.into_owned();
+        // The rows are written inline, into the table's one string: a row of its own would be
+        // a string made, grown and copied for each member.
         let table = html! {
             table.members {
                 caption.sr-only { "Projects image " (self.image_name) " is shared with" }
@@ -57,62 +63,58 @@ impl MemberRows {
                     }
                 }
                 tbody {
-                    @for row in rows { (self.row(row, now)) }
+                    @for row in rows {
+                        @let id = row.member.member_id.as_str();
+                        @let focused = self.focus.as_deref() == Some(id);
+                        @let confirming = self.confirm_revoke.as_deref() == Some(id);
+                        @let who = project_words(id, row.project.as_ref());
+                        // The ID is written seven times a row and the link twice: each is
+                        // escaped once.
+                        @let (id_html, who_html) = (escaped(id), escaped(&who));
+                        @let deep_link = PreEscaped([link_start.as_str(), &id_html.0].concat());
+                        @let shared = when(row.member.created_at.as_deref(), now);
+                        // A member nobody answered yet was updated when it was shared: the same cell.
+                        @let updated = if row.member.updated_at == row.member.created_at {
+                            None
+                        } else {
+                            Some(when(row.member.updated_at.as_deref(), now))
+                        };
+                        // A deep link (`/images/{image}/members/{member}`, the Terraform import id)
+                        // names one row: it takes the focus (`autofocus`), so the keyboard and
+                        // screen readers start there, and it is scrolled into view.
+                        tr id={ "member-" (id_html) } autofocus[focused] tabindex=[focused.then_some("-1")]
+                            class=[focused.then_some("focused")] aria-current=[focused.then_some("true")] {
+                            @if self.owned {
+                                td.tick {
+                                    input type="checkbox" form=(TICKED) name="member" value=(id_html) aria-label={ "Choose project " (who_html) };
+                                }
+                            }
+                            td data-label="Project" {
+                                (project_label(id, &id_html, row.project.as_ref()))
+                                a.permalink href=(deep_link) title="Link to this member" { "#" }
+                            }
+                            td data-label="Status" { (status_badge(row.member.status)) }
+                            td data-label="Shared" { (shared) }
+                            td data-label="Updated" { (updated.as_ref().unwrap_or(&shared)) }
+                            td data-label="Flags" { @for flag in &row.flags { (flag_badge(*flag)) " " } }
+                            @if actions {
+                                td.actions data-label="Actions" {
+                                    @if self.owned {
+                                        @if confirming {
+                                            (self.confirm_revoke(id, &who))
+                                        } @else {
+                                            a.button.secondary href={ (deep_link) "?confirm=revoke" } { "Revoke…" }
+                                        }
+                                    }
+                                    @if self.is_admin { (admin_override(&self.image_id, id, row.member.status)) }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         };
         table.into_string()
-    }
-
-    /// One member: the project, its answer and when, its flags, and what may be done about it.
-    fn row(&self, row: &MemberRow, now: OffsetDateTime) -> Markup {
-        let id = row.member.member_id.as_str();
-        let focused = self.focus.as_deref() == Some(id);
-        let confirming = self.confirm_revoke.as_deref() == Some(id);
-        let who = project_words(id, row.project.as_ref());
-        // The ID is written seven times a row and the link twice: each is escaped once.
-        let (id_html, who_html) = (escaped(id), escaped(&who));
-        let deep_link = escaped(&["/images/", self.image_id.as_str(), "/members/", id].concat());
-        let shared = when(row.member.created_at.as_deref(), now);
-        // A member nobody answered yet was updated when it was shared: the same cell.
-        let updated = if row.member.updated_at == row.member.created_at {
-            shared.clone()
-        } else {
-            when(row.member.updated_at.as_deref(), now)
-        };
-        // A deep link (`/images/{image}/members/{member}`, the Terraform import id) names one
-        // row: it takes the focus (`autofocus`), so the keyboard and screen readers start there,
-        // and it is scrolled into view.
-        html! {
-            tr id={ "member-" (id_html) } autofocus[focused] tabindex=[focused.then_some("-1")]
-                class=[focused.then_some("focused")] aria-current=[focused.then_some("true")] {
-                @if self.owned {
-                    td.tick {
-                        input type="checkbox" form=(TICKED) name="member" value=(id_html) aria-label={ "Choose project " (who_html) };
-                    }
-                }
-                td data-label="Project" {
-                    (project_label(id, &id_html, row.project.as_ref()))
-                    a.permalink href=(deep_link) title="Link to this member" { "#" }
-                }
-                td data-label="Status" { (status_badge(row.member.status)) }
-                td data-label="Shared" { (shared) }
-                td data-label="Updated" { (updated) }
-                td data-label="Flags" { @for flag in &row.flags { (flag_badge(*flag)) " " } }
-                @if self.owned || self.is_admin {
-                    td.actions data-label="Actions" {
-                        @if self.owned {
-                            @if confirming {
-                                (self.confirm_revoke(id, &who))
-                            } @else {
-                                a.button.secondary href={ (deep_link) "?confirm=revoke" } { "Revoke…" }
-                            }
-                        }
-                        @if self.is_admin { (admin_override(&self.image_id, id, row.member.status)) }
-                    }
-                }
-            }
-        }
     }
 
     /// The row whose revocation the owner is asked to confirm. The form posts to the revoke
@@ -159,18 +161,18 @@ fn admin_override(image_id: &str, member_id: &str, current: MemberStatus) -> Mar
 }
 
 /// `text`, escaped as `maud` escapes values (`Render`), once, for a value a row writes several
-/// times.
-fn escaped(text: &str) -> PreEscaped<String> {
+/// times; borrowed when there is nothing to escape.
+fn escaped(text: &str) -> PreEscaped<Cow<'_, str>> {
     // Project IDs have nothing to escape: looked for at once, rather than byte by byte.
     if !text.bytes().any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'')) {
-        return PreEscaped(text.to_string());
+        return PreEscaped(Cow::Borrowed(text));
     }
-    text.render()
+    PreEscaped(Cow::Owned(text.render().0))
 }
 
 /// `ProjectLabel` inside a table: the name (and domain) over the shortened ID, or the ID.
 /// `id_html` is `id` escaped.
-fn project_label(id: &str, id_html: &PreEscaped<String>, known: Option<&ProjectName>) -> Markup {
+fn project_label(id: &str, id_html: &PreEscaped<Cow<'_, str>>, known: Option<&ProjectName>) -> Markup {
     html! {
         @match known {
             Some(ProjectName::Named { name, domain }) => {
@@ -193,7 +195,7 @@ fn project_label(id: &str, id_html: &PreEscaped<String>, known: Option<&ProjectN
 
 /// `CopyId` with `bare`: the table's one `CopyButtons` island copies the `data-copy`. `id_html`
 /// is `id` escaped.
-fn copy_id(id: &str, id_html: &PreEscaped<String>, short: bool) -> Markup {
+fn copy_id(id: &str, id_html: &PreEscaped<Cow<'_, str>>, short: bool) -> Markup {
     html! {
         span.copy-id {
             code title=(id_html) { @if short { (middle(id)) } @else { (id_html) } }
