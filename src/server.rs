@@ -83,6 +83,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, store: S) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
+        .layer(middleware::from_fn(crate::ui::apart::splice))
         .layer(middleware::from_fn(server_fn_errors_keep_their_status))
         .layer(middleware::from_fn_with_state(origin, security::require_same_origin))
         .layer(middleware::from_fn_with_state(config.max_body_bytes, whole_body_within_limit))

@@ -1,5 +1,6 @@
 //! Components, grouped by what the user is doing.
 
+pub mod apart;
 pub mod auth;
 pub mod batch;
 pub mod bits;

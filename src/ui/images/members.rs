@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::member_rows::{MemberRows, TICKED};
+use crate::ui::apart::sent_apart;
 use crate::{
     model::{Flag, MemberRow, MemberStatus},
     ui::{bits::FlagBadge, copy::CopyButtons},
@@ -145,10 +146,11 @@ pub fn MemberTable(
         } else {
             // The rows wait for nothing: they are made and written out once, when the page is
             // written (`Unsuspend`), not each time the page's `<Suspense>` looks for what it
-            // waits for, and as plain HTML (`member_rows`).
+            // waits for, as plain HTML (`member_rows`), and sent apart from the page's render
+            // (`apart`).
             view! {
                 <CopyButtons>
-                    {Unsuspend::new(move || view! { <div class="table-wrap" inner_html=table.html(&rows)></div> })}
+                    {Unsuspend::new(move || view! { <div class="table-wrap" inner_html=sent_apart(table.html(&rows))></div> })}
                 </CopyButtons>
             }
             .into_any()
