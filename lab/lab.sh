@@ -538,6 +538,22 @@ rest_bootstrap_key() {
 }
 
 # Projects, users, roles, RegionTwo and the image catalog through Keystone's REST API.
+# Keystone loads its policy rules at the first request that needs them. Two requests that reach
+# a cold Keystone together (Glance's workers validating their first tokens at once, right after
+# a start) were seen to race that: one was answered 403 "not authorized to perform the requested
+# action: identity:validate_token", and Glance answered the user's call 401 (the first image a
+# test created failed now and then). One validation alone, before anyone else asks, loads them.
+warm_keystone() {
+    local token code body
+    body=$(printf '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"glance","domain":{"name":"Default"},"password":"%s"}}},"scope":{"project":{"name":"service","domain":{"name":"Default"}}}}}' "$GLANCE_SERVICE_PASSWORD")
+    token=$(curl -s -D - -o /dev/null --max-time 30 -H 'Content-Type: application/json' -d "$body" \
+        "$(keystone_url)/auth/tokens" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-subject-token" { print $2 }')
+    [[ -n $token ]] || die "keystone gave the glance service user no token"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "X-Auth-Token: $token" \
+        -H "X-Subject-Token: $token" "$(keystone_url)/auth/tokens")
+    [[ $code == 200 ]] || die "keystone answered $code when the glance service user validated a token"
+}
+
 rest_bootstrap() {
     local key slog=$LOG_DIR/setup-rest.log t0
     key=$(rest_bootstrap_key)
@@ -980,6 +996,7 @@ cmd_start() {
     for s in "${SERVICES[@]}"; do launch "$s"; done
     wait_ready keystone
     rest_bootstrap
+    warm_keystone
     write_env_files
     wait_ready glance
     wait_ready glance2
