@@ -537,7 +537,6 @@ rest_bootstrap_key() {
     } | sha256sum | cut -d' ' -f1
 }
 
-# Projects, users, roles, RegionTwo and the image catalog through Keystone's REST API.
 # Keystone loads its policy rules at the first request that needs them. Two requests that reach
 # a cold Keystone together (Glance's workers validating their first tokens at once, right after
 # a start) were seen to race that: one was answered 403 "not authorized to perform the requested
@@ -554,6 +553,7 @@ warm_keystone() {
     [[ $code == 200 ]] || die "keystone answered $code when the glance service user validated a token"
 }
 
+# Projects, users, roles, RegionTwo and the image catalog through Keystone's REST API.
 rest_bootstrap() {
     local key slog=$LOG_DIR/setup-rest.log t0
     key=$(rest_bootstrap_key)

@@ -43,8 +43,8 @@ impl AppState {
         audit: AuditLog,
         redis: Option<tower_sessions_redis_store::fred::prelude::Pool>,
     ) -> Result<Self, reqwest::Error> {
-        // One client per serving thread (see `server::serve`), so that an upstream call never
-        // crosses threads.
+        // One client per serving thread (see `serving`), so that an upstream call never crosses
+        // threads.
         let clients = (0..config.server_threads)
             .map(|_| {
                 reqwest::Client::builder()

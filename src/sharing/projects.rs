@@ -130,16 +130,18 @@ async fn look_up(caller: &Caller, ids_given: Vec<String>) -> HashMap<String, Pro
     // With no directory either, only the user's own projects can be named: the IDs are not
     // even read (an image page of 128 members read and hashed each one for nothing).
     let refused = session::project_lookup_refused(session, &me.project_id).await;
-    let mut names: HashMap<String, ProjectName> = HashMap::new();
-    let mut ids: Vec<MemberId> = Vec::new();
-    if !refused || directory.is_some() {
-        ids = ids_given.iter().filter_map(|id| MemberId::parse(id).ok()).collect();
+    let ids: Vec<MemberId> = if refused && directory.is_none() {
+        Vec::new()
+    } else {
+        let mut ids: Vec<MemberId> = ids_given.iter().filter_map(|id| MemberId::parse(id).ok()).collect();
         let mut seen = HashSet::new();
         ids.retain(|id| seen.insert(id.clone()));
-        if let Some(directory) = directory {
-            names = directory.names(&state.http, &ids, caller.viewer(), caller.concurrency()).await;
-        }
-    }
+        ids
+    };
+    let mut names: HashMap<String, ProjectName> = match directory {
+        Some(directory) => directory.names(&state.http, &ids, caller.viewer(), caller.concurrency()).await,
+        None => HashMap::new(),
+    };
     let own = me.projects.iter().map(|p| (&p.id, &p.name)).chain([(&me.project_id, &me.project_name)]);
     for (id, name) in own {
         names.entry(id.clone()).or_insert_with(|| ProjectName::Named { name: name.clone(), domain: None });

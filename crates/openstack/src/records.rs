@@ -90,7 +90,7 @@ fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error>
             Ok(v.to_string())
         }
         fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
-            // As serde_json writes the number (1e20 stays 1e20).
+            // As serde_json writes the number (1e20 as 1e+20), as the untagged enum did.
             serde_json::Number::from_f64(v).map(|n| n.to_string()).ok_or_else(|| E::custom("not a finite number"))
         }
     }
