@@ -33,8 +33,9 @@ impl Auth {
         let switch_region = ServerAction::<SwitchRegion>::new();
         // Pages render on the server only (islands): each is read once per page, and a sign-in,
         // a switch or an answer always ends on a newly rendered page.
-        let me = Resource::new(|| (), |_| whoami());
-        let pending = Resource::new(|| (), |_| pending_count());
+        // Boxed: Leptos then moves a pointer, not the server functions' futures (kB each).
+        let me = Resource::new(|| (), |_| Box::pin(whoami()));
+        let pending = Resource::new(|| (), |_| Box::pin(pending_count()));
         provide_context(Auth { me, pending, sign_in, switch_project, switch_region });
     }
 }

@@ -37,35 +37,50 @@ pub fn time_words(raw: &str, now: OffsetDateTime) -> Option<(String, String)> {
     Some((exact_time(at), relative(at, now)))
 }
 
-/// "2026-11-24 12:00:00 UTC". Written digit by digit: tables show two times a row, and
-/// `format!` with padding cost more than the rest of the row.
+/// "2026-11-24 12:00:00 UTC".
 fn exact_time(at: OffsetDateTime) -> String {
+    let mut out = String::with_capacity(23);
+    write_exact_time(&mut out, at);
+    out
+}
+
+/// `exact_time`, written at the end of `out`: a table writes two a row straight into its page.
+/// Digit by digit: `format!` with padding cost more than the rest of the row.
+pub fn write_exact_time(out: &mut String, at: OffsetDateTime) {
     fn digits(out: &mut String, n: u32, width: u32) {
         for place in (0..width).rev() {
             out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
         }
     }
-    let mut out = String::with_capacity(23);
-    digits(&mut out, at.year().unsigned_abs(), 4);
+    digits(out, at.year().unsigned_abs(), 4);
     let fields = [('-', at.month() as u8), ('-', at.day()), (' ', at.hour()), (':', at.minute()), (':', at.second())];
     for (sep, n) in fields {
         out.push(sep);
-        digits(&mut out, n.into(), 2);
+        digits(out, n.into(), 2);
     }
     out.push_str(" UTC");
+}
+
+/// "3 h ago" (or "in 3 h" for a time after `now`).
+pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
+    let mut out = String::new();
+    write_relative(&mut out, at, now);
     out
 }
 
-pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
+/// `relative`, written at the end of `out`.
+pub fn write_relative(out: &mut String, at: OffsetDateTime, now: OffsetDateTime) {
+    use std::fmt::Write;
     let secs = (now - at).whole_seconds();
     let (n, unit) = match secs.abs() {
-        s if s < 60 => return "just now".into(),
+        s if s < 60 => return out.push_str("just now"),
         s if s < 3600 => (s / 60, "min"),
         s if s < 86_400 => (s / 3600, "h"),
         s if s < 86_400 * 60 => (s / 86_400, "d"),
         s => (s / (86_400 * 30), "mo"),
     };
-    if secs >= 0 { format!("{n} {unit} ago") } else { format!("in {n} {unit}") }
+    // Writing to a `String` cannot fail.
+    let _ = if secs >= 0 { write!(out, "{n} {unit} ago") } else { write!(out, "in {n} {unit}") };
 }
 
 /// A failed load: sign-in problems go to the sign-in page (and back), others are said.
@@ -80,12 +95,20 @@ pub fn error_view(e: AppError) -> AnyView {
 
 /// Shortens a long ID in the middle for tables; the full ID stays in the title and the copy button.
 pub fn middle(id: &str) -> String {
-    if id.chars().count() <= 14 {
-        return id.to_string();
+    match middle_ends(id) {
+        Some((start, end)) => [start, "…", end].concat(),
+        None => id.to_string(),
     }
-    let start: String = id.chars().take(6).collect();
-    let end: String = id.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
-    format!("{start}…{end}")
+}
+
+/// The first and last six characters of an ID `middle` shortens; `None` for one it leaves whole.
+pub fn middle_ends(id: &str) -> Option<(&str, &str)> {
+    let mut starts = id.char_indices().map(|(i, _)| i);
+    // Longer than 14 characters: a 15th one starts somewhere.
+    starts.clone().nth(14)?;
+    let start = starts.nth(6).map_or(id, |i| &id[..i]);
+    let end = id.char_indices().rev().nth(5).map_or(id, |(i, _)| &id[i..]);
+    Some((start, end))
 }
 
 #[cfg(test)]
@@ -100,6 +123,7 @@ mod tests {
         assert_eq!(relative(at("2026-11-24T11:15:00Z"), now), "45 min ago");
         assert_eq!(relative(at("2026-11-24T09:00:00Z"), now), "3 h ago");
         assert_eq!(relative(at("2026-11-20T12:00:00Z"), now), "4 d ago");
+        assert_eq!(relative(at("2026-11-24T15:00:00Z"), now), "in 3 h");
     }
 
     #[test]
@@ -114,6 +138,9 @@ mod tests {
     fn long_ids_are_shortened_in_the_middle() {
         assert_eq!(middle("307433773c7941a8a74a5c42da2b220e"), "307433…2b220e");
         assert_eq!(middle("short"), "short");
+        assert_eq!(middle("12345678901234"), "12345678901234", "14 characters stay whole");
+        assert_eq!(middle("123456789012345"), "123456…012345");
+        assert_eq!(middle("ääääääxyzüüüüüü"), "ääääää…üüüüüü", "characters, not bytes");
     }
 }
 

@@ -41,15 +41,17 @@ pub fn ImagePage() -> impl IntoView {
         status: ServerAction::new(),
         visibility: ServerAction::new(),
     };
+    // The server functions' futures are tens of kB (every upstream call they await is in them):
+    // boxed here, Leptos moves a pointer instead of copying them at each of its layers.
     let details = Resource::new(
         move || (image_id(), query.read().get("history_before")),
-        |(id, history_before)| get_image(id, history_before),
+        |(id, history_before)| Box::pin(get_image(id, history_before)),
     );
     let report = Resource::new(
         move || query.read().get("report"),
         |id| async move {
             match id {
-                Some(id) => get_share_report(id).await,
+                Some(id) => Box::pin(get_share_report(id)).await,
                 None => Ok(None),
             }
         },
@@ -87,7 +89,10 @@ fn ImageView(details: Details, report: Report, actions: Actions, terraform: Terr
                         Err(e) => Err(e.clone()),
                     };
                     match loaded {
-                        Ok(()) => Unsuspend::new(move || match details.get_untracked() {
+                        // Taken out of the resource, not copied (128 members: ~700 allocations):
+                        // in islands mode the page is rendered once, on the server, and nothing
+                        // reads the resource after this.
+                        Ok(()) => Unsuspend::new(move || match details.try_update_untracked(Option::take).flatten() {
                             Some(Ok(details)) => view! { <ImageBody details report focus=focus() actions terraform/> }.into_any(),
                             _ => ().into_any(),
                         })

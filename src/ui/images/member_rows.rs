@@ -12,19 +12,20 @@ use std::borrow::Cow;
 
 use leptos::server_fn::ServerFn;
 use maud::{Markup, PreEscaped, Render, html};
-use time::OffsetDateTime;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     api::members::{RevokeMember, SetMemberStatus},
-    model::{Flag, MemberRow, MemberStatus, ProjectName},
-    ui::{
-        bits::{middle, time_words},
-        project::project_words,
-    },
+    model::{MemberRow, MemberStatus, ProjectName},
+    ui::bits::{middle_ends, write_exact_time, write_relative},
 };
 
 /// The form the member table's tick boxes belong to.
 pub const TICKED: &str = "members-ticked";
+
+/// About what a row takes in the page (an owner's row of a 32-character project ID is ~1.2 kB):
+/// the table's string is made that large at once, rather than doubled seven times over.
+const ROW_BYTES: usize = 1300;
 
 /// What every row of the member table shares.
 pub struct MemberRows {
@@ -40,15 +41,19 @@ pub struct MemberRows {
 
 impl MemberRows {
     /// The table, rows already sorted and filtered, as HTML.
+    ///
+    /// Nothing is allocated a row (an image can have hundreds): the rows are written inline into
+    /// the table's one string, values that need no escaping are borrowed, and the pieces used
+    /// twice (`When`, `Middle`) write themselves into that string.
     pub fn html(&self, rows: &[MemberRow]) -> String {
         // One clock reading for the whole table: every "3 d ago" is counted from the same now.
         let now = OffsetDateTime::now_utc();
         let actions = self.owned || self.is_admin;
         // Every row's deep link starts the same: escaped once for the table.
         let link_start = escaped(&["/images/", self.image_id.as_str(), "/members/"].concat()).0.into_owned();
-        // The rows are written inline, into the table's one string: a row of its own would be
-        // a string made, grown and copied for each member.
+        let link_start = PreEscaped(link_start.as_str());
         let table = html! {
+            (Room(rows.len() * ROW_BYTES))
             table.members {
                 caption.sr-only { "Projects image " (self.image_name) " is shared with" }
                 thead {
@@ -71,14 +76,10 @@ impl MemberRows {
                         // The ID is written seven times a row and the link twice: each is
                         // escaped once.
                         @let (id_html, who_html) = (escaped(id), escaped(&who));
-                        @let deep_link = PreEscaped([link_start.as_str(), &id_html.0].concat());
-                        @let shared = when(row.member.created_at.as_deref(), now);
+                        @let shared = When { time: row.member.created_at.as_deref(), now };
                         // A member nobody answered yet was updated when it was shared: the same cell.
-                        @let updated = if row.member.updated_at == row.member.created_at {
-                            None
-                        } else {
-                            Some(when(row.member.updated_at.as_deref(), now))
-                        };
+                        @let updated = When { time: row.member.updated_at.as_deref(), now };
+                        @let status = PreEscaped(row.member.status.key());
                         // A deep link (`/images/{image}/members/{member}`, the Terraform import id)
                         // names one row: it takes the focus (`autofocus`), so the keyboard and
                         // screen readers start there, and it is scrolled into view.
@@ -89,21 +90,49 @@ impl MemberRows {
                                     input type="checkbox" form=(TICKED) name="member" value=(id_html) aria-label={ "Choose project " (who_html) };
                                 }
                             }
+                            // `ProjectLabel`: the name (and domain) over the shortened ID, or the ID;
+                            // `CopyId` with `bare` (the table's one `CopyButtons` island copies the
+                            // `data-copy`).
                             td data-label="Project" {
-                                (project_label(id, &id_html, row.project.as_ref()))
-                                a.permalink href=(deep_link) title="Link to this member" { "#" }
+                                @if let Some(ProjectName::Named { name, domain }) = &row.project {
+                                    span.project-name { (name) }
+                                    @if let Some(d) = domain { span class="muted project-domain" { " (" (d) ")" } }
+                                    br;
+                                }
+                                span.copy-id {
+                                    code title=(id_html) {
+                                        @if matches!(row.project, Some(ProjectName::Named { .. })) { (Middle(id)) } @else { (id_html) }
+                                    }
+                                    button.link type="button" data-copy=(id_html) aria-label={ "Copy project ID: " (id_html) } { "Copy" }
+                                }
+                                @if row.project == Some(ProjectName::Deleted) {
+                                    br;
+                                    span class="badge flag-deleted" title="Glance keeps the memberships of deleted projects; revoke it to tidy up" {
+                                        "No such project in Keystone (deleted?)"
+                                    }
+                                }
+                                a.permalink href={ (link_start) (id_html) } title="Link to this member" { "#" }
                             }
-                            td data-label="Status" { (status_badge(row.member.status)) }
+                            // `StatusBadge`, `When` and `FlagBadge`. A status' or flag's key is one of
+                            // the dashboard's own words: nothing to escape.
+                            td data-label="Status" { span class={ "badge " (status) } { (status) } }
                             td data-label="Shared" { (shared) }
-                            td data-label="Updated" { (updated.as_ref().unwrap_or(&shared)) }
-                            td data-label="Flags" { @for flag in &row.flags { (flag_badge(*flag)) " " } }
+                            td data-label="Updated" {
+                                @if row.member.updated_at == row.member.created_at { (shared) } @else { (updated) }
+                            }
+                            td data-label="Flags" {
+                                @for flag in &row.flags {
+                                    span class={ "badge flag flag-" (PreEscaped(flag.key())) } title=(flag.explain()) { (flag.label()) }
+                                    " "
+                                }
+                            }
                             @if actions {
                                 td.actions data-label="Actions" {
                                     @if self.owned {
                                         @if confirming {
                                             (self.confirm_revoke(id, &who))
                                         } @else {
-                                            a.button.secondary href={ (deep_link) "?confirm=revoke" } { "Revoke…" }
+                                            a.button.secondary href={ (link_start) (id_html) "?confirm=revoke" } { "Revoke…" }
                                         }
                                     }
                                     @if self.is_admin { (admin_override(&self.image_id, id, row.member.status)) }
@@ -170,62 +199,66 @@ fn escaped(text: &str) -> PreEscaped<Cow<'_, str>> {
     PreEscaped(Cow::Owned(text.render().0))
 }
 
-/// `ProjectLabel` inside a table: the name (and domain) over the shortened ID, or the ID.
-/// `id_html` is `id` escaped.
-fn project_label(id: &str, id_html: &PreEscaped<Cow<'_, str>>, known: Option<&ProjectName>) -> Markup {
-    html! {
-        @match known {
-            Some(ProjectName::Named { name, domain }) => {
-                span.project-name { (name) }
-                @if let Some(d) = domain { span class="muted project-domain" { " (" (d) ")" } }
-                br;
-                (copy_id(id, id_html, true))
+/// `project_words` (the name and domain, else the ID), borrowed when it is the ID.
+fn project_words<'a>(id: &'a str, known: Option<&ProjectName>) -> Cow<'a, str> {
+    known.and_then(ProjectName::label).map_or(Cow::Borrowed(id), Cow::Owned)
+}
+
+/// Writes nothing: makes room for `.0` more bytes in the string being written. The first thing
+/// in a template, it sizes the template's string.
+struct Room(usize);
+
+impl Render for Room {
+    fn render_to(&self, out: &mut String) {
+        out.reserve(self.0);
+    }
+}
+
+/// `middle`: a long ID shortened in the middle, escaped.
+struct Middle<'a>(&'a str);
+
+impl Render for Middle<'_> {
+    fn render_to(&self, out: &mut String) {
+        match middle_ends(self.0) {
+            Some((start, end)) => {
+                start.render_to(out);
+                out.push('…');
+                end.render_to(out);
             }
-            Some(ProjectName::Deleted) => {
-                (copy_id(id, id_html, false))
-                br;
-                span class="badge flag-deleted" title="Glance keeps the memberships of deleted projects; revoke it to tidy up" {
-                    "No such project in Keystone (deleted?)"
-                }
-            }
-            None => (copy_id(id, id_html, false)),
+            None => self.0.render_to(out),
         }
     }
 }
 
-/// `CopyId` with `bare`: the table's one `CopyButtons` island copies the `data-copy`. `id_html`
-/// is `id` escaped.
-fn copy_id(id: &str, id_html: &PreEscaped<Cow<'_, str>>, short: bool) -> Markup {
-    html! {
-        span.copy-id {
-            code title=(id_html) { @if short { (middle(id)) } @else { (id_html) } }
-            button.link type="button" data-copy=(id_html) aria-label={ "Copy project ID: " (id_html) } { "Copy" }
-        }
+/// `When`: "3 d ago", with the exact UTC time on hover; what Glance sent when it is no time.
+struct When<'a> {
+    time: Option<&'a str>,
+    now: OffsetDateTime,
+}
+
+impl Render for When<'_> {
+    fn render_to(&self, out: &mut String) {
+        let Some(raw) = self.time else { return out.push_str(r#"<span class="muted">—</span>"#) };
+        let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) else {
+            out.push_str("<span>");
+            raw.render_to(out);
+            return out.push_str("</span>");
+        };
+        // What Glance sent is escaped; the two times made of it are digits and words of ours.
+        out.push_str(r#"<time datetime=""#);
+        raw.render_to(out);
+        out.push_str(r#"" title=""#);
+        write_exact_time(out, at);
+        out.push_str(r#"">"#);
+        write_relative(out, at, self.now);
+        out.push_str("</time>");
     }
-}
-
-/// `StatusBadge`. The status' key is one of the dashboard's own words: nothing to escape.
-fn status_badge(status: MemberStatus) -> Markup {
-    let key = PreEscaped(status.key());
-    html! { span class={ "badge " (key) } { (key) } }
-}
-
-/// `FlagBadge`.
-fn flag_badge(flag: Flag) -> Markup {
-    html! { span class={ "badge flag flag-" (flag.key()) } title=(flag.explain()) { (flag.label()) } }
-}
-
-/// `When`: "3 d ago", with the exact UTC time on hover.
-fn when(time: Option<&str>, now: OffsetDateTime) -> Markup {
-    let Some(raw) = time else { return html! { span.muted { "—" } } };
-    let Some((exact, ago)) = time_words(raw, now) else { return html! { span { (raw) } } };
-    // What Glance sent is escaped; the two times made of it are digits and words of ours.
-    html! { time datetime=(raw) title=(PreEscaped(exact)) { (PreEscaped(ago)) } }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Flag;
     use openstack::records::Member;
 
     fn row(id: &str, project: Option<ProjectName>, flags: Vec<Flag>) -> MemberRow {
@@ -302,6 +335,27 @@ mod tests {
         assert!(html.contains(r#"<tr id="member-b">"#), "{html}");
         assert!(html.contains(&format!(r#"action="{}" method="post""#, RevokeMember::url())), "{html}");
         assert!(html.contains(r#"<input type="hidden" name="member_id" value="a">"#), "{html}");
+    }
+
+    #[test]
+    fn a_row_shows_its_times_its_deleted_project_and_glances_words_when_no_time() {
+        let mut deleted = row("d", Some(ProjectName::Deleted), vec![Flag::UnknownProject]);
+        deleted.member.updated_at = Some("2026-11-25T13:04:05Z".into());
+        let mut odd = row("o", None, vec![]);
+        odd.member.created_at = Some("yesterday <b>".into());
+        odd.member.updated_at = None;
+        let html = table(true, false).html(&[deleted, odd]);
+        for part in [
+            r#"<code title="d">d</code>"#,
+            r#"<br><span class="badge flag-deleted" title="Glance keeps the memberships of deleted projects; revoke it to tidy up">"#,
+            r#"<time datetime="2026-11-24T12:00:00Z" title="2026-11-24 12:00:00 UTC">"#,
+            r#"<time datetime="2026-11-25T13:04:05Z" title="2026-11-25 13:04:05 UTC">"#,
+            r#"<span class="badge flag flag-unknown-project" title=""#,
+            r#"<td data-label="Shared"><span>yesterday &lt;b&gt;</span></td>"#,
+            r#"<td data-label="Updated"><span class="muted">—</span></td>"#,
+        ] {
+            assert!(html.contains(part), "{part} not in {html}");
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ impl TerraformExport {
             move || (image_id(), chosen()),
             |(id, provider)| async move {
                 match provider {
-                    Some(p) => Some(terraform_export(id, p.key().to_string()).await),
+                    Some(p) => Some(Box::pin(terraform_export(id, p.key().to_string())).await),
                     None => None,
                 }
             },
