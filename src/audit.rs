@@ -242,6 +242,7 @@ impl AuditLog {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(SqliteConnectOptions::from_str("sqlite::memory:")?)
@@ -255,6 +256,9 @@ impl AuditLog {
         crate::private_file::sqlite_0600(path)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A connection to a local file cannot have dropped: no ping to its worker thread
+            // (a thread hand-off each way) before every History read and every change recorded.
+            .test_before_acquire(false)
             .connect_with(
                 SqliteConnectOptions::new().filename(path).create_if_missing(true).journal_mode(SqliteJournalMode::Wal),
             )

@@ -329,7 +329,12 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal);
-            let pool = tower_sessions_sqlx_store::sqlx::SqlitePool::connect_with(options).await?;
+            // No ping before each use: a connection to a local file cannot have dropped, and the
+            // ping is a hand-off to the connection's thread and back on every request.
+            let pool = tower_sessions_sqlx_store::sqlx::sqlite::SqlitePoolOptions::new()
+                .test_before_acquire(false)
+                .connect_with(options)
+                .await?;
             let store = SqliteStore::new(pool);
             store.migrate().await?;
             tokio::spawn(tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
