@@ -116,11 +116,11 @@ async fn whole_body_within_limit(
 ) -> axum::response::Response {
     use futures::StreamExt;
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return too_large(req.uri().path(), max);
-    }
     let (parts, body) = req.into_parts();
     let mut stream = body.into_data_stream();
+    if declared.is_some_and(|n| n > max as u64) {
+        return too_large_after_draining(parts.uri.path(), max, stream, 0).await;
+    }
     let mut read = Vec::with_capacity(declared.map_or(0, |n| n as usize));
     while let Some(chunk) = stream.next().await {
         let Ok(chunk) = chunk else {
@@ -128,11 +128,34 @@ async fn whole_body_within_limit(
             return axum::http::StatusCode::BAD_REQUEST.into_response();
         };
         if read.len() + chunk.len() > max {
-            return too_large(parts.uri.path(), max);
+            return too_large_after_draining(parts.uri.path(), max, stream, read.len() + chunk.len()).await;
         }
         read.extend_from_slice(&chunk);
     }
     next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(read))).await
+}
+
+/// A refused body is read to its end (and dropped) before the 413 is sent, up to this much: a
+/// server that answers and closes while the client is still sending makes the client's kernel
+/// see a reset, and the browser shows a broken connection instead of the answer.
+const DRAINED_AT_MOST: usize = 16 * 1024 * 1024;
+
+/// 413, once the rest of the body (past the `seen` bytes) is read and dropped.
+async fn too_large_after_draining(
+    path: &str,
+    max: usize,
+    mut rest: axum::body::BodyDataStream,
+    mut seen: usize,
+) -> axum::response::Response {
+    use futures::StreamExt;
+    while seen <= DRAINED_AT_MOST {
+        match rest.next().await {
+            Some(Ok(chunk)) => seen += chunk.len(),
+            // The end, or a client that broke off: either way there is nothing more to read.
+            _ => break,
+        }
+    }
+    too_large(path, max)
 }
 
 /// 413, as an `AppError` for a server function's caller, in words for anyone else.

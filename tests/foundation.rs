@@ -261,6 +261,57 @@ async fn post_chunked(server: &Server, path: &str, chunks: &[Vec<u8>]) -> (u16, 
     (status, body)
 }
 
+/// A client that sends a body over the limit gets the 413 to read, not a broken connection:
+/// the server used to answer and close while the body was still coming, and the client's
+/// kernel then saw a reset (the 3 MB rollover case in `tests/rollover.rs` failed that way now
+/// and then).
+#[tokio::test]
+async fn a_body_over_the_limit_is_read_to_its_end_and_answered_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start(&[("GLANCE_SHARE_MAX_BODY_BYTES", "4096")]);
+    let host = server.base.trim_start_matches("http://").to_string();
+    let body = format!("image_id=x&members={}", "a".repeat(3_000_000)).into_bytes();
+    // Ten times each: whether the old server's close beat the body was a race.
+    for declared in [true, false].into_iter().cycle().take(20) {
+        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let length =
+            if declared { format!("Content-Length: {}", body.len()) } else { "Transfer-Encoding: chunked".to_string() };
+        let head = format!(
+            "POST /api/share HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nAccept: application/json\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\n{length}\r\nConnection: close\r\n\r\n",
+            server.base
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let sent = if declared {
+            stream.write_all(&body).await
+        } else {
+            let mut sent = Ok(());
+            for chunk in body.chunks(64 * 1024) {
+                sent = async {
+                    stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await?;
+                    stream.write_all(chunk).await?;
+                    stream.write_all(b"\r\n").await
+                }
+                .await;
+                if sent.is_err() {
+                    break;
+                }
+            }
+            match sent {
+                Ok(()) => stream.write_all(b"0\r\n\r\n").await,
+                e => e,
+            }
+        };
+        assert!(sent.is_ok(), "the server cut the body off (declared length: {declared}): {sent:?}");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 413"), "declared length: {declared}: {text}");
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        assert!(body.contains("4096"), "the answer names the limit: {text}");
+    }
+}
+
 #[tokio::test]
 async fn a_request_the_client_got_wrong_is_answered_4xx_not_500() {
     let server = Server::start(&[("GLANCE_SHARE_MAX_BODY_BYTES", "4096")]);
