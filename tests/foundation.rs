@@ -231,62 +231,39 @@ async fn sigint_stops_the_server_cleanly() {
     assert!(log.contains("glance-share stopped"), "the shutdown ran to its end:\n{log}");
 }
 
-/// Posts `chunks` to `path` with `Transfer-Encoding: chunked` (no length given up front), as
-/// a plain HTTP/1.1 client does; returns the status and the body.
-async fn post_chunked(server: &Server, path: &str, chunks: &[Vec<u8>]) -> (u16, String) {
+/// How a raw request's body is framed: with its length up front, or in chunks without one.
+enum Framing<'a> {
+    Length(&'a [u8]),
+    Chunked(&'a [Vec<u8>]),
+}
+
+/// Posts a body to `path` over a plain socket, as an HTTP/1.1 client does, and reads the
+/// answer to its end. Returns whether the whole request could be sent (the server may answer
+/// and close before the end of the body), whether the answer could be read to its end, and
+/// the answer as text (what arrived of it).
+async fn post_raw(
+    server: &Server,
+    path: &str,
+    body: Framing<'_>,
+) -> (std::io::Result<()>, std::io::Result<usize>, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = server.base.trim_start_matches("http://").to_string();
     let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let length = match body {
+        Framing::Length(bytes) => format!("Content-Length: {}", bytes.len()),
+        Framing::Chunked(_) => "Transfer-Encoding: chunked".to_string(),
+    };
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nAccept: application/json\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+         Content-Type: application/x-www-form-urlencoded\r\n{length}\r\nConnection: close\r\n\r\n",
         server.base
     );
     stream.write_all(head.as_bytes()).await.unwrap();
-    for chunk in chunks {
-        // The server may answer (and close) before the last chunk: that is the point.
-        if stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await.is_err()
-            || stream.write_all(chunk).await.is_err()
-            || stream.write_all(b"\r\n").await.is_err()
-        {
-            break;
-        }
-    }
-    let _ = stream.write_all(b"0\r\n\r\n").await;
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer).await;
-    let text = String::from_utf8_lossy(&answer).to_string();
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no answer: {text}"));
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, body)
-}
-
-/// A client that sends a body over the limit gets the 413 to read, not a broken connection:
-/// the server used to answer and close while the body was still coming, and the client's
-/// kernel then saw a reset (the 3 MB rollover case in `tests/rollover.rs` failed that way now
-/// and then).
-#[tokio::test]
-async fn a_body_over_the_limit_is_read_to_its_end_and_answered_413() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let server = Server::start(&[("GLANCE_SHARE_MAX_BODY_BYTES", "4096")]);
-    let host = server.base.trim_start_matches("http://").to_string();
-    let body = format!("image_id=x&members={}", "a".repeat(3_000_000)).into_bytes();
-    // Ten times each: whether the old server's close beat the body was a race.
-    for declared in [true, false].into_iter().cycle().take(20) {
-        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
-        let length =
-            if declared { format!("Content-Length: {}", body.len()) } else { "Transfer-Encoding: chunked".to_string() };
-        let head = format!(
-            "POST /api/share HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nAccept: application/json\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\n{length}\r\nConnection: close\r\n\r\n",
-            server.base
-        );
-        stream.write_all(head.as_bytes()).await.unwrap();
-        let sent = if declared {
-            stream.write_all(&body).await
-        } else {
+    let sent = match body {
+        Framing::Length(bytes) => stream.write_all(bytes).await,
+        Framing::Chunked(chunks) => {
             let mut sent = Ok(());
-            for chunk in body.chunks(64 * 1024) {
+            for chunk in chunks {
                 sent = async {
                     stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await?;
                     stream.write_all(chunk).await?;
@@ -301,13 +278,45 @@ async fn a_body_over_the_limit_is_read_to_its_end_and_answered_413() {
                 Ok(()) => stream.write_all(b"0\r\n\r\n").await,
                 e => e,
             }
-        };
+        }
+    };
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer).await;
+    (sent, read, String::from_utf8_lossy(&answer).to_string())
+}
+
+/// An answer's status and body.
+fn status_and_body(text: &str) -> (u16, String) {
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no answer: {text}"));
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// Posts `chunks` to `path` with `Transfer-Encoding: chunked` (no length given up front), as
+/// a plain HTTP/1.1 client does; returns the status and the body.
+async fn post_chunked(server: &Server, path: &str, chunks: &[Vec<u8>]) -> (u16, String) {
+    // The server may answer (and close) before the last chunk: that is the point.
+    let (_, _, answer) = post_raw(server, path, Framing::Chunked(chunks)).await;
+    status_and_body(&answer)
+}
+
+/// A client that sends a body over the limit gets the 413 to read, not a broken connection:
+/// the server used to answer and close while the body was still coming, and the client's
+/// kernel then saw a reset (the 3 MB rollover case in `tests/rollover.rs` failed that way now
+/// and then).
+#[tokio::test]
+async fn a_body_over_the_limit_is_read_to_its_end_and_answered_413() {
+    let server = Server::start(&[("GLANCE_SHARE_MAX_BODY_BYTES", "4096")]);
+    let body = format!("image_id=x&members={}", "a".repeat(3_000_000)).into_bytes();
+    let chunks: Vec<Vec<u8>> = body.chunks(64 * 1024).map(<[u8]>::to_vec).collect();
+    // Ten times each: whether the old server's close beat the body was a race.
+    for declared in [true, false].into_iter().cycle().take(20) {
+        let framing = if declared { Framing::Length(&body) } else { Framing::Chunked(&chunks) };
+        let (sent, read, text) = post_raw(&server, "/api/share", framing).await;
         assert!(sent.is_ok(), "the server cut the body off (declared length: {declared}): {sent:?}");
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).await.unwrap();
-        let text = String::from_utf8_lossy(&answer);
+        read.unwrap();
         assert!(text.starts_with("HTTP/1.1 413"), "declared length: {declared}: {text}");
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        let (_, body) = status_and_body(&text);
         assert!(body.contains("4096"), "the answer names the limit: {text}");
     }
 }

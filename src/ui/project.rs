@@ -37,9 +37,10 @@ pub fn ProjectLabel(
     }
 }
 
-/// The same in plain words, for sentences and titles: "name (domain)", else the ID.
-pub fn project_words(id: &str, known: Option<&ProjectName>) -> String {
-    known.and_then(ProjectName::label).unwrap_or_else(|| id.to_string())
+/// The same in plain words, for sentences and titles: "name (domain)", else the ID (borrowed:
+/// the member table asks this of every row).
+pub fn project_words<'a>(id: &'a str, known: Option<&ProjectName>) -> std::borrow::Cow<'a, str> {
+    known.and_then(ProjectName::label).map_or(std::borrow::Cow::Borrowed(id), std::borrow::Cow::Owned)
 }
 
 /// Where projects are pasted (the share box, the batch page): IDs, and with the operator's

@@ -17,7 +17,10 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use crate::{
     api::members::{RevokeMember, SetMemberStatus},
     model::{MemberRow, MemberStatus, ProjectName},
-    ui::bits::{middle_ends, write_exact_time, write_relative},
+    ui::{
+        bits::{middle_ends, write_exact_time, write_relative},
+        project::project_words,
+    },
 };
 
 /// The form the member table's tick boxes belong to.
@@ -197,11 +200,6 @@ fn escaped(text: &str) -> PreEscaped<Cow<'_, str>> {
         return PreEscaped(Cow::Borrowed(text));
     }
     PreEscaped(Cow::Owned(text.render().0))
-}
-
-/// `project_words` (the name and domain, else the ID), borrowed when it is the ID.
-fn project_words<'a>(id: &'a str, known: Option<&ProjectName>) -> Cow<'a, str> {
-    known.and_then(ProjectName::label).map_or(Cow::Borrowed(id), Cow::Owned)
 }
 
 /// Writes nothing: makes room for `.0` more bytes in the string being written. The first thing
