@@ -674,6 +674,35 @@ async fn a_2xx_that_is_not_the_expected_json_is_unreadable() {
     assert!(matches!(err, UpstreamError::BadResponse { service: Service::Glance, .. }), "{err:?}");
 }
 
+#[tokio::test]
+async fn an_answer_that_is_not_utf8_is_unreadable_and_utf8_names_are_read_as_sent() {
+    // Latin-1 "é" (0xE9) inside a string: JSON must be UTF-8, so this is no answer to read.
+    let fake = Fake::start(|_, _| {
+        let mut body = br#"{"id": ""#.to_vec();
+        body.extend_from_slice(IMAGE.as_bytes());
+        body.extend_from_slice(b"\", \"name\": \"caf\xe9\", \"visibility\": \"shared\"}");
+        (axum::http::StatusCode::OK, [("content-type", "application/json")], body).into_response()
+    })
+    .await;
+    let http = upstream();
+    let token = Token::new(TOKEN);
+    let glance = Glance::new(&http, &fake.glance_url(), &token).unwrap();
+    let err = glance.image(&image_id(IMAGE)).await.unwrap_err();
+    assert!(matches!(err, UpstreamError::BadResponse { service: Service::Glance, .. }), "{err:?}");
+
+    // The same name in UTF-8, and escaped as Glance (Python's json) writes it.
+    for name in [r#""café ✓""#, r#""caf\u00e9 \u2713""#] {
+        let body = format!(r#"{{"id": "{IMAGE}", "name": {name}, "visibility": "shared"}}"#);
+        let fake = Fake::start(move |_, _| {
+            (axum::http::StatusCode::OK, [("content-type", "application/json")], body.clone()).into_response()
+        })
+        .await;
+        let glance = Glance::new(&http, &fake.glance_url(), &token).unwrap();
+        let image = glance.image(&image_id(IMAGE)).await.unwrap();
+        assert_eq!(image.name.as_deref(), Some("café ✓"), "{name}");
+    }
+}
+
 // --- Glance: which calls are repeated ---
 
 #[tokio::test]
