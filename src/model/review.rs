@@ -151,8 +151,14 @@ pub fn image_flags(image: &Image, members: Option<usize>, quota: Option<u32>) ->
 }
 
 /// Flags of one membership (the image's own flags not included): `project` is what the
-/// directory or Keystone said of the member, `now` (RFC 3339) the time ages are counted to.
-pub fn member_flags(member: &Member, project: Option<&ProjectName>, pending_days: u32, now: &str) -> Vec<Flag> {
+/// directory or Keystone said of the member, `now` the time ages are counted to (none: no age
+/// is counted). A time, not its text: an image page asks this of every member.
+pub fn member_flags(
+    member: &Member,
+    project: Option<&ProjectName>,
+    pending_days: u32,
+    now: Option<OffsetDateTime>,
+) -> Vec<Flag> {
     let mut flags = Vec::new();
     match member.status {
         MemberStatus::Rejected => flags.push(Flag::Rejected),
@@ -177,10 +183,10 @@ fn looks_like_project_id(raw: &str) -> bool {
 }
 
 /// Pending since (its last change) more than `pending_days` before `now`.
-fn pending_for_long(member: &Member, pending_days: u32, now: &str) -> bool {
+fn pending_for_long(member: &Member, pending_days: u32, now: Option<OffsetDateTime>) -> bool {
     let since = member.updated_at.as_deref().or(member.created_at.as_deref());
-    match (since.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok()), OffsetDateTime::parse(now, &Rfc3339)) {
-        (Some(since), Ok(now)) => now - since > time::Duration::days(i64::from(pending_days)),
+    match (since.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok()), now) {
+        (Some(since), Some(now)) => now - since > time::Duration::days(i64::from(pending_days)),
         _ => false,
     }
 }
@@ -247,7 +253,8 @@ impl AccessReview {
 
     /// Flags of one membership (the image's own flags not included).
     pub fn member_flags(&self, member: &Member) -> Vec<Flag> {
-        member_flags(member, self.projects.get(&member.member_id), self.pending_days, &self.made_at)
+        let made_at = OffsetDateTime::parse(&self.made_at, &Rfc3339).ok();
+        member_flags(member, self.projects.get(&member.member_id), self.pending_days, made_at)
     }
 
     /// The memberships a one-click choice takes, in the review's order.

@@ -202,8 +202,7 @@ pub async fn details(
     ids.extend(history.iter().flatten().filter_map(|e| e.member_id.clone()));
     let projects = project_names(caller, ids).await;
     // The access review's flags, for this image alone.
-    let now =
-        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let now = Some(time::OffsetDateTime::now_utc());
     let pending_days = state.config.pending_days;
     // A member sees its own membership only: that is no count of the image's members.
     let member_count = members.as_ref().ok().filter(|_| owned || me.is_admin()).map(Vec::len);
@@ -213,7 +212,7 @@ pub async fn details(
             .into_iter()
             .map(|member| {
                 let project = projects.get(&member.member_id).cloned();
-                let flags = review::member_flags(&member, project.as_ref(), pending_days, &now);
+                let flags = review::member_flags(&member, project.as_ref(), pending_days, now);
                 MemberRow { member, project, flags }
             })
             .collect()

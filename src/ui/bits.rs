@@ -47,18 +47,29 @@ fn exact_time(at: OffsetDateTime) -> String {
 /// `exact_time`, written at the end of `out`: a table writes two a row straight into its page.
 /// Digit by digit: `format!` with padding cost more than the rest of the row.
 pub fn write_exact_time(out: &mut String, at: OffsetDateTime) {
-    fn digits(out: &mut String, n: u32, width: u32) {
-        for place in (0..width).rev() {
-            out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
-        }
-    }
-    digits(out, at.year().unsigned_abs(), 4);
-    let fields = [('-', at.month() as u8), ('-', at.day()), (' ', at.hour()), (':', at.minute()), (':', at.second())];
-    for (sep, n) in fields {
+    // A time sent with an offset is said in UTC, as the words promise.
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let (year, month, day) = at.to_calendar_date();
+    let (hour, minute, second) = at.to_hms();
+    write_digits(out, year.unsigned_abs().into(), 4);
+    for (sep, n) in [('-', month as u8), ('-', day), (' ', hour), (':', minute), (':', second)] {
         out.push(sep);
-        digits(out, n.into(), 2);
+        write_digits(out, n.into(), 2);
     }
     out.push_str(" UTC");
+}
+
+/// `n` in decimal, at least `width` digits (zeros in front).
+fn write_digits(out: &mut String, n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let (mut n, mut start) = (n, digits.len());
+    while n > 0 || start > digits.len() - width.max(1) {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// "3 h ago" (or "in 3 h" for a time after `now`).
@@ -70,17 +81,22 @@ pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
 
 /// `relative`, written at the end of `out`.
 pub fn write_relative(out: &mut String, at: OffsetDateTime, now: OffsetDateTime) {
-    use std::fmt::Write;
     let secs = (now - at).whole_seconds();
-    let (n, unit) = match secs.abs() {
+    let (n, unit) = match secs.unsigned_abs() {
         s if s < 60 => return out.push_str("just now"),
-        s if s < 3600 => (s / 60, "min"),
-        s if s < 86_400 => (s / 3600, "h"),
-        s if s < 86_400 * 60 => (s / 86_400, "d"),
-        s => (s / (86_400 * 30), "mo"),
+        s if s < 3600 => (s / 60, " min"),
+        s if s < 86_400 => (s / 3600, " h"),
+        s if s < 86_400 * 60 => (s / 86_400, " d"),
+        s => (s / (86_400 * 30), " mo"),
     };
-    // Writing to a `String` cannot fail.
-    let _ = if secs >= 0 { write!(out, "{n} {unit} ago") } else { write!(out, "in {n} {unit}") };
+    if secs < 0 {
+        out.push_str("in ");
+    }
+    write_digits(out, n, 1);
+    out.push_str(unit);
+    if secs >= 0 {
+        out.push_str(" ago");
+    }
 }
 
 /// A failed load: sign-in problems go to the sign-in page (and back), others are said.
@@ -124,6 +140,11 @@ mod tests {
         assert_eq!(relative(at("2026-11-24T09:00:00Z"), now), "3 h ago");
         assert_eq!(relative(at("2026-11-20T12:00:00Z"), now), "4 d ago");
         assert_eq!(relative(at("2026-11-24T15:00:00Z"), now), "in 3 h");
+        assert_eq!(relative(at("2026-11-24T11:59:00Z"), now), "1 min ago");
+        assert_eq!(relative(at("2026-11-24T11:00:01Z"), now), "59 min ago");
+        assert_eq!(relative(at("2026-09-24T12:00:00Z"), now), "2 mo ago", "61 days");
+        assert_eq!(relative(at("2016-11-24T12:00:00Z"), now), "121 mo ago");
+        assert_eq!(relative(at("2027-02-24T12:00:00Z"), now), "in 3 mo");
     }
 
     #[test]
@@ -132,6 +153,8 @@ mod tests {
         assert_eq!(exact_time(at), "0999-02-03 04:05:06 UTC");
         let at = OffsetDateTime::parse("2026-11-24T12:59:30Z", &Rfc3339).unwrap();
         assert_eq!(exact_time(at), "2026-11-24 12:59:30 UTC");
+        let at = OffsetDateTime::parse("2026-11-25T00:30:00+01:00", &Rfc3339).unwrap();
+        assert_eq!(exact_time(at), "2026-11-24 23:30:00 UTC", "in UTC, not in the offset it was sent with");
     }
 
     #[test]

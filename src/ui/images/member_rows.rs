@@ -79,9 +79,7 @@ impl MemberRows {
                         // The ID is written seven times a row and the link twice: each is
                         // escaped once.
                         @let (id_html, who_html) = (escaped(id), escaped(&who));
-                        @let shared = When { time: row.member.created_at.as_deref(), now };
-                        // A member nobody answered yet was updated when it was shared: the same cell.
-                        @let updated = When { time: row.member.updated_at.as_deref(), now };
+                        @let times = Times { shared: row.member.created_at.as_deref(), updated: row.member.updated_at.as_deref(), now };
                         @let status = PreEscaped(row.member.status.key());
                         // A deep link (`/images/{image}/members/{member}`, the Terraform import id)
                         // names one row: it takes the focus (`autofocus`), so the keyboard and
@@ -119,10 +117,7 @@ impl MemberRows {
                             // `StatusBadge`, `When` and `FlagBadge`. A status' or flag's key is one of
                             // the dashboard's own words: nothing to escape.
                             td data-label="Status" { span class={ "badge " (status) } { (status) } }
-                            td data-label="Shared" { (shared) }
-                            td data-label="Updated" {
-                                @if row.member.updated_at == row.member.created_at { (shared) } @else { (updated) }
-                            }
+                            (times)
                             td data-label="Flags" {
                                 @for flag in &row.flags {
                                     span class={ "badge flag flag-" (PreEscaped(flag.key())) } title=(flag.explain()) { (flag.label()) }
@@ -228,6 +223,30 @@ impl Render for Middle<'_> {
     }
 }
 
+/// The "Shared" and "Updated" cells. A member nobody answered yet was updated when it was
+/// shared: the second cell is then a copy of the first's bytes, not written again.
+struct Times<'a> {
+    shared: Option<&'a str>,
+    updated: Option<&'a str>,
+    now: OffsetDateTime,
+}
+
+impl Render for Times<'_> {
+    fn render_to(&self, out: &mut String) {
+        out.push_str(r#"<td data-label="Shared">"#);
+        let start = out.len();
+        When { time: self.shared, now: self.now }.render_to(out);
+        let end = out.len();
+        out.push_str(r#"</td><td data-label="Updated">"#);
+        if self.updated == self.shared {
+            out.extend_from_within(start..end);
+        } else {
+            When { time: self.updated, now: self.now }.render_to(out);
+        }
+        out.push_str("</td>");
+    }
+}
+
 /// `When`: "3 d ago", with the exact UTC time on hover; what Glance sent when it is no time.
 struct When<'a> {
     time: Option<&'a str>,
@@ -246,11 +265,29 @@ impl Render for When<'_> {
         out.push_str(r#"<time datetime=""#);
         raw.render_to(out);
         out.push_str(r#"" title=""#);
-        write_exact_time(out, at);
+        match utc_seconds(raw) {
+            // Glance's own form, "2026-11-24T12:00:00Z": its date and time are the words already
+            // (formatting them from `at` cost a thousand instructions a cell).
+            Some((date, time)) => {
+                out.push_str(date);
+                out.push(' ');
+                out.push_str(time);
+                out.push_str(" UTC");
+            }
+            None => write_exact_time(out, at),
+        }
         out.push_str(r#"">"#);
         write_relative(out, at, self.now);
         out.push_str("</time>");
     }
+}
+
+/// The date and the time of day of an RFC 3339 time in whole seconds and UTC, as Glance writes
+/// them ("2026-11-24T12:00:00Z"), once the whole was read as a time; none for any other form.
+fn utc_seconds(raw: &str) -> Option<(&str, &str)> {
+    let (date, rest) = raw.split_once('T')?;
+    let time = rest.strip_suffix('Z')?;
+    (date.len() == 10 && time.len() == 8).then_some((date, time))
 }
 
 #[cfg(test)]
@@ -318,6 +355,14 @@ mod tests {
             assert!(html.contains(part), "{part} not in {html}");
         }
         assert!(!html.contains("Admin override"));
+        // Never answered: "Updated" says what "Shared" says (written once, copied).
+        let cell = |label: &str| {
+            let start = html.find(&format!(r#"<td data-label="{label}">"#)).unwrap();
+            html[start..].split_once("</td>").unwrap().0.split_once('>').unwrap().1.to_string()
+        };
+        assert!(cell("Shared").starts_with(r#"<time datetime="2026-11-24T12:00:00Z""#), "{html}");
+        assert!(cell("Shared").ends_with(" ago</time>"), "{html}");
+        assert_eq!(cell("Shared"), cell("Updated"));
     }
 
     #[test]
@@ -342,7 +387,11 @@ mod tests {
         let mut odd = row("o", None, vec![]);
         odd.member.created_at = Some("yesterday <b>".into());
         odd.member.updated_at = None;
-        let html = table(true, false).html(&[deleted, odd]);
+        // Times not in Glance's own form: with an offset, with fractions of a second.
+        let mut offset = row("p", None, vec![]);
+        offset.member.created_at = Some("2026-11-25T14:04:05+01:00".into());
+        offset.member.updated_at = Some("2026-11-25T13:04:06.123456Z".into());
+        let html = table(true, false).html(&[deleted, odd, offset]);
         for part in [
             r#"<code title="d">d</code>"#,
             r#"<br><span class="badge flag-deleted" title="Glance keeps the memberships of deleted projects; revoke it to tidy up">"#,
@@ -351,6 +400,8 @@ mod tests {
             r#"<span class="badge flag flag-unknown-project" title=""#,
             r#"<td data-label="Shared"><span>yesterday &lt;b&gt;</span></td>"#,
             r#"<td data-label="Updated"><span class="muted">—</span></td>"#,
+            r#"<time datetime="2026-11-25T14:04:05+01:00" title="2026-11-25 13:04:05 UTC">"#,
+            r#"<time datetime="2026-11-25T13:04:06.123456Z" title="2026-11-25 13:04:06 UTC">"#,
         ] {
             assert!(html.contains(part), "{part} not in {html}");
         }
