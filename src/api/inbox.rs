@@ -24,7 +24,7 @@ pub async fn pending_count() -> Result<Option<usize>, AppError> {
     let result = async {
         let state = super::server::state()?;
         let session = super::server::session().await?;
-        match crate::session::current(&session).await {
+        match super::server::signed_in_state(&session).await {
             Ok(me) => Ok(Some(offers::pending_count(&crate::sharing::Caller { state, session, me }).await?)),
             Err(_) => Ok(None),
         }

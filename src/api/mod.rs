@@ -44,8 +44,65 @@ pub(crate) mod server {
         }
     }
 
+    /// The request's session, where tower-sessions put it (the request's extensions), without
+    /// copying the request's parts as `leptos_axum::extract` does: a page asks four times.
     pub async fn session() -> Result<Session, AppError> {
-        leptos_axum::extract::<Session>().await.map_err(|e| AppError::internal(format_args!("no session: {e}")))
+        with_context::<http::request::Parts, _>(|parts| parts.extensions.get::<Session>().cloned())
+            .flatten()
+            .ok_or_else(|| AppError::internal("no session in the request"))
+    }
+
+    /// The signed-in state a page's render read from its session, kept for the rest of the
+    /// render: the header's two resources and the page's own each asked, and each read copied
+    /// and decoded the whole session and opened its sealed token. Only a page (a GET) gets one:
+    /// the server functions that change the session are posts, so a page never sees a change
+    /// but the end of an expired session, which forgets it (`reply`).
+    #[derive(Clone, Default)]
+    pub struct ReadOnce(std::sync::Arc<std::sync::Mutex<Option<SignedIn>>>);
+
+    impl ReadOnce {
+        fn here() -> Option<ReadOnce> {
+            with_context::<http::request::Parts, _>(|parts| parts.extensions.get::<ReadOnce>().cloned()).flatten()
+        }
+
+        fn get(&self) -> Option<SignedIn> {
+            self.0.lock().ok()?.clone()
+        }
+
+        fn keep(&self, signed_in: &SignedIn) {
+            if let Ok(mut kept) = self.0.lock() {
+                *kept = Some(signed_in.clone());
+            }
+        }
+
+        fn forget() {
+            if let Some(once) = ReadOnce::here()
+                && let Ok(mut kept) = once.0.lock()
+            {
+                *kept = None;
+            }
+        }
+    }
+
+    /// Gives a page's request its `ReadOnce` (a middleware).
+    pub async fn read_once_per_page(mut req: axum::extract::Request) -> axum::extract::Request {
+        if req.method() == http::Method::GET {
+            req.extensions_mut().insert(ReadOnce::default());
+        }
+        req
+    }
+
+    /// `session::current`, read once per page (see `ReadOnce`).
+    pub async fn signed_in_state(session: &Session) -> Result<SignedIn, AppError> {
+        let once = ReadOnce::here();
+        if let Some(kept) = once.as_ref().and_then(ReadOnce::get) {
+            return Ok(kept);
+        }
+        let signed_in = session::current(session).await?;
+        if let Some(once) = once {
+            once.keep(&signed_in);
+        }
+        Ok(signed_in)
     }
 
     /// The signed-in user with the session they came from.
@@ -60,7 +117,7 @@ pub(crate) mod server {
     /// left to say so; a second cookie, holding nothing but "signed in", outlives it and
     /// turns the next "not signed in" into "your session has ended", once.
     pub async fn current(session: &Session) -> Result<SignedIn, AppError> {
-        match session::current(session).await {
+        match signed_in_state(session).await {
             Err(AppError::NotSignedIn) if had_signed_in() => {
                 forget_signed_in();
                 Err(AppError::SessionExpired)
@@ -169,6 +226,7 @@ pub(crate) mod server {
         {
             // The cloud no longer accepts the token: the session is over, for pages too.
             session::end_expired(&session).await;
+            ReadOnce::forget();
         }
         if e.needs_sign_in() && called_over_http {
             let back = parts.as_ref().and_then(referer_path).unwrap_or_else(|| "/".into());
