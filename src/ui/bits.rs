@@ -62,8 +62,10 @@ pub fn write_exact_time(out: &mut String, at: OffsetDateTime) {
 /// `n` in decimal, at least `width` digits (zeros in front).
 fn write_digits(out: &mut String, n: u64, width: usize) {
     let mut digits = [b'0'; 20];
+    // u64 has at most 20 digits.
+    let least = digits.len() - width.clamp(1, digits.len());
     let (mut n, mut start) = (n, digits.len());
-    while n > 0 || start > digits.len() - width.max(1) {
+    while n > 0 || start > least {
         start -= 1;
         digits[start] = b'0' + (n % 10) as u8;
         n /= 10;
