@@ -151,13 +151,14 @@ pub fn image_flags(image: &Image, members: Option<usize>, quota: Option<u32>) ->
 }
 
 /// Flags of one membership (the image's own flags not included): `project` is what the
-/// directory or Keystone said of the member, `now` the time ages are counted to (none: no age
-/// is counted). A time, not its text: an image page asks this of every member.
+/// directory or Keystone said of the member, `now` gives the time ages are counted to (none: no
+/// age is counted). Asked only of a pending member: an image page asks this of every member
+/// and gives a time it has; the access review gives its `made_at`, read when it is needed.
 pub fn member_flags(
     member: &Member,
     project: Option<&ProjectName>,
     pending_days: u32,
-    now: Option<OffsetDateTime>,
+    now: impl FnOnce() -> Option<OffsetDateTime>,
 ) -> Vec<Flag> {
     let mut flags = Vec::new();
     match member.status {
@@ -183,9 +184,9 @@ fn looks_like_project_id(raw: &str) -> bool {
 }
 
 /// Pending since (its last change) more than `pending_days` before `now`.
-fn pending_for_long(member: &Member, pending_days: u32, now: Option<OffsetDateTime>) -> bool {
+fn pending_for_long(member: &Member, pending_days: u32, now: impl FnOnce() -> Option<OffsetDateTime>) -> bool {
     let since = member.updated_at.as_deref().or(member.created_at.as_deref());
-    match (since.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok()), now) {
+    match (since.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok()), now()) {
         (Some(since), Some(now)) => now - since > time::Duration::days(i64::from(pending_days)),
         _ => false,
     }
@@ -253,7 +254,7 @@ impl AccessReview {
 
     /// Flags of one membership (the image's own flags not included).
     pub fn member_flags(&self, member: &Member) -> Vec<Flag> {
-        let made_at = OffsetDateTime::parse(&self.made_at, &Rfc3339).ok();
+        let made_at = || OffsetDateTime::parse(&self.made_at, &Rfc3339).ok();
         member_flags(member, self.projects.get(&member.member_id), self.pending_days, made_at)
     }
 

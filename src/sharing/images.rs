@@ -212,7 +212,7 @@ pub async fn details(
             .into_iter()
             .map(|member| {
                 let project = projects.get(&member.member_id).cloned();
-                let flags = review::member_flags(&member, project.as_ref(), pending_days, now);
+                let flags = review::member_flags(&member, project.as_ref(), pending_days, || now);
                 MemberRow { member, project, flags }
             })
             .collect()
