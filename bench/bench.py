@@ -95,7 +95,6 @@ class Run:
         self.results = {}
         self.fake = None
         self.fake_proc = None
-        self.alloc_so = None
 
     # ------------------------------------------------------------ servers
 
@@ -840,35 +839,39 @@ def bench_render(run):
     batch_canned(run, dash)
     run.procs.stop(proc)
 
-    # Allocations: the same requests on a second server whose malloc calls are counted.
-    if run.alloc_so:
-        log("2 render: allocations per request (LD_PRELOAD counter)")
-        counters = run.work / "alloc.bin"
-        proc, base = run.start_server("alloc", clouds, {"LD_PRELOAD": str(run.alloc_so),
-                                                        "BENCH_ALLOC_COUNTERS": str(counters)})
-        dash = Dashboard(base)
-        dash.sign_in("producer-user", "any", "producer")
+    # Allocations: the same requests on a second server that counts its allocations
+    # (src/allocator.rs, on only with BENCH_ALLOC_COUNTERS; it writes its counters every 10 ms).
+    log("2 render: allocations per request (the server's own counters)")
+    counters = run.work / "alloc.bin"
+    proc, base = run.start_server("alloc", clouds, {"BENCH_ALLOC_COUNTERS": str(counters)})
+    dash = Dashboard(base)
+    dash.sign_in("producer-user", "any", "producer")
 
-        def read():
-            import struct
+    def read():
+        import struct
 
-            return struct.unpack("<QQQQ", counters.read_bytes()[:32])
+        # The server is idle between batches: after a few of its 10 ms writes the file is final.
+        time.sleep(0.1)
+        data = counters.read_bytes()[:32]
+        if len(data) < 32:
+            raise RuntimeError(f"{counters} holds {len(data)} bytes, not the 4 counters")
+        return struct.unpack("<QQQQ", data)
 
-        for key, path, warm, n in (("image_page", f"/images/{fake['image_id']}", 20, 100),
-                                   ("list_1000", "/images?tab=all&q=bench-image", 3, 20)):
-            for _ in range(warm):
-                dash.page(path)
-            c0 = read()
-            for _ in range(n):
-                dash.page(path)
-            c1 = read()
-            out[key]["allocs_per_request"] = (c1[0] - c0[0]) / n
-            out[key]["alloc_bytes_per_request"] = (c1[1] - c0[1]) / n
-            out[key]["reallocs_per_request"] = (c1[3] - c0[3]) / n
-            out[key]["net_allocs_per_request"] = ((c1[0] - c0[0]) - (c1[2] - c0[2])) / n
-        run.procs.stop(proc)
-    else:
-        out["alloc_unavailable"] = run.alloc_error
+    for key, path, warm, n in (("image_page", f"/images/{fake['image_id']}", 20, 100),
+                               ("list_1000", "/images?tab=all&q=bench-image", 3, 20)):
+        for _ in range(warm):
+            dash.page(path)
+        c0 = read()
+        for _ in range(n):
+            dash.page(path)
+        c1 = read()
+        if c1[0] == c0[0]:
+            raise RuntimeError("the allocation counters did not move: is BENCH_ALLOC_COUNTERS read by this build?")
+        out[key]["allocs_per_request"] = (c1[0] - c0[0]) / n
+        out[key]["alloc_bytes_per_request"] = (c1[1] - c0[1]) / n
+        out[key]["reallocs_per_request"] = (c1[3] - c0[3]) / n
+        out[key]["net_allocs_per_request"] = ((c1[0] - c0[0]) - (c1[2] - c0[2])) / n
+    run.procs.stop(proc)
     run.results["render"] = out
     ip, ls = out["image_page"], out["list_1000"]
     log(f"2 render: image page p50 {ip['latency_ms']['p50']:.2f} ms, {ip['cpu_ms_per_request']:.2f} ms CPU; "
@@ -1547,20 +1550,6 @@ def machine(run):
     }
 
 
-def build_alloc_shim(run):
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if not cc:
-        run.alloc_error = "no C compiler to build the LD_PRELOAD allocation counter"
-        return
-    so = run.work / "alloc_count.so"
-    p = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(so), str(BENCH / "alloc_count.c")],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        run.alloc_error = f"could not build the allocation counter: {p.stderr[-300:]}"
-        return
-    run.alloc_so = so
-
-
 def incidents(run):
     """Panics and errors the servers logged during the run (they run with RUST_LOG=warn)."""
     found = []
@@ -1636,7 +1625,6 @@ def main():
         if not path.exists():
             sys.exit(f"bench: {path} does not exist (build the release first, or set {what})")
     run = Run(args)
-    run.alloc_error = None
     started = time.monotonic()
     failures = {}
     try:
@@ -1666,8 +1654,6 @@ def main():
             if num not in args.only:
                 continue
             if num in (2, 5, 7, 8, 9) and run.fake is None:
-                if num == 2:
-                    build_alloc_shim(run)
                 fixtures = getattr(run, "fixtures", None)
                 if fixtures is not None and not (fixtures / "members.json").exists():
                     fixtures = None

@@ -452,7 +452,7 @@ def docs(r):
       "`brotli` with apt-get when they are missing, starts the lab (`lab/lab.sh start`, idempotent), and cleans up "
       "after itself: the lab images it created are deleted (images with the `glance-share-bench-` name prefix left "
       "by an interrupted run are deleted at the next start), and every process it started is stopped. Everything "
-      "runs on 127.0.0.1. Python 3 standard library only, plus `wrk`, `brotli`, and `gcc` for the allocation counter.")
+      "runs on 127.0.0.1. Python 3 standard library only, plus `wrk` and `brotli`.")
     w("")
     w("## Summary")
     w("")
@@ -548,9 +548,9 @@ def docs(r):
       "at a time, after a warm-up. CPU time per request is the server's `utime + stime` (`/proc/<pid>/stat`, all "
       "threads) over the timed requests divided by their number (10 ms clock ticks, so the figure is exact only to "
       "10 ms ÷ n). The upstream's CPU per request is shown apart: it is not glance-share's cost. Allocations are "
-      "counted on a third server started with an `LD_PRELOAD` shim (`bench/alloc_count.c`) that counts calls to "
-      "glibc's malloc family: glance-share uses Rust's system allocator, so every heap allocation goes through it and "
-      "no change to the Rust code is needed.")
+      "counted on a third server started with `BENCH_ALLOC_COUNTERS=<file>`: glance-share's global allocator "
+      "(`src/allocator.rs`, jemalloc) then counts every allocation, free and realloc, and writes the counts to the "
+      "file every 10 ms; the benchmark reads it with the server idle before and after the timed requests.")
     w("")
     rows = []
     pages = [("image page, 128 members", ip, f"{ip['members_shown']} of 128 members on the page")]
@@ -573,10 +573,6 @@ def docs(r):
     w(table(rows, ["page", "n", "p50", "p95", "server CPU / req", "upstream CPU / req", "allocations / req",
                    "bytes allocated / req", "HTML", "check"]))
     w("")
-    if "alloc_unavailable" in rd:
-        w(f"Allocations were not measured: {rd['alloc_unavailable']}. A counting global allocator behind a cargo "
-          "feature (e.g. `bench-alloc`) would give the same figure from inside.")
-        w("")
     rows = []
     for label, x in (("image page, 128 members", ip), ("image list, 1000 images", ls), ("My images, 1000 owned", lm)):
         calls = x.get("upstream_calls_per_request", {})
@@ -1071,9 +1067,8 @@ def why(name, r):
             text += (f" (benchmark 2: one 128-member page allocates {kb(ip['alloc_bytes_per_request'])} in "
                      f"{ip['allocs_per_request']:,.0f} allocations for {kb(ip['html_bytes'])} of HTML)")
         text += (". What would bring it down: fewer and smaller intermediate allocations in the render, a bound on "
-                 "concurrent renders (excess requests wait in the accept queue instead of in memory), and an "
-                 "allocator that returns memory sooner (glibc keeps freed memory in per-thread arenas; "
-                 "`MALLOC_ARENA_MAX=2` is a cheap first test).")
+                 "concurrent renders (excess requests wait in the accept queue instead of in memory), and fewer "
+                 "jemalloc arenas (`MALLOC_CONF=narenas:2`; it keeps freed memory per arena for a while).")
         return text
     if "Keystone calls per member once warm" in name:
         x = r["directory"]

@@ -1,10 +1,18 @@
 //! Starts the server: configuration -> state -> router -> serve.
 
+#[cfg(feature = "ssr")]
+mod allocator;
+
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: allocator::Counted = allocator::Counted::new();
+
 /// One thread for starting up, signals and the chores that run beside the requests (expired
 /// sessions, sign-in counters); requests are served on threads of their own (`serving`).
 #[cfg(feature = "ssr")]
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
+    allocator::count_if_asked();
     glance_share::telemetry::init();
     let leptos = match leptos::config::get_configuration(None) {
         Ok(conf) => conf.leptos_options,
