@@ -47,7 +47,7 @@ impl AppState {
         // threads.
         let clients = (0..config.server_threads)
             .map(|_| {
-                reqwest::Client::builder()
+                openstack::client_builder()
                     .connect_timeout(config.upstream_connect_timeout)
                     .timeout(config.upstream_timeout)
                     .pool_max_idle_per_host(32)

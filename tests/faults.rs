@@ -122,6 +122,69 @@ async fn serve(router: Router) -> String {
     format!("http://{addr}")
 }
 
+/// A dashboard whose cloud is the fake Keystone at `keystone`, with `env` added, and a browser
+/// signed in to it.
+async fn signed_in_to(keystone: &str, env: &[(&str, &str)]) -> (Server, Browser) {
+    let dir = std::env::temp_dir().join(format!("gs-faults-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let clouds = dir.join("clouds.yaml");
+    std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
+    let mut all = vec![("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap())];
+    all.extend_from_slice(env);
+    let server = Server::start(&all);
+    let browser = Browser::new(&server);
+    let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
+    assert_eq!(status, 200, "{body}");
+    (server, browser)
+}
+
+/// Glance, or whatever answers at its address, redirecting a call: the redirect is not
+/// followed, so the user's token (and what they sent) goes to no other server, and the user
+/// reads that Glance refused. reqwest follows redirects by default, `X-Auth-Token` included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_from_glance_is_not_followed_and_the_token_goes_nowhere_else() {
+    let reached = Arc::new(AtomicUsize::new(0));
+    let elsewhere = {
+        let reached = reached.clone();
+        serve(Router::new().fallback(move || {
+            reached.fetch_add(1, Ordering::SeqCst);
+            async { ([(header::CONTENT_TYPE, "application/json")], r#"{"members": []}"#) }
+        }))
+        .await
+    };
+    let redirect = |status: StatusCode| {
+        let elsewhere = elsewhere.clone();
+        move |uri: axum::http::Uri| {
+            let to = format!("{elsewhere}{uri}");
+            async move { (status, [(header::LOCATION, to)]).into_response() }
+        }
+    };
+    let glance = serve(Router::new().route("/v2/images/{id}", get(redirect(StatusCode::FOUND))).route(
+        "/v2/images/{id}/members",
+        get(redirect(StatusCode::TEMPORARY_REDIRECT)).post(redirect(StatusCode::PERMANENT_REDIRECT)),
+    ))
+    .await;
+    let keystone = serve(keystone(glance)).await;
+    let (_server, browser) = signed_in_to(&keystone, &[]).await;
+    let image = fake_image(7);
+    for call in ["image", "members"] {
+        let (status, body) = browser.call_json(call, &[("image_id", &image)]).await;
+        assert_eq!(status, 502, "{call}: {body}");
+        let message = user_message(&body);
+        let code = if call == "image" { "(Glance 302)" } else { "(Glance 307)" };
+        assert!(message.starts_with("Glance refused the request") && message.ends_with(code), "{call}: {message}");
+    }
+    let (status, report) = browser
+        .call_json(
+            "share",
+            &[("image_id", &image), ("members", "0123456789abcdef0123456789abcdef"), ("confirmed", "yes")],
+        )
+        .await;
+    let added = status == 200 && report["Done"]["results"][0]["outcome"].get("Ok").is_some();
+    assert!(!added, "{report}");
+    assert_eq!(reached.load(Ordering::SeqCst), 0, "a redirect was followed: the user's token went to another server");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_upstream_misbehaviour_gets_a_clear_message() {
     let glance = serve(
@@ -303,16 +366,7 @@ async fn slow_lab(delay_ms: u64, role: &'static str, env: &[(&str, &str)]) -> (A
     )
     .await;
     let keystone = serve(keystone_with_role(glance, role)).await;
-    let dir = std::env::temp_dir().join(format!("gs-slow-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let clouds = dir.join("clouds.yaml");
-    std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
-    let mut all = vec![("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap())];
-    all.extend_from_slice(env);
-    let server = Server::start(&all);
-    let browser = Browser::new(&server);
-    let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
-    assert_eq!(status, 200, "{body}");
+    let (server, browser) = signed_in_to(&keystone, env).await;
     (fake, server, browser)
 }
 
@@ -553,14 +607,7 @@ async fn review_lab(setting: (&str, &str)) -> (Arc<SlowReview>, Server, Browser)
     )
     .await;
     let keystone = serve(keystone(glance)).await;
-    let dir = std::env::temp_dir().join(format!("gs-review-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let clouds = dir.join("clouds.yaml");
-    std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
-    let server = Server::start(&[("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap()), setting]);
-    let browser = Browser::new(&server);
-    let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
-    assert_eq!(status, 200, "{body}");
+    let (server, browser) = signed_in_to(&keystone, &[setting]).await;
     (fake, server, browser)
 }
 
@@ -651,14 +698,7 @@ async fn a_glance_without_image_api_2_7_is_not_asked_to_hide_the_old_version() {
     )
     .await;
     let keystone = serve(keystone(glance)).await;
-    let dir = std::env::temp_dir().join(format!("gs-old-glance-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let clouds = dir.join("clouds.yaml");
-    std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
-    let server = Server::start(&[("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap())]);
-    let browser = Browser::new(&server);
-    let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
-    assert_eq!(status, 200, "{body}");
+    let (_server, browser) = signed_in_to(&keystone, &[]).await;
     let (old, new) = (fake_image(1), fake_image(2));
 
     let (status, page) = browser.call_json("rollover_page", &[("image_id", &old)]).await;

@@ -32,6 +32,15 @@ pub fn serve_from_thread(index: usize) {
     CLIENT_INDEX.with(|i| i.set(index));
 }
 
+/// A client builder for Keystone and Glance: answers are taken as they come, redirects are
+/// never followed. reqwest follows up to ten by default and, to another host, drops only the
+/// standard credentials (`Authorization`, cookies): `X-Auth-Token` and a password re-sent by a
+/// 307 would go wherever the `Location` pointed. No OpenStack API call answers with a redirect,
+/// so one is an error (`UpstreamError::Status`), shown to the user like any refusal.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
+}
+
 impl Upstream {
     /// `client` with at most `max_in_flight` calls in flight at once (at least one). Its
     /// timeouts are the caller's: every call through it may end in `UpstreamError::Timeout`.
@@ -43,7 +52,8 @@ impl Upstream {
     /// with one bound on the calls in flight over all of them.
     pub fn per_thread(mut clients: Vec<reqwest::Client>, max_in_flight: usize) -> Upstream {
         if clients.is_empty() {
-            clients.push(reqwest::Client::new());
+            // `build` fails only where TLS cannot start at all, and then so would every call.
+            clients.push(client_builder().build().unwrap_or_default());
         }
         Upstream { clients: clients.into(), slots: Arc::new(Semaphore::new(max_in_flight.max(1))) }
     }

@@ -48,7 +48,7 @@ mod token;
 #[cfg(feature = "client")]
 pub use error::{Service, UpstreamError};
 #[cfg(feature = "client")]
-pub use http::{Upstream, serve_from_thread};
+pub use http::{Upstream, client_builder, serve_from_thread};
 #[cfg(feature = "client")]
 pub use token::Token;
 
