@@ -48,7 +48,7 @@ impl MemberRows {
     /// Nothing is allocated a row (an image can have hundreds): the rows are written inline into
     /// the table's one string, values that need no escaping are borrowed, and the pieces used
     /// twice (`When`, `Middle`) write themselves into that string.
-    pub fn html(&self, rows: &[MemberRow]) -> String {
+    pub fn html<Row: std::borrow::Borrow<MemberRow>>(&self, rows: &[Row]) -> String {
         // One clock reading for the whole table: every "3 d ago" is counted from the same now.
         let now = OffsetDateTime::now_utc();
         let actions = self.owned || self.is_admin;
@@ -72,6 +72,7 @@ impl MemberRows {
                 }
                 tbody {
                     @for row in rows {
+                        @let row: &MemberRow = row.borrow();
                         @let id = row.member.member_id.as_str();
                         @let focused = self.focus.as_deref() == Some(id);
                         @let confirming = self.confirm_revoke.as_deref() == Some(id);
