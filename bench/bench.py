@@ -38,6 +38,7 @@ import resource
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,42 @@ class Run:
         self.fake_proc = None
 
     # ------------------------------------------------------------ servers
+
+    def start_forwarder(self, upstream_url):
+        """nginx forwarding every request to `upstream_url` and doing nothing else: benchmark 1's
+        measure of what one more HTTP hop in front of Glance costs by itself. Returns its base URL,
+        or None without nginx (bench/run installs it)."""
+        nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+        if nginx is None:
+            return None
+        d = self.work / "nginx"
+        d.mkdir(exist_ok=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        # One worker, no logs, no buffering: as little as a proxy can do. Like glance-share, it
+        # opens a new connection to Glance for every call (Glance closes each).
+        (d / "nginx.conf").write_text(
+            f"worker_processes 1; daemon off; pid {d}/nginx.pid; error_log {d}/error.log warn;\n"
+            "events { worker_connections 256; }\n"
+            f"http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; "
+            f"uwsgi_temp_path {d}; scgi_temp_path {d};\n"
+            f"  server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass {upstream_url.rstrip('/')}; "
+            "proxy_buffering off; } } }\n")
+        p = self.procs.spawn([nginx, "-c", str(d / "nginx.conf"), "-p", str(d)], self.work / "nginx.log")
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    log(f"nginx (forwards to {upstream_url}) pid {p.pid} on {base}")
+                    return base
+            except OSError:
+                if p.poll() is not None:
+                    break
+                time.sleep(0.05)
+        log(f"nginx did not start: {read_text(d / 'error.log')[-300:]}")
+        return None
 
     def clouds_yaml(self, name, auth_url):
         path = self.work / f"clouds-{name}.yaml"
@@ -329,6 +366,12 @@ def bench_overhead(run):
     # is a different one of the same user/project, held server-side).
     direct = run.thread_upstream()
     direct.authenticate(run.lab["LAB_PRODUCER_USER"], run.lab["LAB_PRODUCER_PASSWORD"], run.lab["LAB_PRODUCER_PROJECT"])
+    # The same direct client's calls through nginx: the cost of a hop that only forwards.
+    forwarder = run.start_forwarder(run.lab["LAB_GLANCE_URL"])
+    forwarded = None
+    if forwarder is not None:
+        forwarded = Upstream(run.lab["LAB_KEYSTONE_URL"], forwarder)
+        forwarded.token, forwarded.project_id = direct.token, direct.project_id
 
     out = {"samples": a.overhead_samples, "sizes": {}}
     rng = random.Random(7)
@@ -336,13 +379,19 @@ def bench_overhead(run):
         iid = images[n]
         path = f"/v2/images/{iid}/members"
 
-        def via_glance():
+        def glance_get(client, what):
             t = time.perf_counter()
-            status, _, data = direct.call("GET", path)
+            status, _, data = client.call("GET", path)
             ms = (time.perf_counter() - t) * 1000
             if status != 200:
-                raise RuntimeError(f"direct members call: {status} {data[:200]!r}")
+                raise RuntimeError(f"{what}: {status} {data[:200]!r}")
             return ms, data
+
+        def via_glance():
+            return glance_get(direct, "direct members call")
+
+        def via_nginx():
+            return glance_get(forwarded, "members call through nginx")
 
         def via_dashboard():
             t = time.perf_counter()
@@ -366,6 +415,8 @@ def bench_overhead(run):
         for _ in range(5):
             via_glance()
             via_dashboard()
+            if forwarded is not None:
+                via_nginx()
         _, d = via_glance()
         _, p = via_dashboard()
         got_direct, got_proxy = len(json.loads(d)["members"]), len(json.loads(p))
@@ -381,11 +432,12 @@ def bench_overhead(run):
                 raise RuntimeError(f"glance-share /healthz: {status}")
             return ms, b""
 
-        direct_ms, proxy_ms, hop_ms = [], [], []
+        direct_ms, proxy_ms, hop_ms, nginx_ms = [], [], [], []
         proxy_cpu = 0.0
+        series = {via_glance: direct_ms, via_dashboard: proxy_ms, via_nginx: nginx_ms}
         for _ in range(a.overhead_samples):
-            # Interleaved, in random order per pair: drift of the machine hits both alike.
-            pair = [via_glance, via_dashboard]
+            # Interleaved, in random order per round: drift of the machine hits all alike.
+            pair = [via_glance, via_dashboard] + ([via_nginx] if forwarded is not None else [])
             rng.shuffle(pair)
             for f in pair:
                 cpu0 = cpu_seconds(proc.pid) if f is via_dashboard else 0.0
@@ -393,7 +445,7 @@ def bench_overhead(run):
                 if f is via_dashboard:
                     proxy_cpu += cpu_seconds(proc.pid) - cpu0
                 if ms is not None:
-                    (direct_ms if f is via_glance else proxy_ms).append(ms)
+                    series[f].append(ms)
             ms = timed(hop)
             if ms is not None:
                 hop_ms.append(ms)
@@ -404,6 +456,9 @@ def bench_overhead(run):
             # hop to it (a round trip that does nothing).
             "dashboard_cpu_ms_per_call": proxy_cpu * 1000 / max(1, len(proxy_ms)),
             "hop": summary(hop_ms),
+            # The same calls through nginx, which only forwards them: what a hop costs by itself.
+            **({"nginx": summary(nginx_ms), "nginx_added_p50_ms": summary(nginx_ms)["p50"] - ds["p50"]}
+               if nginx_ms else {}),
             # How far the p95 ratio moves by chance: 90 % interval over 1000 resamples of the pairs.
             "ratio_p95_interval": p95_ratio_interval(direct_ms, proxy_ms, rng),
             "direct": ds,
@@ -416,7 +471,8 @@ def bench_overhead(run):
             "errors": errors,
         }
         log(f"1 overhead: {n:3d} members  direct p50 {ds['p50']:.1f} ms p95 {ds['p95']:.1f} ms | "
-            f"glance-share p50 {ps['p50']:.1f} ms p95 {ps['p95']:.1f} ms")
+            f"glance-share p50 {ps['p50']:.1f} ms p95 {ps['p95']:.1f} ms"
+            + (f" | nginx p50 {summary(nginx_ms)['p50']:.1f} ms" if nginx_ms else ""))
     run.results["overhead"] = out
 
 

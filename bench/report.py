@@ -508,7 +508,10 @@ def docs(r):
       "machine hits both alike. Times are wall-clock from the client (Python `http.client`, request sent to body "
       "read). The dashboard is reached over a kept-alive connection, as a browser would; Glance (uWSGI "
       "`--http-socket` with `Connection: close`) opens a new connection per call, for the direct client and for the "
-      "dashboard alike.")
+      "dashboard alike. A third series, interleaved with the other two, sends the direct client's calls through "
+      "nginx (one worker, no logs, no buffering, `proxy_pass` to Glance, a new connection to Glance per call like "
+      "the dashboard's): what one more HTTP hop in front of Glance costs by itself, to tell the hop from "
+      "glance-share's own work.")
     w("")
     for n, s in o["sizes"].items():
         w(f"**{n} member{'s' if n != '1' else ''}**: ratio p50 {times(s['ratio_p50'])}, p95 {times(s['ratio_p95'])}"
@@ -517,10 +520,13 @@ def docs(r):
           + f"; glance-share adds {ms(s['added_p50_ms'])} at the median"
           + (f", of which its own CPU is {ms(s['dashboard_cpu_ms_per_call'])} per call and a round trip to it that "
              f"does nothing (`GET /healthz`) {ms(s['hop']['p50'])}" if "hop" in s else "")
+          + (f"; nginx forwarding the same calls to Glance adds {ms(s['nginx_added_p50_ms'])}"
+             if "nginx_added_p50_ms" in s else "")
           + f". Response bodies: {s['response_bytes_direct']} bytes "
           f"from Glance, {s['response_bytes_proxy']} bytes from glance-share.")
         w("")
-        w(stats_rows([("Glance direct", s["direct"]), ("through glance-share", s["proxy"])]))
+        w(stats_rows([("Glance direct", s["direct"]), ("through glance-share", s["proxy"])]
+                     + ([("through nginx, which only forwards", s["nginx"])] if "nginx" in s else [])))
         w("")
         if s.get("errors"):
             w(f"Calls that failed and are not in the figures: {len(s['errors'])} ({'; '.join(s['errors'][:3])}).")
@@ -977,6 +983,14 @@ def overhead_parts(s):
                "the Python client's own side of each new connection to Glance (Glance closes every connection), which "
                "in the dashboard's column the server does instead, inside its own CPU figure. "
                if s["dashboard_cpu_ms_per_call"] + s["hop"]["p50"] > s["added_p50_ms"] else ""))
+    if "nginx_added_p50_ms" in s:
+        hop = s["nginx_added_p50_ms"]
+        own = s["added_p50_ms"] - hop
+        text += (f"A proxy that only forwards (nginx, the same calls, interleaved) added {ms(hop)} at the median: "
+                 f"that is the hop itself. The other {ms(own)} of what glance-share adds is its own work per call "
+                 "(the HTTP handling, the session, the server function, its own connection to Glance, the JSON "
+                 "read and written again), done with cold caches: between two calls the dashboard waits on Glance "
+                 "while Glance's processes run, so each call starts on caches that hold their code, not its own. ")
     lo_hi = s.get("ratio_p95_interval")
     if lo_hi:
         text += (f"The p95 ratio of {s['proxy']['n']} calls a side is known only to within "
