@@ -194,17 +194,8 @@ async fn every_kind_of_upstream_misbehaviour_gets_a_clear_message() {
     )
     .await;
     let keystone = serve(keystone(glance)).await;
-    let dir = std::env::temp_dir().join(format!("gs-faults-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let clouds = dir.join("clouds.yaml");
-    std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
-    let server = Server::start(&[
-        ("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap()),
-        ("GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", &TIMEOUT_MS.to_string()),
-    ]);
-    let browser = Browser::new(&server);
-    let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
-    assert_eq!(status, 200, "{body}");
+    let (server, browser) =
+        signed_in_to(&keystone, &[("GLANCE_SHARE_UPSTREAM_TIMEOUT_MS", &TIMEOUT_MS.to_string())]).await;
 
     for (image, expected) in [
         (ERROR_500, "it answered 500: Internal Server Error"),
@@ -279,7 +270,6 @@ async fn every_kind_of_upstream_misbehaviour_gets_a_clear_message() {
         })
         .count();
     assert!(logged >= 6, "each failure is logged with its request id ({logged}):\n{log}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,13 +479,7 @@ async fn an_internal_failure_shows_its_request_id_and_logs_its_cause_once() {
     let glance = serve(Router::new().route("/v2/images/{id}", get(glance_image))).await;
     let keystone = serve(keystone(glance)).await;
     let (dir, file, store) = common::sqlite_store();
-    let clouds = dir.join("clouds.yaml");
-    std::fs::write(&clouds, format!("clouds:\n  lab:\n    auth:\n      auth_url: {keystone}/v3\n")).unwrap();
-    let server =
-        Server::start(&[("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap()), ("GLANCE_SHARE_SESSION_STORE", &store)]);
-    let browser = Browser::new(&server);
-    let (status, body) = browser.sign_in_password("fake-user", "whatever", "fake-project").await;
-    assert_eq!(status, 200, "{body}");
+    let (server, browser) = signed_in_to(&keystone, &[("GLANCE_SHARE_SESSION_STORE", &store)]).await;
 
     {
         use tower_sessions_sqlx_store::sqlx;
