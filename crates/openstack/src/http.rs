@@ -52,7 +52,8 @@ impl Upstream {
     /// with one bound on the calls in flight over all of them.
     pub fn per_thread(mut clients: Vec<reqwest::Client>, max_in_flight: usize) -> Upstream {
         if clients.is_empty() {
-            // `build` fails only where TLS cannot start at all, and then so would every call.
+            // `build` fails only where TLS cannot start at all; reqwest's default client then
+            // panics, as `reqwest::Client::new` here always did in that case.
             clients.push(client_builder().build().unwrap_or_default());
         }
         Upstream { clients: clients.into(), slots: Arc::new(Semaphore::new(max_in_flight.max(1))) }
