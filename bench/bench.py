@@ -450,6 +450,7 @@ def bench_overhead(run):
             if ms is not None:
                 hop_ms.append(ms)
         ds, ps = summary(direct_ms), summary(proxy_ms)
+        ns = summary(nginx_ms) if nginx_ms else None
         out["sizes"][str(n)] = {
             # What the dashboard adds, taken apart: its own CPU per call (utime + stime of the
             # server over the timed calls; 10 ms ticks, so exact to 10 ms / samples), and the
@@ -457,8 +458,7 @@ def bench_overhead(run):
             "dashboard_cpu_ms_per_call": proxy_cpu * 1000 / max(1, len(proxy_ms)),
             "hop": summary(hop_ms),
             # The same calls through nginx, which only forwards them: what a hop costs by itself.
-            **({"nginx": summary(nginx_ms), "nginx_added_p50_ms": summary(nginx_ms)["p50"] - ds["p50"]}
-               if nginx_ms else {}),
+            **({"nginx": ns, "nginx_added_p50_ms": ns["p50"] - ds["p50"]} if ns else {}),
             # How far the p95 ratio moves by chance: 90 % interval over 1000 resamples of the pairs.
             "ratio_p95_interval": p95_ratio_interval(direct_ms, proxy_ms, rng),
             "direct": ds,
@@ -472,7 +472,7 @@ def bench_overhead(run):
         }
         log(f"1 overhead: {n:3d} members  direct p50 {ds['p50']:.1f} ms p95 {ds['p95']:.1f} ms | "
             f"glance-share p50 {ps['p50']:.1f} ms p95 {ps['p95']:.1f} ms"
-            + (f" | nginx p50 {summary(nginx_ms)['p50']:.1f} ms" if nginx_ms else ""))
+            + (f" | nginx p50 {ns['p50']:.1f} ms" if ns else ""))
     run.results["overhead"] = out
 
 
