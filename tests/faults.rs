@@ -344,13 +344,19 @@ async fn slow_write(
     ([(header::CONTENT_TYPE, "application/json")], member.to_string()).into_response()
 }
 
+/// `glance_members`, counted as ("GET", image) among the calls.
+async fn counted_members(State(fake): State<Arc<SlowGlance>>, Path(id): Path<String>) -> axum::response::Response {
+    *fake.calls.lock().unwrap().entry(("GET".into(), id.clone())).or_default() += 1;
+    glance_members(Path(id)).await
+}
+
 /// The fake Glance and a dashboard signed in to it (as an admin when `role` is "admin").
 async fn slow_lab(delay_ms: u64, role: &'static str, env: &[(&str, &str)]) -> (Arc<SlowGlance>, Server, Browser) {
     let fake = Arc::new(SlowGlance { delay: Duration::from_millis(delay_ms), ..Default::default() });
     let glance = serve(
         Router::new()
             .route("/v2/images/{id}", get(glance_image))
-            .route("/v2/images/{id}/members", get(glance_members).post(slow_write))
+            .route("/v2/images/{id}/members", get(counted_members).post(slow_write))
             .route("/v2/images/{id}/members/{member}", axum::routing::put(slow_write).delete(slow_write))
             .with_state(fake.clone()),
     )
@@ -392,6 +398,31 @@ async fn a_batch_never_has_more_glance_calls_in_flight_than_its_bound_and_reache
     assert_eq!(most, 3, "at most GLANCE_SHARE_BATCH_CONCURRENCY=3 calls at once, and the batch does use all 3");
     assert_eq!(fake.most_per_image.load(Ordering::SeqCst), 1, "one image's pairs run one after another");
     for image in &images {
+        assert_eq!(fake.calls("POST", image), 2, "one add per pair for {image}");
+    }
+}
+
+/// The plan shown reads each image's members (it says "already a member"); starting the batch
+/// reads none: there they decide nothing, and reading them doubled the calls made before the
+/// batch's first pair.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_plan_reads_each_member_list_and_starting_the_batch_reads_none() {
+    let (fake, _server, browser) = slow_lab(0, "member", &[]).await;
+    let images: Vec<String> = (1..=4).map(fake_image).collect();
+    let members: Vec<String> = (1..=2).map(fake_project).collect();
+    let (images_field, members_field) = (images.join(","), members.join(" "));
+    let form = [("images", images_field.as_str()), ("members", members_field.as_str()), ("operation", "share")];
+    let (status, plan) = browser.call_json("batch_plan", &form).await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["pairs"].as_array().unwrap().len(), 8, "{plan}");
+    for image in &images {
+        assert_eq!(fake.calls("GET", image), 1, "the plan read the members of {image} once");
+    }
+    let id = start(&browser, &images, &members, "share").await;
+    let view = common::wait_finished(&browser, &id, 30).await;
+    assert!(common::outcome_kinds(&view).values().all(|o| o == "Done"), "{view}");
+    for image in &images {
+        assert_eq!(fake.calls("GET", image), 1, "starting the batch read no member list of {image}");
         assert_eq!(fake.calls("POST", image), 2, "one add per pair for {image}");
     }
 }

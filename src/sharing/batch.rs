@@ -79,8 +79,22 @@ type LookedUp = (ImageId, Result<Image, AppError>, Option<Vec<Member>>);
 /// A project a pair names: as typed, parsed, and why sharing with it is refused, if it is.
 type Wanted = (String, Result<MemberId, IdError>, Option<String>);
 
+/// What a plan is made for. The plan shown reads each image's members (to say "already a
+/// member" or "not a member"); the plan a batch runs does not: those words decide nothing (every
+/// such pair runs, and Glance's answer is its outcome), and reading the members doubled the
+/// calls made before the batch's first pair.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Show,
+    Run,
+}
+
 /// What a batch would do, changing nothing: every pair with what is expected of it.
 pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPlan, AppError> {
+    plan_for(caller, request, Purpose::Show).await
+}
+
+async fn plan_for(caller: &Caller, request: &BatchRequest<'_>, purpose: Purpose) -> Result<BatchPlan, AppError> {
     let me = &caller.me;
     let operation = BatchOperation::parse(request.operation, request.status)?;
     if matches!(operation, BatchOperation::SetStatus(_)) && !me.is_admin() {
@@ -92,9 +106,9 @@ pub async fn plan(caller: &Caller, request: &BatchRequest<'_>) -> Result<BatchPl
         return plan_selection(caller, request, operation).await;
     }
     if !request.pairs.trim().is_empty() {
-        return plan_pairs(caller, request.pairs, operation).await;
+        return plan_pairs(caller, request.pairs, operation, purpose).await;
     }
-    plan_product(caller, request, operation).await
+    plan_product(caller, request, operation, purpose).await
 }
 
 /// Every chosen image × every pasted project.
@@ -102,6 +116,7 @@ async fn plan_product(
     caller: &Caller,
     request: &BatchRequest<'_>,
     operation: BatchOperation,
+    purpose: Purpose,
 ) -> Result<BatchPlan, AppError> {
     let BatchRequest { images, members, make_shared, .. } = *request;
     let mut seen = HashSet::new();
@@ -153,7 +168,7 @@ async fn plan_product(
         .join("\n");
     let wanted: Vec<Wanted> =
         parsed.into_iter().zip(refusals).map(|((raw, member), refusal)| (raw, member, refusal)).collect();
-    let looked_up = look_up(caller, image_ids).await;
+    let looked_up = look_up(caller, image_ids, purpose).await;
     let mut plan = assemble(caller, operation, make_shared, looked_up, None, |_| wanted.clone()).await?;
     plan.members = wanted
         .into_iter()
@@ -164,7 +179,12 @@ async fn plan_product(
 
 /// These image × project pairs exactly (`IMAGE_ID:MEMBER`, one a line): the review's and the
 /// image page's ticked rows. Revoke or (an admin) set status: sharing takes images × projects.
-async fn plan_pairs(caller: &Caller, text: &str, operation: BatchOperation) -> Result<BatchPlan, AppError> {
+async fn plan_pairs(
+    caller: &Caller,
+    text: &str,
+    operation: BatchOperation,
+    purpose: Purpose,
+) -> Result<BatchPlan, AppError> {
     if operation == BatchOperation::Share {
         return Err(AppError::InvalidInput(
             "Chosen pairs can be revoked (or have their status set by an admin); share images × projects instead."
@@ -190,7 +210,7 @@ async fn plan_pairs(caller: &Caller, text: &str, operation: BatchOperation) -> R
     if by_image.is_empty() {
         return Err(AppError::InvalidInput("Choose at least one image and project (tick them).".into()));
     }
-    let looked_up = look_up(caller, by_image.iter().map(|(id, _)| id.clone()).collect()).await;
+    let looked_up = look_up(caller, by_image.iter().map(|(id, _)| id.clone()).collect(), purpose).await;
     let mut plan = assemble(caller, operation, false, looked_up, None, |id| {
         by_image.iter().find(|(i, _)| i == id).map(|(_, w)| w.clone()).unwrap_or_default()
     })
@@ -251,8 +271,8 @@ async fn plan_selection(
     Ok(plan)
 }
 
-/// Each image with its members now, at the configured concurrency.
-async fn look_up(caller: &Caller, image_ids: Vec<ImageId>) -> Vec<LookedUp> {
+/// Each image, with its members now for a plan shown, at the configured concurrency.
+async fn look_up(caller: &Caller, image_ids: Vec<ImageId>, purpose: Purpose) -> Vec<LookedUp> {
     let glance = match caller.glance() {
         Ok(glance) => glance,
         Err(e) => return image_ids.into_iter().map(|id| (id, Err(e.clone()), None)).collect(),
@@ -262,7 +282,9 @@ async fn look_up(caller: &Caller, image_ids: Vec<ImageId>) -> Vec<LookedUp> {
         async move {
             let image = glance.image(&id).await.map_err(AppError::from);
             let members = match &image {
-                Ok(i) if i.visibility == Visibility::Shared => glance.members(&id).await.ok(),
+                Ok(i) if i.visibility == Visibility::Shared && purpose == Purpose::Show => {
+                    glance.members(&id).await.ok()
+                }
                 _ => None,
             };
             (id, image, members)
@@ -383,7 +405,7 @@ async fn assemble(
 /// Starts a batch in the background and answers its id at once.
 pub async fn start(caller: &Caller, request: &BatchRequest<'_>) -> Result<String, AppError> {
     // The plan is made again here: the browser's copy is not trusted.
-    let plan = plan(caller, request).await?;
+    let plan = plan_for(caller, request, Purpose::Run).await?;
     let make_shared = request.make_shared;
     let names: std::collections::HashMap<String, String> =
         plan.images.iter().map(|i| (i.id.clone(), i.name.clone())).collect();
