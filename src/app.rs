@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{ParentRoute, Route, Router, Routes},
@@ -29,13 +28,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // Written here, not through leptos_meta's `<Title>`/`<Stylesheet>`: with those,
+                // every page was searched for `</head>` and its marker (past the inline scripts)
+                // and copied once more to put them in. Every page has the same title and style.
+                <title>"glance-share"</title>
+                <link rel="stylesheet" id="leptos" href="/pkg/glance-share.css"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // Islands: the loader fetches the bundle when the browser is idle; only the
                 // `#[island]` components run it. Navigation keeps the document (see navigation.js).
                 <HydrationScripts options islands=true/>
                 <script type="module" nonce=leptos::nonce::use_nonce()>{NAVIGATION_SCRIPT}</script>
                 <script type="module" nonce=leptos::nonce::use_nonce()>{SUGGEST_SCRIPT}</script>
-                <MetaTags/>
             </head>
             <body>
                 <App/>
@@ -48,10 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// works without JavaScript and can still redirect (to sign-in) or set headers.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/glance-share.css"/>
-        <Title text="glance-share"/>
         <Router>
             <Routes fallback=NotFound>
                 <ParentRoute path=StaticSegment("") view=Layout ssr=SsrMode::Async>

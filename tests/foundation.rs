@@ -28,6 +28,12 @@ async fn sign_in_page_is_rendered_on_the_server_and_hydrates() {
     // Server-rendered content, not an empty shell filled in by JavaScript.
     assert!(html.contains("<form"), "the sign-in form is rendered on the server");
     assert!(html.contains("Sign in"), "{html}");
+    // The title and the style sheet are in the head, once each.
+    let head = &html[..html.find("</head>").expect("a head")];
+    assert_eq!(html.matches("<title>").count(), 1, "{head}");
+    assert!(head.contains("<title>glance-share</title>"), "{head}");
+    assert_eq!(html.matches(r#"href="/pkg/glance-share.css""#).count(), 1, "{head}");
+    assert!(head.contains(r#"<link rel="stylesheet" id="leptos" href="/pkg/glance-share.css">"#), "{head}");
 
     // The hydration bootstrap is inline and may only run because it carries the CSP nonce.
     let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("CSP has a nonce");
