@@ -302,6 +302,46 @@ async fn review_download(
     }
 }
 
+/// The server process from its start to its exit status: settings, then `run`.
+///
+/// A plain function the binary calls, not an `async fn` it polls: a future of this crate
+/// polled in the binary had its state machines (the whole server, Leptos' views included)
+/// compiled again there, which took the release build about three minutes more.
+pub fn main() -> std::process::ExitCode {
+    use std::process::ExitCode;
+    crate::telemetry::init();
+    // One thread for starting up, signals and the chores that run beside the requests (expired
+    // sessions, sign-in counters); requests are served on threads of their own (`serving`).
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!("the runtime could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let leptos = match leptos::config::get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(e) => {
+            tracing::error!("Leptos settings are not valid: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config, leptos)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs the dashboard until SIGTERM or SIGINT, then lets in-flight requests finish.
 pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) -> Result<(), StartError> {
     let addr = config.listen;
