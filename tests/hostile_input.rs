@@ -1,7 +1,7 @@
 //! Hostile input, property-tested: no ID can reach another Glance path or add a query, and no
 //! upstream text makes parsing panic.
 
-use glance_share::model::{Image, ImageId, Member, MemberId, ids::parse_member_list};
+use glance_share::model::{Image, ImageId, ImageWords, Member, MemberId, ids::parse_member_list};
 use openstack::{
     error::error_message,
     glance::{BaseUrl, Resource},
@@ -84,6 +84,18 @@ proptest! {
         let message = error_message(&text, status);
         prop_assert!(message.chars().count() <= 501);
         prop_assert!(!message.is_empty());
+    }
+
+    #[test]
+    fn any_image_glance_sends_has_a_name_to_show(id in any::<String>(), name in proptest::option::of(any::<String>())) {
+        // An unnamed image is shown by the start of its ID, whatever Glance put there.
+        let image: Image = serde_json::from_value(serde_json::json!({"id": id, "name": name})).unwrap();
+        let shown = image.display_name();
+        prop_assert!(!shown.is_empty());
+        match name.as_deref().filter(|n| !n.trim().is_empty()) {
+            Some(n) => prop_assert_eq!(shown, n),
+            None => prop_assert!(shown.starts_with("(unnamed ") && shown.ends_with(')'), "{}", shown),
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub type PastedIds = Vec<(String, Result<MemberId, IdError>)>;
 
 /// Reads a pasted list of project IDs (separated by commas, spaces or lines), dropping
 /// repeats but keeping the order; each entry is parsed on its own so one typo does not hide
-/// the others. (Not gated behind `ssr`: the fuzz target builds the library without it.)
+/// the others.
 pub fn parse_member_list(text: &str) -> PastedIds {
     let mut seen = std::collections::HashSet::new();
     text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
