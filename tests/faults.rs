@@ -285,7 +285,7 @@ struct SlowGlance {
     most: AtomicUsize,
     per_image: Mutex<HashMap<String, usize>>,
     most_per_image: AtomicUsize,
-    /// Writes received, by (method, image).
+    /// Calls received, by (method, image): the writes, and the member lists read ("GET").
     calls: Mutex<HashMap<(String, String), usize>>,
 }
 
