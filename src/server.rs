@@ -420,7 +420,7 @@ pub async fn run(config: Config, leptos_options: leptos::config::LeptosOptions) 
     // Before saying "listening": a SIGTERM that comes right after must find the handler in place,
     // or its default action kills the process instead of stopping it gracefully.
     let shutdown = shutdown_signal();
-    let serving = crate::serving::start(listener, app, threads).map_err(StartError::Serve)?;
+    let serving = crate::serving::start(listener, app, threads).await.map_err(StartError::Serve)?;
     // The address last: scripts and tests read it from the end of this line.
     tracing::info!("{threads} serving threads; glance-share listening on http://{addr}");
     let serving = serving.until(shutdown).await;

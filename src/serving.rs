@@ -16,12 +16,15 @@ use tokio::sync::{mpsc, watch};
 
 /// Serves `app` on `threads` threads until `Serving::until`'s shutdown, then lets each finish
 /// the requests it has (graceful shutdown). The threads' runtimes keep running what requests
-/// spawned (batches) until `Serving::stop`.
-pub fn start(listener: tokio::net::TcpListener, app: Router, threads: usize) -> io::Result<Serving> {
+/// spawned (batches) until `Serving::stop`. Returns once every thread is accepting, so that
+/// "listening" is logged about threads that all exist (and a thread that could not start is
+/// an error here, not a line in the log after it).
+pub async fn start(listener: tokio::net::TcpListener, app: Router, threads: usize) -> io::Result<Serving> {
     let listener = listener.into_std()?;
     let (stop_serving, serving) = watch::channel(false);
     let (exit, exiting) = watch::channel(false);
     let (finished, finishing) = mpsc::unbounded_channel();
+    let (up, mut started) = mpsc::unbounded_channel::<io::Result<()>>();
     let threads = threads.max(1);
     for index in 0..threads {
         let listener = listener.try_clone()?;
@@ -29,11 +32,14 @@ pub fn start(listener: tokio::net::TcpListener, app: Router, threads: usize) -> 
         let (mut serving, mut exiting) = (serving.clone(), exiting.clone());
         // Says "this thread stopped serving" when dropped: after serving, or on any way out.
         let finished = Finished(finished.clone());
+        let up = up.clone();
         std::thread::Builder::new().name(format!("serve-{index}")).spawn(move || {
             let result = tokio::runtime::Builder::new_current_thread().enable_all().build().and_then(|runtime| {
                 openstack::serve_from_thread(index);
                 runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    let listener = tokio::net::TcpListener::from_std(listener);
+                    let _ = up.send(listener.as_ref().map(drop).map_err(|e| io::Error::new(e.kind(), e.to_string())));
+                    let listener = listener?;
                     // The peer address is the client's for the sign-in limits (unless a proxy
                     // header says otherwise).
                     let app = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -49,6 +55,11 @@ pub fn start(listener: tokio::net::TcpListener, app: Router, threads: usize) -> 
                 tracing::error!(thread = index, "a serving thread stopped: {e}");
             }
         })?;
+    }
+    // Only the threads hold a sender now: one that ends before saying it is up closes it early.
+    drop(up);
+    for _ in 0..threads {
+        started.recv().await.unwrap_or_else(|| Err(io::Error::other("a serving thread did not start")))?;
     }
     Ok(Serving { stop_serving, exit, finishing, threads })
 }

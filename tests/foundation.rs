@@ -120,7 +120,8 @@ async fn the_bundle_travels_compressed_when_the_browser_accepts_it() {
 }
 
 /// Connections are served by `GLANCE_SHARE_SERVER_THREADS` threads, each with a runtime of its
-/// own (`serving`): they are all there, connections opened at once are all answered, and
+/// own (`serving`): they are all there as soon as the server says it is listening (CI once saw
+/// two of three, when the server did not wait for its threads), connections opened at once are all answered, and
 /// SIGTERM still stops every one of them.
 #[tokio::test]
 async fn connections_are_served_on_the_threads_configured() {
