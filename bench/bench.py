@@ -899,15 +899,20 @@ def timed_pages(dash, path, warm, max_n, max_s, server_pid, fake_pid, run=None):
     }, html
 
 
+def small_image_id(fake):
+    """An image of the canned upstream with 2 members (any of its lists' images has)."""
+    from util import Http
+
+    status, _, data = Http(fake["base"]).request("GET", "/v2/images?owner=none&limit=1")
+    return json.loads(data)["images"][0]["id"]
+
+
 def members_call_cpu(run, dash, pid):
     """The dashboard's CPU for one `members` call (an image with 2 members, canned upstream), made
     back to back and made once every Glance-median milliseconds (the lab's, from benchmark 1):
     the same work, warm and after a wait. At the lab, the dashboard waits on Glance between calls
     while Glance's processes run on the same two cores."""
-    from util import Http
-
-    status, _, data = Http(run.fake["base"]).request("GET", "/v2/images?owner=none&limit=1")
-    small_id = json.loads(data)["images"][0]["id"]
+    small_id = small_image_id(run.fake)
     lab = run.results.get("overhead", {}).get("sizes", {}).get("1", {})
     pace_ms = lab.get("direct", {}).get("p50") or 17.0
 
@@ -960,10 +965,7 @@ def bench_render(run):
     out["image_page"] = r
 
     # The same page for an image with 2 members: the page's fixed cost, apart from the rows'.
-    from util import Http
-
-    status, _, data = Http(fake["base"]).request("GET", "/v2/images?owner=none&limit=1")
-    small_id = json.loads(data)["images"][0]["id"]
+    small_id = small_image_id(fake)
     log("2 render: image page with 2 members (the page's fixed cost)")
     r, html = timed_pages(dash, f"/images/{small_id}", 20, a.render_max, a.render_seconds / 2, proc.pid,
                           run.fake_proc.pid, run)
