@@ -85,6 +85,8 @@ pub(crate) mod server {
     }
 
     /// Gives a page's request its `ReadOnce` (a middleware).
+    // Used by `crate::server`, which the library's unit tests are built without.
+    #[cfg_attr(test, allow(dead_code))]
     pub async fn read_once_per_page(mut req: axum::extract::Request) -> axum::extract::Request {
         if req.method() == http::Method::GET {
             req.extensions_mut().insert(ReadOnce::default());

@@ -22,8 +22,9 @@ pub fn sent_apart(html: String) -> String {
 #[cfg(feature = "ssr")]
 pub use server::splice;
 
+/// Public for its tests (tests/ui_parts.rs): the library's unit tests are built without the UI.
 #[cfg(feature = "ssr")]
-mod server {
+pub mod server {
     use std::sync::{Arc, Mutex, OnceLock};
 
     use axum::{
@@ -53,7 +54,7 @@ mod server {
     /// `<!--apart:KEY:i-->`. The key is made at random when the process starts and never sent
     /// (every marker is cut out), so no text a page shows can pass for one; what users and
     /// Glance write is escaped anyway, and `<!--` cannot come out of an escaped value.
-    fn marker(index: usize) -> String {
+    pub fn marker(index: usize) -> String {
         static KEY: OnceLock<String> = OnceLock::new();
         let key = KEY.get_or_init(|| uuid::Uuid::new_v4().simple().to_string());
         format!("<!--apart:{key}:{index}-->")
@@ -86,7 +87,7 @@ mod server {
 
     /// `page` cut at each marker, with the string held for it in between. A marker the page did
     /// not write (it took another turn: an error, a redirect) leaves its string out.
-    pub(super) fn spliced(page: Bytes, held: Vec<String>) -> Vec<Bytes> {
+    pub fn spliced(page: Bytes, held: Vec<String>) -> Vec<Bytes> {
         let mut chunks = Vec::with_capacity(2 * held.len() + 1);
         let mut rest = page;
         for (index, html) in held.into_iter().enumerate() {
@@ -99,35 +100,5 @@ mod server {
         }
         chunks.push(rest);
         chunks
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        fn joined(chunks: Vec<Bytes>) -> String {
-            String::from_utf8(chunks.concat()).unwrap()
-        }
-
-        #[test]
-        fn each_held_string_goes_where_its_marker_is() {
-            let page = format!("<p>a</p>{}<p>b</p>{}<p>c</p>", marker(0), marker(1));
-            let chunks = spliced(Bytes::from(page), vec!["<tr>1</tr>".into(), "<tr>2</tr>".into()]);
-            assert_eq!(joined(chunks), "<p>a</p><tr>1</tr><p>b</p><tr>2</tr><p>c</p>");
-        }
-
-        #[test]
-        fn a_marker_the_page_did_not_write_leaves_its_string_out() {
-            let page = format!("<p>error</p>{}", marker(1));
-            let chunks = spliced(Bytes::from(page), vec!["<tr>0</tr>".into(), "<tr>1</tr>".into()]);
-            assert_eq!(joined(chunks), "<p>error</p><tr>1</tr>");
-        }
-
-        #[test]
-        fn text_that_looks_like_a_marker_without_the_key_stays_as_it_is() {
-            let page = "<p>&lt;!--apart:0--&gt;</p><!--apart:0-->".to_string();
-            let chunks = spliced(Bytes::from(page.clone()), vec!["<tr>0</tr>".into()]);
-            assert_eq!(joined(chunks), page);
-        }
     }
 }

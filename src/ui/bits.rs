@@ -129,46 +129,6 @@ pub fn middle_ends(id: &str) -> Option<(&str, &str)> {
     Some((start, end))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_times_read_naturally() {
-        let now = OffsetDateTime::parse("2026-11-24T12:00:00Z", &Rfc3339).unwrap();
-        let at = |s: &str| OffsetDateTime::parse(s, &Rfc3339).unwrap();
-        assert_eq!(relative(at("2026-11-24T11:59:30Z"), now), "just now");
-        assert_eq!(relative(at("2026-11-24T11:15:00Z"), now), "45 min ago");
-        assert_eq!(relative(at("2026-11-24T09:00:00Z"), now), "3 h ago");
-        assert_eq!(relative(at("2026-11-20T12:00:00Z"), now), "4 d ago");
-        assert_eq!(relative(at("2026-11-24T15:00:00Z"), now), "in 3 h");
-        assert_eq!(relative(at("2026-11-24T11:59:00Z"), now), "1 min ago");
-        assert_eq!(relative(at("2026-11-24T11:00:01Z"), now), "59 min ago");
-        assert_eq!(relative(at("2026-09-24T12:00:00Z"), now), "2 mo ago", "61 days");
-        assert_eq!(relative(at("2016-11-24T12:00:00Z"), now), "121 mo ago");
-        assert_eq!(relative(at("2027-02-24T12:00:00Z"), now), "in 3 mo");
-    }
-
-    #[test]
-    fn exact_times_are_padded() {
-        let at = OffsetDateTime::parse("0999-02-03T04:05:06Z", &Rfc3339).unwrap();
-        assert_eq!(exact_time(at), "0999-02-03 04:05:06 UTC");
-        let at = OffsetDateTime::parse("2026-11-24T12:59:30Z", &Rfc3339).unwrap();
-        assert_eq!(exact_time(at), "2026-11-24 12:59:30 UTC");
-        let at = OffsetDateTime::parse("2026-11-25T00:30:00+01:00", &Rfc3339).unwrap();
-        assert_eq!(exact_time(at), "2026-11-24 23:30:00 UTC", "in UTC, not in the offset it was sent with");
-    }
-
-    #[test]
-    fn long_ids_are_shortened_in_the_middle() {
-        assert_eq!(middle("307433773c7941a8a74a5c42da2b220e"), "307433…2b220e");
-        assert_eq!(middle("short"), "short");
-        assert_eq!(middle("12345678901234"), "12345678901234", "14 characters stay whole");
-        assert_eq!(middle("123456789012345"), "123456…012345");
-        assert_eq!(middle("ääääääxyzüüüüüü"), "ääääää…üüüüüü", "characters, not bytes");
-    }
-}
-
 /// A flag of the access review, with its one-line explanation as a tooltip.
 #[component]
 pub fn FlagBadge(flag: crate::model::Flag) -> impl IntoView {

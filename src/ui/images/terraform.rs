@@ -100,11 +100,3 @@ pub fn TerraformText(file: TerraformFile, download: String) -> impl IntoView {
 pub fn data_url(text: &str) -> String {
     format!("data:text/plain;charset=utf-8,{}", urlencode(text))
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn data_urls_percent_encode_the_text() {
-        assert_eq!(super::data_url("a b\n\"é#%"), "data:text/plain;charset=utf-8,a%20b%0A%22%C3%A9%23%25");
-    }
-}
