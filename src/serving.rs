@@ -39,6 +39,9 @@ pub async fn start(listener: tokio::net::TcpListener, app: Router, threads: usiz
                 runtime.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener);
                     let _ = up.send(listener.as_ref().map(drop).map_err(|e| io::Error::new(e.kind(), e.to_string())));
+                    // Said once: a thread that never says it (its runtime failed) must not keep the
+                    // channel open, or `start` would wait for it while the others serve.
+                    drop(up);
                     let listener = listener?;
                     // The peer address is the client's for the sign-in limits (unless a proxy
                     // header says otherwise).
@@ -56,7 +59,8 @@ pub async fn start(listener: tokio::net::TcpListener, app: Router, threads: usiz
             }
         })?;
     }
-    // Only the threads hold a sender now: one that ends before saying it is up closes it early.
+    // Only the threads hold a sender now, each until it has said whether it is up: once every
+    // thread has said so or ended, the channel closes.
     drop(up);
     for _ in 0..threads {
         started.recv().await.unwrap_or_else(|| Err(io::Error::other("a serving thread did not start")))?;
