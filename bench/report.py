@@ -247,7 +247,7 @@ def summary_rows(r):
         b = r["batch"]
         if "capacity" in b:
             cap = b["capacity"]
-            direct = b.get("direct_per_s", cap["best_per_s"])
+            direct = batch_direct_per_s(b)
             rows.append(("4", f"share {b['images']} images × {b['projects']} projects: batch vs Glance's capacity",
                          f"{b['batch_per_s']:.0f} pairs/s", f"{direct:.0f} calls/s direct at the best of "
                          f"{'/'.join(cap['levels'])} in flight ({cap['best_in_flight']})"
@@ -360,7 +360,7 @@ def readme_table(r):
         if "capacity" in b:
             rows.append((f"Batch share {b['images']} images × {b['projects']} projects vs the lab Glance's capacity",
                          f"{b['ratio_capacity']:.0%} ({b['batch_per_s']:.0f} pairs/s vs "
-                         f"{b.get('direct_per_s', b['capacity']['best_per_s']):.0f} direct calls/s at "
+                         f"{batch_direct_per_s(b):.0f} direct calls/s at "
                          f"{b['capacity']['best_in_flight']} in flight"
                          + (f", medians of {len(b['rounds'])} interleaved rounds" if "rounds" in b else "")
                          + f"; {times(b['ratio_loop'])} the "
@@ -538,10 +538,7 @@ def docs(r):
             w("")
     cold = r.get("render", {}).get("members_call_cpu")
     if cold:
-        w(f"**Its CPU, warm and after a wait** (benchmark 2, canned upstream, an image with 2 members): "
-          f"{ms(cold['back_to_back_ms'])} per `members` call made back to back, {ms(cold['paced_ms'])} per call made "
-          f"once every {ms(cold['pace_ms'])} (Glance's median above), "
-          f"{times(cold['paced_ms'] / cold['back_to_back_ms'])} for the same work. Most of what a call costs "
+        w(f"**Its CPU, warm and after a wait** {warm_and_after_a_wait(cold)} Most of what a call costs "
           "after a wait is the wait's: the thread woken again, its code and data brought back into the caches "
           "that other processes (at the lab, Glance's) used meanwhile.")
         w("")
@@ -1004,6 +1001,20 @@ def render_met(rd):
     return rd["image_page"]["cpu_ms_per_request"] <= GOAL_RENDER_CPU_MS and rd["image_page"]["errors"] == 0
 
 
+def warm_and_after_a_wait(cold):
+    """Benchmark 2's `members` call CPU, back to back and paced at Glance's median, in words."""
+    return (f"(benchmark 2, canned upstream, an image with 2 members): the dashboard's CPU per `members` call is "
+            f"{ms(cold['back_to_back_ms'])} made back to back and {ms(cold['paced_ms'])} made once every "
+            f"{ms(cold['pace_ms'])} (Glance's median in benchmark 1), "
+            f"{times(cold['paced_ms'] / cold['back_to_back_ms'])} for the same work.")
+
+
+def batch_direct_per_s(b):
+    """The direct calls a batch is compared with: the median of its rounds (a run before the rounds:
+    the sweep's best)."""
+    return b.get("direct_per_s", b["capacity"]["best_per_s"])
+
+
 def overhead_parts(s, cold=None):
     """What the dashboard adds per call, taken apart from the run's own figures; `cold`: the
     members call's CPU warm and after a wait (benchmark 2), when it ran."""
@@ -1028,10 +1039,7 @@ def overhead_parts(s, cold=None):
                  "read and written again), done with cold caches: between two calls the dashboard waits on Glance "
                  "while Glance's processes run, so each call starts on caches that hold their code, not its own. ")
     if cold:
-        text += (f"Measured (benchmark 2, canned upstream, an image with 2 members): the same call costs the "
-                 f"dashboard {ms(cold['back_to_back_ms'])} of CPU made back to back and {ms(cold['paced_ms'])} made "
-                 f"once every {ms(cold['pace_ms'])} (Glance's median here), "
-                 f"{times(cold['paced_ms'] / cold['back_to_back_ms'])} for the same work. ")
+        text += f"Measured {warm_and_after_a_wait(cold)} "
     lo_hi = s.get("ratio_p95_interval")
     if lo_hi:
         text += (f"The p95 ratio of {s['proxy']['n']} calls a side is known only to within "
@@ -1082,7 +1090,7 @@ def why(name, r):
         b = r["batch"]
         cap, conc = b["capacity"], b["batch_concurrency"]
         return (f"The batch shared {b['batch_per_s']:.0f} pairs/s where direct calls reached "
-                f"{b.get('direct_per_s', cap['best_per_s']):.0f}/s "
+                f"{batch_direct_per_s(b):.0f}/s "
                 f"at {cap['best_in_flight']} in flight. It keeps up to {conc} pairs in flight, never two of one image "
                 f"(with {b['images']} images that is never short of work until the last pairs); its planning took {ms(b['batch_start_ms'])} of its {secs(b['batch_s'])}, and it "
                 f"learns that it finished up to one poll interval ({b.get('poll_ms', 50):.0f} ms) late. The dashboard "
