@@ -26,7 +26,12 @@ export default defineConfig({
   retries: 0,
   // The machine has 2 cores; the server, Keystone and Glance run on them too.
   workers: 2,
-  reporter: ci ? [['list'], ['html', { open: 'never' }]] : [['list']],
+  // results.json: scripts/what-failed prints the failures from it, last, after a failed run.
+  reporter: [
+    ['list'],
+    ['json', { outputFile: 'test-results/results.json' }],
+    ...(ci ? [['html', { open: 'never' }] as const] : []),
+  ],
   use: {
     baseURL,
     browserName: 'chromium',
