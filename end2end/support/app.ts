@@ -20,6 +20,29 @@ export async function settle(page: Page, js: boolean) {
   await page.waitForLoadState(js ? 'networkidle' : 'load');
 }
 
+/**
+ * Opens the access review at `path`, waits until it has been read, and checks it with `check`
+ * (whose expectations should be quick: the finished page does not change), opening it again
+ * until `check` passes. One review of an owner's project runs at a time (src/reviews.rs): a
+ * page that asks while another test's review of the producer's project runs is given that one,
+ * which may have read Glance before this test's changes; a later visit reviews afresh.
+ */
+export async function reviewUntil(page: Page, js: boolean, path: string, check: () => Promise<void>) {
+  await expect(async () => {
+    await open(page, path, js);
+    const done = page.getByRole('navigation', { name: 'Views of the review' });
+    await expect(done, 'the review is still being read').toBeVisible({ timeout: 20_000 });
+    await check();
+  }).toPass({ timeout: 60_000, intervals: [500, 1_000, 2_000] });
+}
+
+/** Switches the session to `region` with the header's region switch. */
+export async function useRegion(page: Page, js: boolean, region: string) {
+  await session(page).regionSwitch.selectOption(region);
+  await session(page).nav.getByRole('button', { name: 'Use region' }).click();
+  await settle(page, js);
+}
+
 export const signInForm = (page: Page) => page.locator('form[action="/api/sign_in"]');
 
 export interface SignInOptions {

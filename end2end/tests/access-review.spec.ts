@@ -6,9 +6,10 @@
 import { test, expect, snap } from '../support/fixtures';
 import { axeNeedsJs, expectNoHorizontalScroll, expectNoSeriousViolations } from '../support/a11y';
 import { accounts, addMember, keystoneToken, setMemberStatus } from '../support/lab';
-import { open, signIn } from '../support/app';
+import { open, reviewUntil, signIn } from '../support/app';
 
 test('an owner walks the access review by image and by project', async ({ page, js, images }, testInfo) => {
+  test.setTimeout(60_000);
   const producer = accounts.producer();
   const consumer = accounts.consumer();
   const consumerB = accounts.consumerB();
@@ -25,7 +26,7 @@ test('an owner walks the access review by image and by project', async ({ page, 
   await expect(page.getByRole('heading', { level: 1, name: 'Access review' })).toBeVisible();
 
   const section = page.getByRole('region', { name: `Image ${image.name}` });
-  await expect(section).toContainText('3 member(s): 2 pending, 0 accepted, 1 rejected.');
+  await reviewUntil(page, js, '/access', () => expect(section).toContainText('3 member(s): 2 pending, 0 accepted, 1 rejected.', { timeout: 1_000 }));
   const rejected = section.getByRole('row').filter({ hasText: consumer.projectId });
   await expect(rejected.getByText('rejected, still has access')).toBeVisible();
   const typo = section.getByRole('row').filter({ hasText: 'not a project ID' });
@@ -57,8 +58,7 @@ test('the access review has no serious or critical axe violations', async ({ pag
   const image = await images.create(owner, { visibility: 'shared' });
   await addMember(owner, image.id, accounts.consumer().projectId);
   await signIn(page, js, accounts.producer());
-  await open(page, '/access', js);
-  await expect(page.getByRole('region', { name: `Image ${image.name}` })).toBeVisible();
+  await reviewUntil(page, js, '/access', () => expect(page.getByRole('region', { name: `Image ${image.name}` })).toBeVisible({ timeout: 1_000 }));
   await expectNoSeriousViolations(page, testInfo, 'access review by image');
   await open(page, '/access?view=project', js);
   await expectNoSeriousViolations(page, testInfo, 'access review by project');

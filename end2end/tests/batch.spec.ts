@@ -15,6 +15,7 @@ function cells(rows: Locator): Promise<string[][]> {
 }
 
 test('a batch shares 3 images with 2 projects, keeping an existing pair and skipping a malformed ID', async ({ page, js, images }, testInfo) => {
+  test.setTimeout(60_000);
   const owner = await keystoneToken(accounts.producer());
   const batchName = `e2e-batch-${randomUUID().slice(0, 8)}`;
   const made: Image[] = [];

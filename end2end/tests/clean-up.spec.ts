@@ -7,7 +7,7 @@
 import { test, expect, snap } from '../support/fixtures';
 import { expectNoHorizontalScroll } from '../support/a11y';
 import { accounts, addMember, keystoneToken, listMembers, setMemberStatus } from '../support/lab';
-import { open, settle, signIn } from '../support/app';
+import { reviewUntil, settle, signIn } from '../support/app';
 import { madeUpProjectId } from '../support/images';
 
 test('an owner filters a 60-member table and revokes two ticked members through a batch', async ({ page, js, images }, testInfo) => {
@@ -73,6 +73,7 @@ test('an owner filters a 60-member table and revokes two ticked members through 
 });
 
 test('an owner offboards a project from the access review: everything shared with it is revoked', async ({ page, js, images }, testInfo) => {
+  test.setTimeout(90_000);
   const owner = await keystoneToken(accounts.producer());
   const consumer = accounts.consumer();
   const [a, b] = [await images.create(owner, { visibility: 'shared' }), await images.create(owner, { visibility: 'shared' })];
@@ -85,7 +86,7 @@ test('an owner offboards a project from the access review: everything shared wit
   await signIn(page, js, accounts.producer(), { next: '/access?view=project' });
   const main = page.getByRole('main');
   const section = main.getByRole('region', { name: `Project ${leaving}` });
-  await expect(section).toContainText('2 image(s) shared with it.');
+  await reviewUntil(page, js, '/access?view=project', () => expect(section).toContainText('2 image(s) shared with it.', { timeout: 1_000 }));
   await expectNoHorizontalScroll(page, testInfo, 'access-review-clean-up');
   await section.getByRole('link', { name: 'Revoke everything shared with this project (2)…' }).click();
   await expect(page).toHaveURL((url) => url.pathname === '/batch' && url.searchParams.get('select') === `project:${leaving}`);
@@ -99,13 +100,13 @@ test('an owner offboards a project from the access review: everything shared wit
   for (const image of [a, b]) {
     expect((await listMembers(owner, image.id)).map((m) => m.member_id)).toEqual([consumer.projectId]);
   }
-  // The review no longer lists the project.
-  await open(page, '/access?view=project', js);
-  await expect(main.getByRole('region', { name: `Project ${leaving}` })).toHaveCount(0);
+  // The review, read again, no longer lists the project.
+  await reviewUntil(page, js, '/access?view=project', () => expect(section).toHaveCount(0, { timeout: 1_000 }));
 });
 
 test('a member row copies its project ID, on the image page and in the access review', async ({ page, js, images, baseURL }) => {
   test.skip(!js, 'copying needs JavaScript; without it the ID is shown in full to select');
+  test.setTimeout(60_000);
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(baseURL!).origin });
   const owner = await keystoneToken(accounts.producer());
   const image = await images.create(owner, { visibility: 'shared' });
@@ -120,8 +121,8 @@ test('a member row copies its project ID, on the image page and in the access re
   await expect(main.locator('table.members').getByRole('button', { name: `Copy project ID: ${first}` })).toHaveText('Copy');
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(second);
 
-  await open(page, '/access', js);
   const section = main.getByRole('region', { name: `Image ${image.name}` });
+  await reviewUntil(page, js, '/access', () => expect(section).toBeVisible({ timeout: 1_000 }));
   await section.getByRole('button', { name: `Copy project ID: ${first}`, exact: true }).click();
   await expect(section.getByRole('button', { name: `Copy project ID: ${first}` })).toHaveText('Copied');
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(first);

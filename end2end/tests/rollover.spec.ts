@@ -12,6 +12,7 @@ import { expectSameDocument, markDocument, settle, signIn } from '../support/app
 import { madeUpProjectId } from '../support/images';
 
 test('the owner rolls an image over to its new version; the consumer accepts it and rejects the old one', async ({ page, js, images }, testInfo) => {
+  test.setTimeout(60_000);
   const owner = await keystoneToken(accounts.producer());
   const consumer = accounts.consumer();
   const consumerToken = await keystoneToken(consumer);

@@ -1,7 +1,7 @@
 import { test, expect, snap } from '../support/fixtures';
 import { withBackForwardCache } from '../support/browser';
 import { accounts, keystoneToken, regions } from '../support/lab';
-import { expectHeaderReturnsHere, expectStartPage, open, session, settle, signIn } from '../support/app';
+import { expectHeaderReturnsHere, expectStartPage, open, session, settle, signIn, useRegion } from '../support/app';
 import { imageList } from '../support/images';
 import type { Page } from '@playwright/test';
 
@@ -109,21 +109,15 @@ test('the header shows the region, and switching it shows that region\'s images,
     await expect(list.row(shown)).toHaveCount(1);
     await expect(list.row(hidden)).toHaveCount(0);
   };
-  const useRegion = async (region: string) => {
-    await s.regionSwitch.selectOption(region);
-    await s.nav.getByRole('button', { name: 'Use region' }).click();
-    await settle(page, js);
-  };
-
   expect(await s.regionSwitch.locator('option').allTextContents()).toEqual([one, two]);
   await expectRegion(one, inOne.name, inTwo.name);
-  await useRegion(two);
+  await useRegion(page, js, two);
   await expectRegion(two, inTwo.name, inOne.name);
   await snap(page, testInfo, 'in-region-two');
   // A page load keeps the region: it is the session's, not the page's.
   await page.reload();
   await settle(page, js);
   await expectRegion(two, inTwo.name, inOne.name);
-  await useRegion(one);
+  await useRegion(page, js, one);
   await expectRegion(one, inOne.name, inTwo.name);
 });
