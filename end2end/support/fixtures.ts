@@ -82,15 +82,15 @@ export class TestImages {
   }
 
   /**
-   * A shared image of the producer's, offered to `consumer`'s project (pending), with the
-   * consumer's answer as Glance holds it.
+   * A shared image of the producer's in `region` (default: region one), offered to `consumer`'s
+   * project (pending), with the consumer's answer as Glance holds it.
    */
-  async offeredTo(consumer: Account) {
+  async offeredTo(consumer: Account, region?: string) {
     const owner = await keystoneToken(accounts.producer());
     const consumerToken = await keystoneToken(consumer);
-    const image = await this.create(owner, { visibility: 'shared' });
-    await addMember(owner, image.id, consumer.projectId);
-    const inGlance = async () => (await getMember(consumerToken, image.id, consumer.projectId))?.status;
+    const image = await this.create(owner, { visibility: 'shared', region });
+    await addMember(owner, image.id, consumer.projectId, region);
+    const inGlance = async () => (await getMember(consumerToken, image.id, consumer.projectId, region))?.status;
     return { image, owner, consumerToken, inGlance };
   }
 

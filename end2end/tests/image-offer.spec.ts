@@ -229,13 +229,8 @@ test('accepting in the Shared with me list updates the header badge in place', a
   // another, not just away.
   const { two } = regions();
   const consumer = accounts.consumer();
-  const owner = await keystoneToken(accounts.producer());
-  const consumerToken = await keystoneToken(consumer);
-  const [image, other] = [
-    await images.create(owner, { visibility: 'shared', region: two }),
-    await images.create(owner, { visibility: 'shared', region: two }),
-  ];
-  for (const offered of [image, other]) await addMember(owner, offered.id, consumer.projectId, two);
+  const { image, consumerToken, inGlance } = await images.offeredTo(consumer, two);
+  const { image: other } = await images.offeredTo(consumer, two);
 
   await signIn(page, js, consumer);
   await useRegion(page, js, two);
@@ -247,7 +242,7 @@ test('accepting in the Shared with me list updates the header badge in place', a
 
   await list.row(image.name).getByRole('button', { name: `Accept ${image.name}` }).click();
   await expect(list.row(image.name)).toHaveCount(0);
-  expect((await getMember(consumerToken, image.id, consumer.projectId, two))?.status).toBe('accepted');
+  expect(await inGlance()).toBe('accepted');
   // No reload: the badge must now agree with Glance, which has one pending offer less.
   const after = await pendingOffers(consumerToken, two);
   expect([...after].sort()).toEqual(before.pending.filter((id) => id !== image.id).sort());
