@@ -1,16 +1,17 @@
 //! Access reviews in progress. A project with hundreds of shared images takes a while to
 //! review (one member listing per image), so the review runs in the background and its page
 //! shows how far it got, asking again by itself (navigation.js with JavaScript, a `<meta
-//! refresh>` without) until the review is done. The finished review is handed to the first
-//! page that asks after it finished, and dropped then: the next visit reviews afresh, so a
-//! clean-up is never hidden by an old answer.
+//! refresh>` without) until the review is done. That page names its run (`?run=`), and only a
+//! request naming the run is handed the finished review, which is dropped then. Any other
+//! visit joins a run still reading, or reviews afresh: a review finished while nobody watched
+//! (the "Reading…" page left, a clean-up done since) is never shown as if it were new.
 
 use std::{
     collections::HashMap,
     future::Future,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -41,9 +42,9 @@ impl Progress {
         self.read.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn snapshot(&self) -> ReviewProgress {
+    fn snapshot(&self, run: u64) -> ReviewProgress {
         let images = self.listed.load(Ordering::Acquire).then(|| self.images.load(Ordering::Relaxed));
-        ReviewProgress { images, read: self.read.load(Ordering::Relaxed) }
+        ReviewProgress { run, images, read: self.read.load(Ordering::Relaxed) }
     }
 }
 
@@ -61,6 +62,8 @@ pub struct ReviewKey {
 type Outcome = Result<AccessReview, AppError>;
 
 struct Run {
+    /// What the "Reading…" page names to be handed this run's review.
+    id: u64,
     progress: Arc<Progress>,
     outcome: Mutex<Option<Outcome>>,
     done: watch::Receiver<bool>,
@@ -79,12 +82,15 @@ pub enum Answer {
 #[derive(Default)]
 pub struct Reviews {
     runs: Mutex<HashMap<ReviewKey, Arc<Run>>>,
+    /// The last run's ID: runs are told apart within one key, so a count is enough.
+    last_id: AtomicU64,
 }
 
 impl Reviews {
-    /// The review for `key`: the one running (or finished, not yet shown) if there is one, else
-    /// a new one made by `review`. Waits up to `wait` for it to finish.
-    pub async fn answer<F, Fut>(&self, key: ReviewKey, wait: Duration, review: F) -> Answer
+    /// The review for `key`: the run the page names (`run`, its "Reading…" page asking again)
+    /// if it is still there, else the one still reading, else a new one made by `review`. Waits
+    /// up to `wait` for it to finish.
+    pub async fn answer<F, Fut>(&self, key: ReviewKey, run: Option<u64>, wait: Duration, review: F) -> Answer
     where
         F: FnOnce(Arc<Progress>) -> Fut,
         Fut: Future<Output = Outcome> + Send + 'static,
@@ -92,12 +98,16 @@ impl Reviews {
         let run = {
             let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
             runs.retain(|_, r| r.started.elapsed() < UNCLAIMED || !*r.done.borrow());
-            match runs.get(&key) {
+            // A finished run is kept for the page that watched it read; any other visit after
+            // it finished reviews again, as things may have changed since.
+            let named = |r: &Arc<Run>| Some(r.id) == run || !*r.done.borrow();
+            match runs.get(&key).filter(|r| named(r)) {
                 Some(run) => run.clone(),
                 None => {
                     let progress = Arc::new(Progress::default());
                     let (done_tx, done) = watch::channel(false);
                     let run = Arc::new(Run {
+                        id: self.last_id.fetch_add(1, Ordering::Relaxed) + 1,
                         progress: progress.clone(),
                         outcome: Mutex::new(None),
                         done,
@@ -118,7 +128,7 @@ impl Reviews {
         let mut done = run.done.clone();
         let _ = tokio::time::timeout(wait, done.wait_for(|d| *d)).await;
         if !*run.done.borrow() {
-            return Answer::Reading(run.progress.snapshot());
+            return Answer::Reading(run.progress.snapshot(run.id));
         }
         // Finished: this page shows it, and the next visit reviews again.
         let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
@@ -130,7 +140,7 @@ impl Reviews {
         // Two pages asking at the same moment: the second one reviews again.
         match outcome {
             Some(outcome) => Answer::Done(outcome),
-            None => Answer::Reading(run.progress.snapshot()),
+            None => Answer::Reading(run.progress.snapshot(run.id)),
         }
     }
 }
@@ -155,29 +165,72 @@ mod tests {
         }
     }
 
+    fn review_made_at(made_at: &str) -> Outcome {
+        Ok(AccessReview { made_at: made_at.into(), ..review() })
+    }
+
+    fn made_at(answer: Answer) -> String {
+        match answer {
+            Answer::Done(Ok(review)) => review.made_at,
+            _ => panic!("not a finished review"),
+        }
+    }
+
     #[tokio::test]
     async fn a_slow_review_shows_progress_then_its_result_once() {
         let reviews = Reviews::default();
         let (go_tx, go) = watch::channel(false);
         let answer = reviews
-            .answer(key(), Duration::from_millis(20), move |progress| async move {
+            .answer(key(), None, Duration::from_millis(20), move |progress| async move {
                 progress.listed(3);
                 progress.read_one();
                 let mut go = go;
                 let _ = go.wait_for(|g| *g).await;
-                Ok(review())
+                review_made_at("first")
             })
             .await;
         let Answer::Reading(progress) = answer else { panic!("not finished yet") };
-        assert_eq!(progress, ReviewProgress { images: Some(3), read: 1 });
+        assert_eq!((progress.images, progress.read), (Some(3), 1));
         // Asking again joins the same run: no second review starts.
-        let again = reviews.answer(key(), Duration::from_millis(20), |_| async { panic!("a second review") }).await;
-        assert!(matches!(again, Answer::Reading(_)));
+        let again =
+            reviews.answer(key(), None, Duration::from_millis(20), |_| async { panic!("a second review") }).await;
+        assert!(matches!(again, Answer::Reading(ref p) if p.run == progress.run));
         go_tx.send(true).unwrap();
-        let done = reviews.answer(key(), Duration::from_secs(5), |_| async { panic!("a second review") }).await;
-        assert!(matches!(done, Answer::Done(Ok(_))));
-        // Shown once: the next visit reviews afresh.
-        let fresh = reviews.answer(key(), Duration::from_secs(5), |_| async { Ok(review()) }).await;
-        assert!(matches!(fresh, Answer::Done(Ok(_))));
+        // The page that watched it read is handed it.
+        let done = reviews
+            .answer(key(), Some(progress.run), Duration::from_secs(5), |_| async { panic!("a second review") })
+            .await;
+        assert_eq!(made_at(done), "first");
+        // Shown once: the next visit, even one naming that run again, reviews afresh.
+        let fresh = reviews
+            .answer(key(), Some(progress.run), Duration::from_secs(5), |_| async { review_made_at("second") })
+            .await;
+        assert_eq!(made_at(fresh), "second");
+    }
+
+    #[tokio::test]
+    async fn a_review_finished_while_nobody_watched_is_not_shown_to_a_later_visit() {
+        let reviews = Reviews::default();
+        let (go_tx, go) = watch::channel(false);
+        let answer = reviews
+            .answer(key(), None, Duration::from_millis(20), move |_| async move {
+                let mut go = go;
+                let _ = go.wait_for(|g| *g).await;
+                review_made_at("before the clean-up")
+            })
+            .await;
+        let Answer::Reading(progress) = answer else { panic!("not finished yet") };
+        // The "Reading…" page is left; the review finishes with nobody asking.
+        go_tx.send(true).unwrap();
+        let finished = reviews.runs.lock().unwrap().get(&key()).unwrap().done.clone();
+        tokio::time::timeout(Duration::from_secs(5), finished.clone().wait_for(|d| *d)).await.unwrap().unwrap();
+        // A visit after a clean-up (it names no run) is a new review, not the one read before.
+        let visit = reviews.answer(key(), None, Duration::from_secs(5), |_| async { review_made_at("after") }).await;
+        assert_eq!(made_at(visit), "after");
+        // And the left page's run, named now, is gone with it: it reviews afresh too.
+        let named = reviews
+            .answer(key(), Some(progress.run), Duration::from_secs(5), |_| async { review_made_at("again") })
+            .await;
+        assert_eq!(made_at(named), "again");
     }
 }

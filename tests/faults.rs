@@ -603,10 +603,17 @@ async fn review_listing(axum::extract::RawQuery(query): axum::extract::RawQuery)
     ([(header::CONTENT_TYPE, "application/json")], json!({"images": images}).to_string()).into_response()
 }
 
+/// Each image's member: project 1 the first time its members are read, project 2 after (the
+/// owner cleaned up in between).
 async fn review_members(State(fake): State<Arc<SlowReview>>, Path(id): Path<String>) -> axum::response::Response {
-    *fake.member_calls.lock().unwrap().entry(id.clone()).or_default() += 1;
+    let calls = {
+        let mut calls = fake.member_calls.lock().unwrap();
+        let n = calls.entry(id.clone()).or_default();
+        *n += 1;
+        *n
+    };
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let member = json!({"member_id": fake_project(1), "image_id": id, "status": "pending",
+    let member = json!({"member_id": fake_project(calls.min(2)), "image_id": id, "status": "pending",
         "created_at": "2026-12-01T00:00:00Z", "updated_at": "2026-12-01T00:00:00Z", "schema": "/v2/schemas/member"});
     ([(header::CONTENT_TYPE, "application/json")], json!({"members": [member]}).to_string()).into_response()
 }
@@ -635,18 +642,7 @@ async fn a_slow_access_review_shows_its_progress_and_reads_each_image_once() {
     let first = browser.get("/access").await.text().await.unwrap();
     assert!(first.contains("Reading the members of every shared image: "), "{first}");
     assert!(first.contains(r#"http-equiv="refresh""#) && first.contains("data-refresh-ms"), "{first}");
-    let mut seen = Vec::new();
-    let page = loop {
-        let page = browser.get("/access").await.text().await.unwrap();
-        if page.contains("<h1>Access review</h1>") && !page.contains("Reading the members") {
-            break page;
-        }
-        let read =
-            page.split("image: ").nth(1).and_then(|s| s.split(" of ").next()).and_then(|n| n.parse::<usize>().ok());
-        seen.push(read.unwrap_or_else(|| panic!("neither the review nor its progress: {page}")));
-        assert!(seen.len() < 100, "the review did not finish: {seen:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let (page, seen) = follow_review(&browser, &first).await;
     assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {seen:?}");
     assert!(page.contains(&format!("shares {REVIEW_IMAGES} images with {REVIEW_IMAGES} memberships")), "{page}");
     assert!(!page.contains("http-equiv=\"refresh\""), "a finished review does not ask again");
@@ -654,6 +650,62 @@ async fn a_slow_access_review_shows_its_progress_and_reads_each_image_once() {
     let calls = fake.member_calls.lock().unwrap().clone();
     assert_eq!(calls.len(), REVIEW_IMAGES);
     assert!(calls.values().all(|&n| n == 1), "{calls:?}");
+}
+
+/// Where a "Reading…" page asks again: the address it names for navigation.js, which its
+/// `<meta refresh>` names too.
+fn asks_again_at(page: &str) -> String {
+    let href = page.split(r#"data-refresh-href=""#).nth(1).and_then(|s| s.split('"').next());
+    let href = href.unwrap_or_else(|| panic!("a reading page names where to ask again: {page}")).replace("&amp;", "&");
+    assert!(page.contains(&format!("url={}", href.replace('&', "&amp;"))), "the same without JavaScript: {page}");
+    href
+}
+
+/// Asks again where a "Reading…" page says, as the browser does, until the review is there:
+/// the review's page and the progress seen on the way.
+async fn follow_review(browser: &Browser, first: &str) -> (String, Vec<usize>) {
+    let (mut page, mut seen) = (first.to_string(), Vec::new());
+    loop {
+        if page.contains("<h1>Access review</h1>") && !page.contains("Reading the members") {
+            return (page, seen);
+        }
+        let read =
+            page.split("image: ").nth(1).and_then(|s| s.split(" of ").next()).and_then(|n| n.parse::<usize>().ok());
+        seen.push(read.unwrap_or_else(|| panic!("neither the review nor its progress: {page}")));
+        assert!(seen.len() < 100, "the review did not finish: {seen:?}");
+        let again = asks_again_at(&page);
+        assert!(again.starts_with("/access?run="), "{again}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        page = browser.get(&again).await.text().await.unwrap();
+    }
+}
+
+/// A review that finished while nobody watched (its "Reading…" page was left) is not what a
+/// later visit gets: the owner may have cleaned up since. Before, the first page asking within
+/// two minutes was handed it, showing members revoked in the meantime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_left_reading_is_not_shown_to_a_later_visit() {
+    let (fake, _server, browser) = review_lab(("GLANCE_SHARE_BATCH_CONCURRENCY", "2")).await;
+    let left = browser.get("/access").await.text().await.unwrap();
+    assert!(left.contains("Reading the members"), "{left}");
+    // The review goes on without the page (about 2 s), and the owner cleans up meanwhile: Glance
+    // now answers project 2 for every image.
+    let read_once = || fake.member_calls.lock().unwrap().values().filter(|&&n| n == 1).count();
+    for _ in 0..100 {
+        if read_once() == REVIEW_IMAGES {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(read_once(), REVIEW_IMAGES, "every image read once");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+
+    let visit = browser.get("/access").await.text().await.unwrap();
+    let (page, _) = follow_review(&browser, &visit).await;
+    assert!(page.contains(&fake_project(2)), "the review read after the clean-up: {page}");
+    assert!(!page.contains(&fake_project(1)), "not the one read before it: {page}");
+    let calls = fake.member_calls.lock().unwrap().clone();
+    assert!(calls.values().all(|&n| n == 2), "each image read again, once: {calls:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

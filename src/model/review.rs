@@ -37,9 +37,10 @@ pub enum ReviewPage {
 }
 
 /// How far a review got: the shared images found (once listed), and those whose members were
-/// read.
+/// read; `run` is what the page asking again names to be handed this review when it is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewProgress {
+    pub run: u64,
     pub images: Option<usize>,
     pub read: usize,
 }

@@ -23,8 +23,9 @@ const PAGE_WAIT: Duration = Duration::from_millis(1500);
 
 /// The review page: the review of project `owner` (see `review`), or, while it is still being
 /// read, how far it got. One review runs at a time for the same user and project reviewed: a
-/// page asking again joins it, and never reads the same image's members twice.
-pub async fn page(caller: &Caller, owner: Option<&str>) -> Result<ReviewPage, AppError> {
+/// page asking again joins it, and never reads the same image's members twice. `run` is the
+/// run a "Reading…" page watches (`ReviewProgress::run`): only that page is shown it finished.
+pub async fn page(caller: &Caller, owner: Option<&str>, run: Option<u64>) -> Result<ReviewPage, AppError> {
     let me = &caller.me;
     let key = ReviewKey {
         cloud: me.cloud.clone(),
@@ -37,7 +38,7 @@ pub async fn page(caller: &Caller, owner: Option<&str>) -> Result<ReviewPage, Ap
     let answer = caller
         .state
         .reviews
-        .answer(key, PAGE_WAIT, move |progress| async move {
+        .answer(key, run, PAGE_WAIT, move |progress| async move {
             review_with_progress(&background, owner.as_deref(), &progress).await
         })
         .await;

@@ -104,14 +104,17 @@ function show(html) {
 	}
 }
 
-/** A page that is still changing (a running batch) names how soon to ask again. */
+/** A page that is still changing (a running batch) names how soon to ask again, and may name
+ * where (the access review's run it watches). */
 function poll() {
 	clearTimeout(pollTimer);
-	const every = Number(document.querySelector("[data-refresh-ms]")?.dataset.refreshMs);
+	const changing = document.querySelector("[data-refresh-ms]");
+	const every = Number(changing?.dataset.refreshMs);
 	if (!every) return;
 	const seen = navigation;
+	const again = changing.dataset.refreshHref || location.href;
 	pollTimer = setTimeout(() => {
-		if (seen === navigation) navigate(new Request(location.href, { headers: { Accept: "text/html" } }), "replace", location.hash);
+		if (seen === navigation) navigate(new Request(again, { headers: { Accept: "text/html" } }), "replace", location.hash);
 	}, every);
 }
 

@@ -18,8 +18,11 @@ use crate::{
 #[component]
 pub fn AccessPage() -> impl IntoView {
     let query = use_query_map();
-    let owner = move || query.read().get("owner").filter(|o| !o.is_empty());
-    let review = Resource::new(owner, get_access_review);
+    let asked = move || {
+        let query = query.read();
+        (query.get("owner").filter(|o| !o.is_empty()), query.get("run"))
+    };
+    let review = Resource::new(asked, |(owner, run)| get_access_review(owner, run));
     view! {
         <RequireSignIn signed_in=move |_| view! {
             <section class="page access">
@@ -27,7 +30,10 @@ pub fn AccessPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match review.await {
                             Ok(ReviewPage::Ready(review)) => view! { <Review review/> }.into_any(),
-                            Ok(ReviewPage::Reading(progress)) => view! { <h1>"Access review"</h1><Reading progress/> }.into_any(),
+                            Ok(ReviewPage::Reading(progress)) => {
+                                let again = watching(&query.read_untracked(), progress.run);
+                                view! { <h1>"Access review"</h1><Reading progress again/> }.into_any()
+                            }
                             Err(e) => view! { <h1>"Access review"</h1>{error_view(e)} }.into_any(),
                         }
                     })}
@@ -37,10 +43,23 @@ pub fn AccessPage() -> impl IntoView {
     }
 }
 
-/// A review still being read: how far it got. The page asks again by itself until the review
-/// is done (navigation.js with JavaScript, a `<meta refresh>` without).
+/// The address a "Reading…" page asks again at: the same review and view, naming the run it
+/// watches, so that it (and only it) is shown the review when it is done.
+fn watching(query: &leptos_router::params::ParamsMap, run: u64) -> String {
+    let mut href = String::from("/access?");
+    for name in ["owner", "view"] {
+        if let Some(value) = query.get(name).filter(|v| !v.is_empty()) {
+            href.push_str(&format!("{name}={}&", urlencode(&value)));
+        }
+    }
+    href.push_str(&format!("run={run}"));
+    href
+}
+
+/// A review still being read: how far it got. The page asks again by itself at `again` until
+/// the review is done (navigation.js with JavaScript, a `<meta refresh>` without).
 #[component]
-fn Reading(progress: ReviewProgress) -> impl IntoView {
+fn Reading(progress: ReviewProgress, again: String) -> impl IntoView {
     let (text, bar) = match progress.images {
         None => ("Listing the project's shared images\u{2026}".to_string(), None),
         Some(images) => (
@@ -49,11 +68,12 @@ fn Reading(progress: ReviewProgress) -> impl IntoView {
         ),
     };
     view! {
-        <noscript inner_html=r#"<meta http-equiv="refresh" content="1">"#></noscript>
+        // `again` is made of our words and URL-encoded values: only its `&`s need escaping here.
+        <noscript inner_html=format!(r#"<meta http-equiv="refresh" content="1; url={}">"#, again.replace('&', "&amp;"))></noscript>
         <p role="status" aria-live="polite">{text}</p>
         {match bar {
-            Some((value, max)) => view! { <progress data-refresh-ms="700" value=value max=max aria-label="Shared images read"></progress> }.into_any(),
-            None => view! { <progress data-refresh-ms="700" aria-label="Shared images read"></progress> }.into_any(),
+            Some((value, max)) => view! { <progress data-refresh-ms="700" data-refresh-href=again value=value max=max aria-label="Shared images read"></progress> }.into_any(),
+            None => view! { <progress data-refresh-ms="700" data-refresh-href=again aria-label="Shared images read"></progress> }.into_any(),
         }}
     }
 }
