@@ -222,6 +222,19 @@ pub enum Viewer<'a> {
     Project(&'a str),
 }
 
+/// A page of an image's History: its entries, newest first, and the `before` of the older page.
+pub type HistoryPage = (Vec<AuditEntry>, Option<i64>);
+
+/// What project `project` may see of `everything`, a page read for `Viewer::Everything`, when
+/// that page is the whole of the History asked for (no older page): the entries the query for
+/// `Viewer::Project` picks (about the project, or made in it). `None` when there is more
+/// History, which only that query can page through.
+pub fn seen_by(everything: HistoryPage, project: &str) -> Option<HistoryPage> {
+    let (entries, None) = everything else { return None };
+    let mine = |e: &AuditEntry| e.member_id.as_deref() == Some(project) || e.project_id == project;
+    Some((entries.into_iter().filter(mine).collect(), None))
+}
+
 impl AuditLog {
     pub async fn open(kind: &AuditStoreKind) -> Result<AuditLog, OpenError> {
         let place = match kind {
@@ -403,7 +416,7 @@ impl AuditLog {
         image: &ImageId,
         viewer: Viewer<'_>,
         before: Option<i64>,
-    ) -> Result<(Vec<AuditEntry>, Option<i64>), AppError> {
+    ) -> Result<HistoryPage, AppError> {
         // Numbered placeholders, which both databases read; the viewer's project is one of them.
         let mut sql = String::from(
             "SELECT id, at, user_name, user_domain, project_id, project_name, change, member_id, failure, via
@@ -502,5 +515,34 @@ mod tests {
         let members: Vec<_> = entries.iter().filter_map(|e| e.member_id.clone()).collect();
         assert_eq!(members.iter().filter(|m| *m == "m1").count(), 2, "one per key: {members:?}");
         assert_eq!(members.iter().filter(|m| *m == "m2").count(), 2, "every unkeyed one: {members:?}");
+    }
+
+    /// The image page reads History as its owner sees it and shows a member its part: that part
+    /// must be what the member's own query reads, and when there is more than a page, there is
+    /// no part to show (the member's query pages).
+    #[tokio::test]
+    async fn a_members_part_of_a_whole_history_is_what_its_own_query_reads() {
+        let log = AuditLog::open(&AuditStoreKind::Memory).await.unwrap();
+        let owner = Actor::for_tests();
+        let member = Actor { project_id: "m1".into(), ..Actor::for_tests() };
+        let image = ImageId::parse("7a1c2b3d-0000-4000-8000-000000000002").unwrap();
+        log.record(&owner, Via::ImagePage, &image, Change::Share, Some("m1"), None).await;
+        log.record(&owner, Via::ImagePage, &image, Change::Share, Some("m2"), None).await;
+        log.record(&member, Via::Inbox, &image, Change::Status(crate::model::MemberStatus::Accepted), Some("m1"), None)
+            .await;
+        log.record(&owner, Via::ImagePage, &image, Change::Revoke, Some("m2"), None).await;
+        let read = |viewer| log.history("c", "r", &image, viewer, None);
+        let everything = read(Viewer::Everything).await.unwrap();
+        assert_eq!(everything.0.len(), 4);
+        for project in ["m1", "m2", "m3"] {
+            let own = read(Viewer::Project(project)).await.unwrap();
+            assert_eq!(seen_by(everything.clone(), project), Some(own), "{project}");
+        }
+        for _ in 0..HISTORY_PAGE {
+            log.record(&owner, Via::Batch, &image, Change::Share, Some("m2"), None).await;
+        }
+        let more = read(Viewer::Everything).await.unwrap();
+        assert!(more.1.is_some(), "an older page");
+        assert_eq!(seen_by(more, "m1"), None, "a part of one page is not the member's page");
     }
 }
