@@ -46,7 +46,7 @@ export async function horizontalScroll(page: Page, testInfo: TestInfo, name: str
   const overflow: string[] = [];
   for (const width of widths) {
     await page.setViewportSize({ width, height: 844 });
-    // The resize reaches layout a moment later under load: measure until it has settled.
+    // The resize reaches layout a moment later under load: measure until it has settled (up to 5 s).
     const measure = () => page.evaluate(() => ({
       scrollWidth: document.scrollingElement!.scrollWidth,
       innerWidth: window.innerWidth,
@@ -58,7 +58,7 @@ export async function horizontalScroll(page: Page, testInfo: TestInfo, name: str
         .map((e) => e.outerHTML.slice(0, 160)),
     }));
     let m = await measure();
-    for (let i = 0; i < 10 && (m.innerWidth !== width || m.scrollWidth > m.innerWidth); i++) {
+    for (let i = 0; i < 50 && (m.innerWidth !== width || m.scrollWidth > m.innerWidth); i++) {
       await page.waitForTimeout(100);
       m = await measure();
     }
