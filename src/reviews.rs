@@ -87,10 +87,10 @@ pub struct Reviews {
 }
 
 impl Reviews {
-    /// The review for `key`: the run the page names (`run`, its "Reading…" page asking again)
-    /// if it is still there, else the one still reading, else a new one made by `review`. Waits
-    /// up to `wait` for it to finish.
-    pub async fn answer<F, Fut>(&self, key: ReviewKey, run: Option<u64>, wait: Duration, review: F) -> Answer
+    /// The review for `key`: the run its "Reading…" page watches (`watched`, that page asking
+    /// again) if it is still there, else the one still reading, else a new one made by `review`.
+    /// Waits up to `wait` for it to finish.
+    pub async fn answer<F, Fut>(&self, key: ReviewKey, watched: Option<u64>, wait: Duration, review: F) -> Answer
     where
         F: FnOnce(Arc<Progress>) -> Fut,
         Fut: Future<Output = Outcome> + Send + 'static,
@@ -100,8 +100,7 @@ impl Reviews {
             runs.retain(|_, r| r.started.elapsed() < UNCLAIMED || !*r.done.borrow());
             // A finished run is kept for the page that watched it read; any other visit after
             // it finished reviews again, as things may have changed since.
-            let named = |r: &Arc<Run>| Some(r.id) == run || !*r.done.borrow();
-            match runs.get(&key).filter(|r| named(r)) {
+            match runs.get(&key).filter(|r| Some(r.id) == watched || !*r.done.borrow()) {
                 Some(run) => run.clone(),
                 None => {
                     let progress = Arc::new(Progress::default());
@@ -222,8 +221,8 @@ mod tests {
         let Answer::Reading(progress) = answer else { panic!("not finished yet") };
         // The "Reading…" page is left; the review finishes with nobody asking.
         go_tx.send(true).unwrap();
-        let finished = reviews.runs.lock().unwrap().get(&key()).unwrap().done.clone();
-        tokio::time::timeout(Duration::from_secs(5), finished.clone().wait_for(|d| *d)).await.unwrap().unwrap();
+        let mut finished = reviews.runs.lock().unwrap().get(&key()).unwrap().done.clone();
+        tokio::time::timeout(Duration::from_secs(5), finished.wait_for(|d| *d)).await.unwrap().unwrap();
         // A visit after a clean-up (it names no run) is a new review, not the one read before.
         let visit = reviews.answer(key(), None, Duration::from_secs(5), |_| async { review_made_at("after") }).await;
         assert_eq!(made_at(visit), "after");
