@@ -1,5 +1,5 @@
 //! Any text typed as an image or member ID: parsing never panics, and an accepted ID put into
-//! a Glance URL by the product's own builder (`openstack_images::glance::BaseUrl::url`) stays
+//! a Glance URL by the product's own builder (`openstack_images::urls::BaseUrl::url`) stays
 //! one path segment: same host, same path before it, no query, no fragment, and it decodes to
 //! itself, also once the URL is read back from its text (as Glance reads it). (The dashboard's
 //! reading of a pasted list of IDs is property-tested in tests/hostile_input.rs.)
@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use openstack_images::{
-    glance::{BaseUrl, Resource},
+    urls::{BaseUrl, Resource},
     ids::{ImageId, MemberId},
 };
 

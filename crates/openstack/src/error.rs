@@ -73,6 +73,7 @@ impl UpstreamError {
     }
 
     /// `change_asked`: the failed call was one that changes something (see `Timeout`).
+    #[cfg(feature = "client")]
     pub(crate) fn from_reqwest(service: Service, e: reqwest::Error, change_asked: bool) -> UpstreamError {
         if e.is_timeout() {
             UpstreamError::Timeout { service, change_asked }
@@ -90,6 +91,7 @@ impl UpstreamError {
     }
 
     /// Builds the error for a non-success answer from its body, whichever format it came in.
+    #[cfg(feature = "client")]
     pub(crate) fn from_body(service: Service, status: u16, body: &str) -> UpstreamError {
         UpstreamError::Status { service, status, message: error_message(body, status) }
     }

@@ -6,7 +6,8 @@
 //! [`UpstreamError`]s that say which service answered what, and callers word them.
 //!
 //! The records and IDs ([`ids`], [`records`]) build everywhere, WebAssembly included; the
-//! clients need the `client` feature (on by default), which brings `reqwest` and `tokio`.
+//! clients need the `client` feature (on by default), which brings `reqwest` and `tokio`; the
+//! URL builder ([`urls`]) and [`UpstreamError`] alone need only the `urls` feature.
 //!
 //! See the README for what it guarantees and how its tests run.
 //!
@@ -34,7 +35,7 @@
 pub mod ids;
 pub mod records;
 
-#[cfg(feature = "client")]
+#[cfg(feature = "urls")]
 pub mod error;
 #[cfg(feature = "client")]
 pub mod glance;
@@ -44,8 +45,10 @@ mod http;
 pub mod keystone;
 #[cfg(feature = "client")]
 mod token;
+#[cfg(feature = "urls")]
+pub mod urls;
 
-#[cfg(feature = "client")]
+#[cfg(feature = "urls")]
 pub use error::{Service, UpstreamError};
 #[cfg(feature = "client")]
 pub use http::{Upstream, client_builder, serve_from_thread};
