@@ -26,6 +26,12 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("the runtime could not start: {0}")]
+    Runtime(std::io::Error),
+    #[error("Leptos settings are not valid: {0}")]
+    LeptosSettings(String),
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
     #[error("could not build the HTTP client: {0}")]
     HttpClient(#[from] reqwest::Error),
     #[error("could not open the session store: {0}")]
@@ -308,38 +314,24 @@ async fn review_download(
 /// polled in the binary had its state machines (the whole server, Leptos' views included)
 /// compiled in the binary, alone on one core after the library (188 s of the release build).
 pub fn main() -> std::process::ExitCode {
-    use std::process::ExitCode;
     crate::telemetry::init();
-    // One thread for starting up, signals and the chores that run beside the requests (expired
-    // sessions, sign-in counters); requests are served on threads of their own (`serving`).
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            tracing::error!("the runtime could not start: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let leptos = match leptos::config::get_configuration(None) {
-        Ok(conf) => conf.leptos_options,
-        Err(e) => {
-            tracing::error!("Leptos settings are not valid: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let config = match Config::from_env() {
-        Ok(config) => config,
+    match start() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(config, leptos)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e}");
-            ExitCode::FAILURE
+            std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Settings first (Leptos', then the dashboard's), then `run` until a signal stops it.
+fn start() -> Result<(), StartError> {
+    // One thread for starting up, signals and the chores that run beside the requests (expired
+    // sessions, sign-in counters); requests are served on threads of their own (`serving`).
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(StartError::Runtime)?;
+    let leptos = leptos::config::get_configuration(None).map_err(|e| StartError::LeptosSettings(e.to_string()))?;
+    let config = Config::from_env()?;
+    runtime.block_on(run(config, leptos.leptos_options))
 }
 
 /// Runs the dashboard until SIGTERM or SIGINT, then lets in-flight requests finish.

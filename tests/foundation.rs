@@ -395,3 +395,16 @@ async fn an_image_page_for_no_image_says_so_with_its_status() {
     };
     assert_eq!(producer.get(&format!("/images/{image}")).await.status(), 200);
 }
+
+/// Settings the server cannot use stop it at once, with a message that says which: Leptos' own
+/// (read first), then the dashboard's.
+#[test]
+fn unusable_settings_stop_the_server_saying_which() {
+    let within = Duration::from_secs(20);
+    let (status, log) = common::refused_start(&[("LEPTOS_SITE_ADDR", "not an address")], within);
+    assert!(!status.success());
+    assert!(log.contains("Leptos settings are not valid"), "{log}");
+    let (status, log) = common::refused_start(&[("GLANCE_SHARE_LISTEN", "nowhere")], within);
+    assert!(!status.success());
+    assert!(log.contains("GLANCE_SHARE_LISTEN is not valid"), "{log}");
+}
