@@ -29,7 +29,7 @@ pub enum StartError {
     #[error("the runtime could not start: {0}")]
     Runtime(std::io::Error),
     #[error("Leptos settings are not valid: {0}")]
-    LeptosSettings(String),
+    LeptosSettings(#[from] leptos::config::errors::LeptosConfigError),
     #[error("{0}")]
     Config(#[from] crate::config::ConfigError),
     #[error("could not build the HTTP client: {0}")]
@@ -329,7 +329,7 @@ fn start() -> Result<(), StartError> {
     // One thread for starting up, signals and the chores that run beside the requests (expired
     // sessions, sign-in counters); requests are served on threads of their own (`serving`).
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(StartError::Runtime)?;
-    let leptos = leptos::config::get_configuration(None).map_err(|e| StartError::LeptosSettings(e.to_string()))?;
+    let leptos = leptos::config::get_configuration(None)?;
     let config = Config::from_env()?;
     runtime.block_on(run(config, leptos.leptos_options))
 }
