@@ -15,10 +15,14 @@ use std::{path::PathBuf, str::FromStr, time::Duration};
 
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use tower_sessions_sqlx_store::sqlx::{
-    self, Connection, Decode, PgPool, Row, SqlitePool, Type,
+    self, Connection, PgPool, Row, SqlitePool,
     postgres::{PgConnectOptions, PgConnection, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
 };
+
+mod reader;
+
+use reader::{Place, SqliteReader};
 
 use crate::{
     error::AppError,
@@ -151,7 +155,8 @@ pub struct AuditLog {
 
 #[derive(Clone)]
 enum Pool {
-    Sqlite(SqlitePool),
+    /// Written through sqlx's pool, read on the serving thread (`reader`).
+    Sqlite(SqlitePool, SqliteReader),
     Postgres(PgPool),
 }
 
@@ -160,7 +165,7 @@ enum Pool {
 macro_rules! on_pool {
     ($log:expr, |$pool:ident| $body:expr) => {
         match &$log.pool {
-            Pool::Sqlite($pool) => $body,
+            Pool::Sqlite($pool, _) => $body,
             Pool::Postgres($pool) => $body,
         }
     };
@@ -243,14 +248,18 @@ impl AuditLog {
             AuditStoreKind::Postgres(url) => format!("PostgreSQL {url}"),
         };
         let pool = match kind {
-            AuditStoreKind::Memory => Self::open_memory().await.map(Pool::Sqlite),
-            AuditStoreKind::Sqlite(path) => Self::open_sqlite(path).await.map(Pool::Sqlite),
+            AuditStoreKind::Memory => Self::open_memory().await,
+            AuditStoreKind::Sqlite(path) => Self::open_sqlite(path).await,
             AuditStoreKind::Postgres(url) => Self::open_postgres(url).await.map(Pool::Postgres),
         };
         pool.map(|pool| AuditLog { pool }).map_err(|source| OpenError { place, source })
     }
 
-    async fn open_memory() -> Result<SqlitePool, sqlx::Error> {
+    async fn open_memory() -> Result<Pool, sqlx::Error> {
+        // Named, so that the History readers find it; unique, so that no other log in this
+        // process does.
+        let name = format!("file:glance-share-audit-{}", uuid::Uuid::new_v4().simple());
+        let options = SqliteConnectOptions::new().filename(&name).in_memory(true).shared_cache(true);
         // One connection that never closes: an in-memory database lives as long as it does.
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
@@ -258,13 +267,13 @@ impl AuditLog {
             .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(SqliteConnectOptions::from_str("sqlite::memory:")?)
+            .connect_with(options)
             .await?;
         Self::create_sqlite_table(&pool).await?;
-        Ok(pool)
+        Ok(Pool::Sqlite(pool, SqliteReader::new(Place::Memory(name))))
     }
 
-    async fn open_sqlite(path: &std::path::Path) -> Result<SqlitePool, sqlx::Error> {
+    async fn open_sqlite(path: &std::path::Path) -> Result<Pool, sqlx::Error> {
         // Who changed what is nobody else's business: 0600, as the session store.
         crate::private_file::sqlite_0600(path)?;
         let pool = SqlitePoolOptions::new()
@@ -277,7 +286,7 @@ impl AuditLog {
             )
             .await?;
         Self::create_sqlite_table(&pool).await?;
-        Ok(pool)
+        Ok(Pool::Sqlite(pool, SqliteReader::new(Place::File(path.to_path_buf()))))
     }
 
     async fn create_sqlite_table(pool: &SqlitePool) -> Result<(), sqlx::Error> {
@@ -432,51 +441,75 @@ impl AuditLog {
         });
         let before = before.unwrap_or(i64::MAX);
         // One more than a page: whether an older page exists, without counting them all.
-        let page = on_pool!(self, |pool| {
-            let mut query = sqlx::query(&sql).bind(cloud).bind(region).bind(image.as_str()).bind(before);
-            if let Some(project) = project {
-                query = query.bind(project);
+        let limit = HISTORY_PAGE + 1;
+        match &self.pool {
+            Pool::Sqlite(_, reader) => {
+                let image = image.as_str();
+                let mut params: Vec<&dyn rusqlite::ToSql> = vec![&cloud, &region, &image, &before];
+                params.extend(project.as_ref().map(|p| p as &dyn rusqlite::ToSql));
+                params.push(&limit);
+                let rows = reader.select(&sql, &params, |row| history_row(row));
+                rows.map(page).map_err(|e| AppError::internal(format_args!("the audit log could not be read: {e}")))
             }
-            query.bind(HISTORY_PAGE + 1).fetch_all(pool).await.map(|rows| page(&rows))
-        });
-        page.map_err(unreadable)
+            Pool::Postgres(pool) => {
+                let mut query = sqlx::query(&sql).bind(cloud).bind(region).bind(image.as_str()).bind(before);
+                if let Some(project) = project {
+                    query = query.bind(project);
+                }
+                let rows = query.bind(limit).fetch_all(pool).await;
+                rows.map(|rows| page(rows.iter().map(history_row).collect())).map_err(unreadable)
+            }
+        }
     }
 }
 
-/// A page of History out of the rows read (one more than a page when there is an older one):
-/// the entries, and the `before` of the older page.
-fn page<R>(rows: &[R]) -> (Vec<AuditEntry>, Option<i64>)
-where
-    R: Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
-{
+/// A page of History out of the rows read, each its id and its entry (one more than a page
+/// when there is an older one): the entries, and the `before` of the older page.
+fn page(mut rows: Vec<(Option<i64>, Option<AuditEntry>)>) -> HistoryPage {
     let more = rows.len() as i64 > HISTORY_PAGE;
-    let rows = &rows[..rows.len().min(HISTORY_PAGE as usize)];
-    let older = if more { rows.last().and_then(|row| row.try_get::<i64, _>("id").ok()) } else { None };
+    rows.truncate(HISTORY_PAGE as usize);
+    let older = if more { rows.last().and_then(|(id, _)| *id) } else { None };
     // A row this version cannot read (written by a newer one) is left out, not a failure.
-    (rows.iter().filter_map(entry).collect(), older)
+    (rows.into_iter().filter_map(|(_, entry)| entry).collect(), older)
 }
 
-fn entry<R>(row: &R) -> Option<AuditEntry>
-where
-    R: Row,
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
-{
+/// A row of History's query, from either database.
+trait HistoryRow {
+    fn int(&self, column: &str) -> Option<i64>;
+    fn text(&self, column: &str) -> Option<String>;
+    /// `Some(None)` for NULL.
+    fn maybe_text(&self, column: &str) -> Option<Option<String>>;
+}
+
+impl HistoryRow for sqlx::postgres::PgRow {
+    fn int(&self, column: &str) -> Option<i64> {
+        self.try_get(column).ok()
+    }
+    fn text(&self, column: &str) -> Option<String> {
+        self.try_get(column).ok()
+    }
+    fn maybe_text(&self, column: &str) -> Option<Option<String>> {
+        self.try_get(column).ok()
+    }
+}
+
+/// A row's id, and its entry unless this version cannot read it (written by a newer one).
+fn history_row(row: &impl HistoryRow) -> (Option<i64>, Option<AuditEntry>) {
+    (row.int("id"), entry(row))
+}
+
+fn entry(row: &impl HistoryRow) -> Option<AuditEntry> {
     Some(AuditEntry {
-        id: row.try_get("id").ok()?,
-        at: row.try_get("at").ok()?,
-        user_name: row.try_get("user_name").ok()?,
-        user_domain: row.try_get("user_domain").ok()?,
-        project_id: row.try_get("project_id").ok()?,
-        project_name: row.try_get("project_name").ok()?,
-        change: Change::from_key(&row.try_get::<String, _>("change").ok()?)?,
-        member_id: row.try_get("member_id").ok()?,
-        failure: row.try_get("failure").ok()?,
-        via: Via::from_key(&row.try_get::<String, _>("via").ok()?)?,
+        id: row.int("id")?,
+        at: row.text("at")?,
+        user_name: row.text("user_name")?,
+        user_domain: row.text("user_domain")?,
+        project_id: row.text("project_id")?,
+        project_name: row.text("project_name")?,
+        change: Change::from_key(&row.text("change")?)?,
+        member_id: row.maybe_text("member_id")?,
+        failure: row.maybe_text("failure")?,
+        via: Via::from_key(&row.text("via")?)?,
     })
 }
 
@@ -544,5 +577,74 @@ mod tests {
         let more = read(Viewer::Everything).await.unwrap();
         assert!(more.1.is_some(), "an older page");
         assert_eq!(seen_by(more, "m1"), None, "a part of one page is not the member's page");
+    }
+
+    /// History is read on the asking thread, with a connection of its own that it keeps: what
+    /// is written through the pool afterwards must show on the next read, for a file log and
+    /// for the in-memory one, and a log never reads another's entries (tests open many logs,
+    /// in memory or at a path an earlier one used).
+    #[tokio::test]
+    async fn history_shows_what_was_written_since_the_last_read() {
+        let dir = std::env::temp_dir().join(format!("gs-audit-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.sqlite");
+        let who = Actor::for_tests();
+        let image = ImageId::parse("7a1c2b3d-0000-4000-8000-000000000003").unwrap();
+        let members = |page: HistoryPage| page.0.into_iter().filter_map(|e| e.member_id).collect::<Vec<_>>();
+        for kind in [AuditStoreKind::Memory, AuditStoreKind::Sqlite(path.clone())] {
+            let log = AuditLog::open(&kind).await.unwrap();
+            let read = || log.history("c", "r", &image, Viewer::Everything, None);
+            assert_eq!(members(read().await.unwrap()), Vec::<String>::new(), "{kind:?}");
+            log.record(&who, Via::ImagePage, &image, Change::Share, Some("m1"), None).await;
+            assert_eq!(members(read().await.unwrap()), ["m1"], "{kind:?}");
+            log.record(&who, Via::ImagePage, &image, Change::Share, Some("m2"), None).await;
+            assert_eq!(members(read().await.unwrap()), ["m2", "m1"], "{kind:?}");
+            let other = AuditLog::open(&AuditStoreKind::Memory).await.unwrap();
+            assert_eq!(
+                members(other.history("c", "r", &image, Viewer::Everything, None).await.unwrap()),
+                Vec::<String>::new()
+            );
+        }
+        // Another log at the same path, after the file was removed: its own entries only.
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        let again = AuditLog::open(&AuditStoreKind::Sqlite(path)).await.unwrap();
+        again.record(&who, Via::ImagePage, &image, Change::Share, Some("m3"), None).await;
+        assert_eq!(members(again.history("c", "r", &image, Viewer::Everything, None).await.unwrap()), ["m3"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Reads while changes are being written, on other threads: none fails (the in-memory
+    /// log's readers would meet its writer's table lock unless they read uncommitted), and
+    /// every read sees a whole number of entries in order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn history_reads_beside_writes_do_not_fail() {
+        let dir = std::env::temp_dir().join(format!("gs-audit-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for kind in [AuditStoreKind::Memory, AuditStoreKind::Sqlite(dir.join("audit.sqlite"))] {
+            let log = AuditLog::open(&kind).await.unwrap();
+            let image = ImageId::parse("7a1c2b3d-0000-4000-8000-000000000004").unwrap();
+            let writer = {
+                let (log, image) = (log.clone(), image.clone());
+                tokio::spawn(async move {
+                    for i in 0..200 {
+                        let member = format!("m{i}");
+                        log.record(&Actor::for_tests(), Via::Batch, &image, Change::Share, Some(&member), None).await;
+                    }
+                })
+            };
+            let mut reads = 0;
+            while !writer.is_finished() {
+                let (entries, _) = log.history("c", "r", &image, Viewer::Everything, None).await.unwrap();
+                assert!(entries.windows(2).all(|w| w[0].id > w[1].id), "{kind:?}: newest first");
+                reads += 1;
+                tokio::task::yield_now().await;
+            }
+            writer.await.unwrap();
+            let (entries, older) = log.history("c", "r", &image, Viewer::Everything, None).await.unwrap();
+            assert_eq!((entries.len() as i64, older.is_some()), (HISTORY_PAGE, true), "{kind:?}");
+            assert!(reads > 0, "{kind:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
