@@ -614,9 +614,10 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// Reads while changes are being written, on other threads: none fails (the in-memory
-    /// log's readers would meet its writer's table lock unless they read uncommitted), and
-    /// every read sees a whole number of entries in order.
+    /// Reads while changes are being written, on other threads: no read fails, no write is
+    /// refused, and every read is in order. (The in-memory log's readers read uncommitted so
+    /// that they take no table locks, which would refuse a write with `SQLITE_LOCKED`; this
+    /// test did not meet that race with the pragma taken out, so it guards the rest only.)
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn history_reads_beside_writes_do_not_fail() {
         let dir = std::env::temp_dir().join(format!("gs-audit-{}", uuid::Uuid::new_v4().simple()));
@@ -641,8 +642,17 @@ mod tests {
                 tokio::task::yield_now().await;
             }
             writer.await.unwrap();
-            let (entries, older) = log.history("c", "r", &image, Viewer::Everything, None).await.unwrap();
-            assert_eq!((entries.len() as i64, older.is_some()), (HISTORY_PAGE, true), "{kind:?}");
+            // Every change was written (a write refused for a reader's lock is only logged).
+            let (mut written, mut before) = (0, None);
+            loop {
+                let (entries, older) = log.history("c", "r", &image, Viewer::Everything, before).await.unwrap();
+                written += entries.len();
+                match older {
+                    Some(_) => before = older,
+                    None => break,
+                }
+            }
+            assert_eq!(written, 200, "{kind:?}");
             assert!(reads > 0, "{kind:?}");
         }
         std::fs::remove_dir_all(&dir).unwrap();
