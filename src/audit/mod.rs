@@ -449,7 +449,7 @@ impl AuditLog {
                 params.extend(project.as_ref().map(|p| p as &dyn rusqlite::ToSql));
                 params.push(&limit);
                 let rows = reader.select(&sql, &params, |row| history_row(row));
-                rows.map(page).map_err(|e| AppError::internal(format_args!("the audit log could not be read: {e}")))
+                rows.map(page).map_err(misread)
             }
             Pool::Postgres(pool) => {
                 let mut query = sqlx::query(&sql).bind(cloud).bind(region).bind(image.as_str()).bind(before);
@@ -526,8 +526,14 @@ fn unreadable(e: sqlx::Error) -> AppError {
                     .into(),
             }
         }
-        e => AppError::internal(format_args!("the audit log could not be read: {e}")),
+        e => misread(e),
     }
+}
+
+/// History could not be read for a reason of the dashboard's own (a local SQLite log has no
+/// database to wait for).
+fn misread(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format_args!("the audit log could not be read: {e}"))
 }
 
 #[cfg(test)]

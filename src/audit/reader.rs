@@ -60,7 +60,8 @@ impl SqliteReader {
         CONNECTIONS.with(|connections| {
             // Only ever borrowed here, around code that does not await: never twice at once.
             let Ok(mut connections) = connections.try_borrow_mut() else {
-                return Err(rusqlite::Error::InvalidQuery);
+                let misuse = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISUSE);
+                return Err(rusqlite::Error::SqliteFailure(misuse, Some("a History read inside another".into())));
             };
             let connection = match connections.entry(self.log) {
                 std::collections::hash_map::Entry::Occupied(open) => open.into_mut(),
